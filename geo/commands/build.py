@@ -1,0 +1,75 @@
+"""``quartiere build`` and ``quartiere validate``: read, repair, validate, compute, publish."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from geo.config import DEFAULT_SNAPSHOTS, resolve_data_dir
+from geo.indicators import SmallNumberRule
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for name, helptext in (("build", "build and publish a new snapshot from the official files"),
+                           ("validate", "read and validate the official files; report only, publish nothing")):
+        p = sub.add_parser(name, help=helptext, description=helptext)
+        p.add_argument("--data", metavar="DIR", help="official data folder (default: $QUARTIERE_DATA, else "
+                       "../shared/data)")
+        p.add_argument("--extra", metavar="FILE", action="append", type=Path, default=[],
+                       help="own indicator table in tidy long form (key, year, indicator, value[, numerator, "
+                       "denominator, source]); repeatable")
+        p.add_argument("--strict", action="store_true", help="treat warnings (e.g. repaired geometries) as errors")
+        p.add_argument("--min-denominator", type=float, default=SmallNumberRule.min_denominator,
+                       help="withhold a rate when its denominator is below this (default %(default)g)")
+        p.add_argument("--min-numerator", type=float, default=SmallNumberRule.min_numerator,
+                       help="withhold a rate when its numerator is below this (default %(default)g)")
+        if name == "build":
+            p.add_argument("--out", metavar="SNAPSHOTS", default=str(DEFAULT_SNAPSHOTS),
+                           help="snapshots folder (default: %(default)s)")
+            p.set_defaults(func=run_build)
+        else:
+            p.set_defaults(func=run_validate)
+
+
+def _progress(msg: str) -> None:
+    print(f"… {msg}", file=sys.stderr, flush=True)
+
+
+def _assemble(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from geo.build import assemble
+
+    rule = SmallNumberRule(min_denominator=args.min_denominator, min_numerator=args.min_numerator)
+    return assemble(resolve_data_dir(args.data), extra=args.extra, rule=rule, strict=args.strict,
+                    progress=_progress)
+
+
+def _report(problems: list) -> None:  # type: ignore[type-arg]
+    for p in problems:
+        print(f"  {p}", file=sys.stderr)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    assembly = _assemble(args)
+    _report(assembly.problems)
+    n_warn = sum(p.severity == "warning" for p in assembly.problems)
+    print(f"valid: {sum(len(f) for f in assembly.layers.values())} districts, {len(assembly.indicators):,} "
+          f"indicator rows, {len(assembly.repairs)} repairs, {n_warn} warnings ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from geo.snapshot import publish
+
+    t0 = time.perf_counter()
+    assembly = _assemble(args)
+    _progress("writing snapshot")
+    path = publish(assembly, args.out)
+    _report([p for p in assembly.problems if p.severity != "info"])
+    layers = ", ".join(f"{len(f)} {name}" for name, f in assembly.layers.items())
+    print(f"published {path.name} in {path.parent}: {layers}; {len(assembly.indicators):,} indicator rows "
+          f"for {min(assembly.years)}-{max(assembly.years)}; {len(assembly.repairs)} repairs; "
+          f"{sum(p.severity == 'warning' for p in assembly.problems)} warnings ({time.perf_counter() - t0:.1f} s)")
+    return 0

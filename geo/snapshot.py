@@ -1,0 +1,248 @@
+"""Publish and load immutable, versioned snapshots.
+
+Layout::
+
+    SNAPSHOTS/
+      CURRENT                      text file naming the current version
+      <version>/districts.gpkg     layers ortsteile, stadtteile, stadtbezirke (EPSG:25832), tables indicators,
+                                   designations
+      <version>/manifest.json      version, time, inputs with SHA-256, repairs, validation report, code version
+      <version>/classifications/   results of programme definitions run against this snapshot (by hash)
+
+A version is written into a hidden temporary folder, renamed into place, made read-only and only then named in
+CURRENT (written to a temporary file and renamed over it): a failed build leaves the previous version and
+CURRENT untouched and no half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+import geo
+from geo.build import Assembly
+from geo.errors import SnapshotError, UnknownKeyError
+
+GPKG = "districts.gpkg"
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+LAYERS = ("ortsteile", "stadtteile", "stadtbezirke")
+LEVEL_OF_LAYER = {"ortsteile": "ortsteil", "stadtteile": "stadtteil", "stadtbezirke": "stadtbezirk"}
+LAYER_OF_LEVEL = {v: k for k, v in LEVEL_OF_LAYER.items()}
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent,
+                                capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return f"{geo.__version__}+{commit}" if commit else geo.__version__
+
+
+def _inputs_digest(inputs: list[dict[str, Any]]) -> str:
+    h = hashlib.sha256()
+    for item in inputs:
+        h.update(f"{item['path']}={item['sha256']}\n".encode())
+    return h.hexdigest()
+
+
+def _new_version(root: Path, digest: str, now: dt.datetime) -> str:
+    base = now.strftime("%Y%m%dT%H%M%SZ") + "-" + digest[:8]
+    version, n = base, 1
+    while (root / version).exists():
+        n += 1
+        version = f"{base}-{n}"
+    return version
+
+
+def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
+    """Write ``assembly`` as a new version under ``out`` and point CURRENT at it, atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The new version folder.
+    """
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    inputs = assembly.catalogue.checksums()
+    digest = _inputs_digest(inputs)
+    version = _new_version(root, digest, now)
+    tmp = root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        gpkg = tmp / GPKG
+        for name in LAYERS:
+            pyogrio.write_dataframe(assembly.layers[name], gpkg, layer=name, driver="GPKG")
+        pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
+        if not assembly.designations.empty:
+            pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
+        manifest = {
+            "version": version,
+            "created": now.isoformat().replace("+00:00", "Z"),
+            "code_version": code_version(),
+            "crs": "EPSG:25832",
+            "data_root": str(assembly.catalogue.root),
+            "inputs": inputs,
+            "inputs_sha256": digest,
+            "statistics_tables": assembly.statistics_tables,
+            "years": assembly.years,
+            "counts": {name: int(len(assembly.layers[name])) for name in LAYERS}
+            | {"indicator_rows": int(len(assembly.indicators))},
+            "repairs": [r.to_dict() for r in assembly.repairs],
+            "validation": [p.to_dict() for p in assembly.problems],
+            "timings_s": {k: round(v, 3) for k, v in assembly.timings.items()},
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
+                                    encoding="utf-8")
+        for path in tmp.iterdir():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        final = root / version
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    set_current(root, version)
+    return final
+
+
+def _json_default(obj: object) -> object:
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def set_current(root: Path, version: str) -> None:
+    """Point CURRENT at ``version`` with an atomic rename."""
+    if not (root / version / MANIFEST).is_file():
+        raise SnapshotError(f"{root / version}: not a published snapshot version")
+    tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
+    tmp.write_text(version + "\n", encoding="utf-8")
+    os.replace(tmp, root / CURRENT)
+
+
+def current_version(root: str | os.PathLike[str]) -> str:
+    """The version named in ``root/CURRENT``."""
+    path = Path(root) / CURRENT
+    if not path.is_file():
+        raise SnapshotError(f"{root}: no snapshot published yet (no CURRENT file); run 'quartiere build'")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def list_versions(root: str | os.PathLike[str]) -> list[str]:
+    return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and (p / MANIFEST).is_file())
+
+
+@dataclass
+class Snapshot:
+    """A published snapshot, loaded read-only."""
+
+    path: Path
+    manifest: dict[str, Any]
+    layers: dict[str, gpd.GeoDataFrame] = field(repr=False)
+    indicators: pd.DataFrame = field(repr=False)
+    designations: pd.DataFrame = field(repr=False)
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def latest_year(self) -> int:
+        return int(max(self.manifest["years"]))
+
+    def layer(self, level: str) -> gpd.GeoDataFrame:
+        """The layer of ``level`` (``ortsteil``/``ortsteile``, ...)."""
+        name = LAYER_OF_LEVEL.get(level, level)
+        if name not in self.layers:
+            raise UnknownKeyError(f"unknown level {level!r}; one of {sorted(LAYER_OF_LEVEL)}")
+        return self.layers[name]
+
+    @cached_property
+    def _by_key(self) -> dict[str, tuple[str, int]]:
+        return {k: (name, i) for name, frame in self.layers.items() for i, k in enumerate(frame["key"])}
+
+    def district(self, key: str) -> pd.Series:
+        """One district's row (any level) by its 8-digit key."""
+        if key not in self._by_key:
+            raise UnknownKeyError(f"no district with key {key!r} in snapshot {self.version}")
+        name, i = self._by_key[key]
+        return self.layers[name].iloc[i]
+
+    def wide(self, level: str = "ortsteil", year: int | None = None) -> gpd.GeoDataFrame:
+        """One row per district of ``level`` with every indicator of ``year`` (default: the latest year).
+
+        Indicators without a value in ``year`` (the 2013 tables) carry their latest earlier value; the year each
+        value comes from is in ``attrs["indicator_years"]``. For each rate ``X`` the columns ``X__numerator`` and
+        ``X__denominator`` are included. ``too_small_for_index`` marks districts under the minimum population.
+        """
+        base = self.layer(level)
+        year = int(year or self.latest_year)
+        lvl = LEVEL_OF_LAYER.get(LAYER_OF_LEVEL.get(level, level), level)
+        ind = self.indicators[(self.indicators["level"] == lvl) & (self.indicators["year"] <= year)
+                              & ~self.indicators["indicator"].str.startswith("si_")]
+        ind = ind.dropna(subset=["value", "numerator", "denominator"], how="all")
+        last = ind.sort_values("year").groupby(["key", "indicator"]).tail(1)
+        exact = last[last["year"] == year]
+        carried = last[last["year"] != year]
+        carried = carried[~carried["indicator"].isin(exact["indicator"].unique())]
+        last = pd.concat([exact, carried])
+        values = last.pivot(index="key", columns="indicator", values="value")
+        nums = last.dropna(subset=["numerator"]).pivot(index="key", columns="indicator", values="numerator")
+        dens = last.dropna(subset=["denominator"]).pivot(index="key", columns="indicator", values="denominator")
+        nums.columns = [f"{c}__numerator" for c in nums.columns]
+        dens.columns = [f"{c}__denominator" for c in dens.columns]
+        keep = [c for c in base.columns if c not in values.columns and c != "year"]
+        out = base[keep].merge(values, left_on="key", right_index=True, how="left")
+        out = out.merge(nums.join(dens, how="outer"), left_on="key", right_index=True, how="left")
+        out["level"] = lvl
+        out["year"] = year
+        min_pop = 300.0
+        out["too_small_for_index"] = ~(out["population"] >= min_pop) if "population" in out else True
+        out["has_statistics"] = out["key"].isin(set(ind.loc[ind["indicator"] == "population", "key"]))
+        for col in ("designated",):
+            if col in out:
+                out[col] = out[col].fillna(False).astype(bool)
+        out.attrs["indicator_years"] = last.groupby("indicator")["year"].max().astype(int).to_dict()
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=base.crs)
+
+
+def load_snapshot(root: str | os.PathLike[str], version: str | None = None) -> Snapshot:
+    """Load the snapshot ``version`` (default: CURRENT) from the snapshots folder ``root``."""
+    root = Path(root)
+    version = version or current_version(root)
+    path = root / version
+    if not (path / MANIFEST).is_file() or not (path / GPKG).is_file():
+        raise SnapshotError(f"{path}: snapshot version is missing or incomplete")
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    layers = {name: pyogrio.read_dataframe(path / GPKG, layer=name) for name in LAYERS}
+    for frame in layers.values():
+        for col in [c for c in frame.columns if c == "key" or c.endswith("_key")]:
+            frame[col] = frame[col].astype("string")
+    indicators = pyogrio.read_dataframe(path / GPKG, layer="indicators", read_geometry=False)
+    indicators["key"] = indicators["key"].astype("string")
+    available = {name for name, _ in pyogrio.list_layers(path / GPKG)}
+    designations = (pyogrio.read_dataframe(path / GPKG, layer="designations", read_geometry=False)
+                    if "designations" in available else pd.DataFrame())
+    return Snapshot(path=path, manifest=manifest, layers=layers, indicators=indicators, designations=designations)

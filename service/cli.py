@@ -1,0 +1,55 @@
+"""The ``quartiere`` command: one entry point composing the subcommands.
+
+The CLI is an adapter like the HTTP service, so it lives in ``service``; each subcommand is a module in
+``geo/commands`` (or ``service/commands``) with ``add_parser`` and ``run``. Deliberate errors become a message on
+stderr and exit code 2; nothing prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from geo.errors import QuartiereError
+
+COMMAND_MODULES = (
+    "geo.commands.build",
+    "geo.commands.info",
+    "geo.commands.classify",
+    "geo.commands.compare",
+    "service.commands.serve",
+    "service.commands.report",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quartiere", description="Lebendige Quartiere: districts, indicators "
+                                     "and eligibility for Bremen and Bremerhaven")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except QuartiereError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

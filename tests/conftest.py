@@ -1,0 +1,51 @@
+"""Shared fixtures: the official data folder and one snapshot built from it per test session.
+
+Tests that need the official files in ``../shared/data`` use the ``data_dir`` fixture (or ``real_snapshot``).
+Without the files they are skipped on a developer machine, and fail when the environment variable ``CI`` is
+set, so CI can never pass without really running them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _official_data() -> Path | None:
+    env = os.environ.get("QUARTIERE_DATA")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "data", Path.cwd() / ".." / "shared" / "data"]:
+        if (cand / "bremen-verwaltungsgrenzen").is_dir():
+            return cand.resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    found = _official_data()
+    if found is None:
+        message = "official data not found beside the repository (../shared/data) nor in QUARTIERE_DATA"
+        if os.environ.get("CI"):
+            pytest.fail(message + " — required in CI")
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def snapshots_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from geo.build import assemble
+    from geo.snapshot import publish
+
+    root = tmp_path_factory.mktemp("snapshots")
+    publish(assemble(data_dir), root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_snapshot(snapshots_dir: Path):  # type: ignore[no-untyped-def]
+    from geo.snapshot import load_snapshot
+
+    return load_snapshot(snapshots_dir)
