@@ -178,6 +178,9 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         layers[level] = frame.sort_values("key").reset_index(drop=True)
     problems += _check_coverage(cat, layers["ortsteil"])
     timings["boundaries"] = time.perf_counter() - t1
+    if any(p.severity == "error" for p in problems):
+        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the "
+                              "boundaries", problems=problems)
 
     say("computing indicators")
     t2 = time.perf_counter()

@@ -105,8 +105,8 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
             "inputs_sha256": digest,
             "statistics_tables": assembly.statistics_tables,
             "years": assembly.years,
-            "counts": {name: int(len(assembly.layers[name])) for name in LAYERS}
-            | {"indicator_rows": int(len(assembly.indicators))},
+            "counts": {name: len(assembly.layers[name]) for name in LAYERS}
+            | {"indicator_rows": len(assembly.indicators)},
             "repairs": [r.to_dict() for r in assembly.repairs],
             "validation": [p.to_dict() for p in assembly.problems],
             "timings_s": {k: round(v, 3) for k, v in assembly.timings.items()},

@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"snapshot {snap.version} (created {m['created']}, code {m['code_version']})")
     print(f"  folder: {snap.path}")
     print(f"  versions in folder: {len(list_versions(args.snapshots))}")
-    print(f"  layers: " + ", ".join(f"{n} {name}" for name, n in m["counts"].items()))
+    print("  layers: " + ", ".join(f"{n} {name}" for name, n in m["counts"].items()))
     for name, frame in snap.layers.items():
         by_city = frame.groupby("city").size().to_dict()
         print(f"    {name}: " + ", ".join(f"{c} {city}" for city, c in by_city.items()))

@@ -84,6 +84,11 @@ def read_boundary_layer(path: str | Path, level: str) -> gpd.GeoDataFrame:
             f"{path}: coordinate reference system is {frame.crs.name} (EPSG:{epsg}), expected {STORAGE_CRS} "
             "(ETRS89 / UTM zone 32N) as published by GeoInformation Bremen"
         )
+    missing = frame.geometry.isna()
+    if missing.any():
+        raise InputError(
+            f"{path}: {int(missing.sum())} of {len(frame)} features have no geometry (truncated or corrupt .shp?)"
+        )
     frame.columns = [c if c == "geometry" else c.lower() for c in frame.columns]
     frame = frame.set_geometry("geometry")
     key_col = next((c for c in KEY_COLUMNS[level] if c in frame.columns), None)
