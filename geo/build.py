@@ -197,7 +197,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     if strict:
         problems = [Problem(p.check, p.message, "error", p.file, p.key, p.detail) if p.severity == "warning" else p
                     for p in problems]
-        problems += [Problem("repair", r.description, "error", key=(r.keys or [None])[0]) for r in log
+        problems += [Problem("repair", r.description, "error", key=r.keys[0] if r.keys else None) for r in log
                      if r.step == "repair_invalid_geometry"]
     if any(p.severity == "error" for p in problems):
         raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the inputs",

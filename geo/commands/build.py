@@ -6,12 +6,17 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo.config import DEFAULT_SNAPSHOTS, resolve_data_dir
+from geo.errors import Problem
 from geo.indicators import SmallNumberRule
 
+if TYPE_CHECKING:
+    from geo.build import Assembly
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
     for name, helptext in (("build", "build and publish a new snapshot from the official files"),
                            ("validate", "read and validate the official files; report only, publish nothing")):
         p = sub.add_parser(name, help=helptext, description=helptext)
@@ -37,7 +42,7 @@ def _progress(msg: str) -> None:
     print(f"… {msg}", file=sys.stderr, flush=True)
 
 
-def _assemble(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _assemble(args: argparse.Namespace) -> Assembly:
     from geo.build import assemble
 
     rule = SmallNumberRule(min_denominator=args.min_denominator, min_numerator=args.min_numerator)
@@ -45,7 +50,7 @@ def _assemble(args: argparse.Namespace):  # type: ignore[no-untyped-def]
                     progress=_progress)
 
 
-def _report(problems: list) -> None:  # type: ignore[type-arg]
+def _report(problems: list[Problem]) -> None:
     for p in problems:
         print(f"  {p}", file=sys.stderr)
 

@@ -7,7 +7,7 @@ import argparse
 from geo.config import DEFAULT_SNAPSHOTS
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("info", help="summarise the current (or a given) snapshot")
     p.add_argument("snapshots", nargs="?", default=str(DEFAULT_SNAPSHOTS), help="snapshots folder")
     p.add_argument("--version", dest="snapshot_version", help="a version other than CURRENT")
