@@ -20,6 +20,7 @@ from geo import indicators as ind
 from geo import repairs, validate
 from geo.catalogue import Catalogue, discover
 from geo.errors import Problem, QuartiereError, ValidationError
+from geo.gazetteer import build_gazetteer, postcode_shares, read_postcode_areas
 from geo.repairs import Repair
 from geo.sources.boundaries import STORAGE_CRS, read_boundary_layer
 from geo.sources.statistics import StatTable, read_statistics_csv
@@ -44,6 +45,9 @@ class Assembly:
     problems: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     statistics_tables: list[dict[str, object]] = field(default_factory=list)
+    postcodes: gpd.GeoDataFrame | None = None
+    postcode_shares: pd.DataFrame | None = None
+    gazetteer: pd.DataFrame | None = None
 
     @property
     def years(self) -> list[int]:
@@ -203,10 +207,20 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the inputs",
                               problems=problems)
     out_layers = {LEVEL_LAYERS[lvl]: _wide_layer(frame, lvl, long, designations) for lvl, frame in layers.items()}
+    postcodes, shares = None, None
+    if cat.postcodes:
+        say("cutting postcode areas with the Ortsteile")
+        try:
+            postcodes = pd.concat([read_postcode_areas(str(p)) for p in cat.postcodes], ignore_index=True)
+            shares = postcode_shares(postcodes, out_layers["ortsteile"],
+                                     out_layers["ortsteile"].set_index("key")["population"])
+        except QuartiereError as exc:
+            raise ValidationError(exc.message, problems=[Problem("read", exc.message)]) from exc
+    gazetteer = build_gazetteer(out_layers, postcodes, shares)
     timings["total"] = time.perf_counter() - t0
     return Assembly(
         layers=out_layers, indicators=long, designations=designations, catalogue=cat, repairs=log,
-        problems=problems, timings=timings,
+        problems=problems, timings=timings, postcodes=postcodes, postcode_shares=shares, gazetteer=gazetteer,
         statistics_tables=[{"file": t.file.name, "table_id": t.table_id, "title": t.title,
                             "years": sorted(t.data["year"].unique().tolist())} for t in tables],
     )

@@ -22,6 +22,7 @@ OUTLINE_PATTERN = "*/original/hb_landesflaeche_*.shp"
 STATISTICS_PATTERN = "bremen-*/raw/*.csv"
 DESIGNATIONS_PATTERN = "bremen-foerdergebiete/*.csv"
 SOCIAL_PATTERN = "bremen-sozialindikatoren/alle_indikatoren_long.csv"
+POSTCODES_PATTERN = "bremen-plz-gebiete/original/*.geojson"
 SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -35,6 +36,7 @@ class Catalogue:
     statistics: list[Path] = field(default_factory=list)
     designations: list[Path] = field(default_factory=list)
     social: list[Path] = field(default_factory=list)
+    postcodes: list[Path] = field(default_factory=list)
     extra: list[Path] = field(default_factory=list)
 
     def all_files(self) -> list[Path]:
@@ -46,7 +48,7 @@ class Catalogue:
         for shp in self.outlines:
             files.append(shp)
             files.extend(p for ext in SHAPEFILE_SIDECARS if (p := shp.with_suffix(ext)).is_file())
-        files += self.statistics + self.designations + self.social + self.extra
+        files += self.statistics + self.designations + self.social + self.postcodes + self.extra
         return sorted(set(files))
 
     def checksums(self) -> list[dict[str, object]]:
@@ -71,6 +73,7 @@ def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
     cat.statistics = sorted(root.glob(STATISTICS_PATTERN))
     cat.designations = sorted(root.glob(DESIGNATIONS_PATTERN))
     cat.social = sorted(root.glob(SOCIAL_PATTERN))
+    cat.postcodes = sorted(root.glob(POSTCODES_PATTERN))
     cat.extra = [Path(p) for p in (extra or [])]
     missing = [f"{level} boundaries ({pattern})" for level, pattern in LAYER_PATTERNS.items() if not cat.layers[level]]
     if not cat.statistics:

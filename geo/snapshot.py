@@ -95,6 +95,12 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
         pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
         if not assembly.designations.empty:
             pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
+        if assembly.postcodes is not None:
+            pyogrio.write_dataframe(assembly.postcodes, gpkg, layer="postcodes", driver="GPKG")
+        for name in ("postcode_shares", "gazetteer"):
+            table = getattr(assembly, name)
+            if table is not None and len(table):
+                pyogrio.write_dataframe(table, gpkg, layer=name, driver="GPKG")
         manifest = {
             "version": version,
             "created": now.isoformat().replace("+00:00", "Z"),
@@ -163,6 +169,7 @@ class Snapshot:
     layers: dict[str, gpd.GeoDataFrame] = field(repr=False)
     indicators: pd.DataFrame = field(repr=False)
     designations: pd.DataFrame = field(repr=False)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -171,6 +178,17 @@ class Snapshot:
     @property
     def latest_year(self) -> int:
         return int(max(self.manifest["years"]))
+
+    @property
+    def gazetteer(self) -> pd.DataFrame:
+        """Places with spelling variants and points (empty when the snapshot has none)."""
+        return self.extras.get("gazetteer", pd.DataFrame(columns=["type", "key", "name", "city", "variants", "lon",
+                                                                     "lat"]))
+
+    @property
+    def postcode_shares(self) -> pd.DataFrame:
+        """Share of each postcode in every Ortsteil it touches (by area and by estimated residents)."""
+        return self.extras.get("postcode_shares", pd.DataFrame())
 
     def layer(self, level: str) -> gpd.GeoDataFrame:
         """The layer of ``level`` (``ortsteil``/``ortsteile``, ...)."""
@@ -245,4 +263,13 @@ def load_snapshot(root: str | os.PathLike[str], version: str | None = None) -> S
     available = {name for name, _ in pyogrio.list_layers(path / GPKG)}
     designations = (pyogrio.read_dataframe(path / GPKG, layer="designations", read_geometry=False)
                     if "designations" in available else pd.DataFrame())
-    return Snapshot(path=path, manifest=manifest, layers=layers, indicators=indicators, designations=designations)
+    extras: dict[str, pd.DataFrame] = {}
+    for name in ("postcodes", "postcode_shares", "gazetteer"):
+        if name in available:
+            table = pyogrio.read_dataframe(path / GPKG, layer=name, read_geometry=name == "postcodes")
+            for col in ("key", "plz"):
+                if col in table.columns:
+                    table[col] = table[col].astype("string")
+            extras[name] = table
+    return Snapshot(path=path, manifest=manifest, layers=layers, indicators=indicators, designations=designations,
+                    extras=extras)
