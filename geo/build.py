@@ -45,6 +45,7 @@ class Assembly:
     problems: list[Problem] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     statistics_tables: list[dict[str, object]] = field(default_factory=list)
+    dataset: str = "bremen"
     postcodes: gpd.GeoDataFrame | None = None
     postcode_shares: pd.DataFrame | None = None
     gazetteer: pd.DataFrame | None = None

@@ -38,6 +38,8 @@ class Catalogue:
     social: list[Path] = field(default_factory=list)
     postcodes: list[Path] = field(default_factory=list)
     extra: list[Path] = field(default_factory=list)
+    #: any other input files (other datasets list theirs here)
+    files: list[Path] = field(default_factory=list)
 
     def all_files(self) -> list[Path]:
         files: list[Path] = []
@@ -48,7 +50,7 @@ class Catalogue:
         for shp in self.outlines:
             files.append(shp)
             files.extend(p for ext in SHAPEFILE_SIDECARS if (p := shp.with_suffix(ext)).is_file())
-        files += self.statistics + self.designations + self.social + self.postcodes + self.extra
+        files += self.statistics + self.designations + self.social + self.postcodes + self.extra + self.files
         return sorted(set(files))
 
     def checksums(self) -> list[dict[str, object]]:

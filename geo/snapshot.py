@@ -41,8 +41,11 @@ from geo.errors import SnapshotError, UnknownKeyError
 GPKG = "districts.gpkg"
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+#: polygon layers of the Bremen dataset; other datasets (e.g. ``germany``) name theirs in ``Assembly.level_names``
 LAYERS = ("ortsteile", "stadtteile", "stadtbezirke")
-LEVEL_OF_LAYER = {"ortsteile": "ortsteil", "stadtteile": "stadtteil", "stadtbezirke": "stadtbezirk"}
+LEVEL_OF_LAYER = {"ortsteile": "ortsteil", "stadtteile": "stadtteil", "stadtbezirke": "stadtbezirk",
+                  "gemeinden": "gemeinde", "gemeindeverbaende": "gemeindeverband", "kreise": "kreis",
+                  "laender": "land"}
 LAYER_OF_LEVEL = {v: k for k, v in LEVEL_OF_LAYER.items()}
 
 
@@ -90,8 +93,8 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
     tmp.mkdir()
     try:
         gpkg = tmp / GPKG
-        for name in LAYERS:
-            pyogrio.write_dataframe(assembly.layers[name], gpkg, layer=name, driver="GPKG")
+        for name, frame in assembly.layers.items():
+            pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
         pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
         if not assembly.designations.empty:
             pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
@@ -194,7 +197,7 @@ class Snapshot:
         """The layer of ``level`` (``ortsteil``/``ortsteile``, ...)."""
         name = LAYER_OF_LEVEL.get(level, level)
         if name not in self.layers:
-            raise UnknownKeyError(f"unknown level {level!r}; one of {sorted(LAYER_OF_LEVEL)}")
+            raise UnknownKeyError(f"unknown level {level!r}; one of {sorted(self.layers)}")
         return self.layers[name]
 
     @cached_property
@@ -254,7 +257,7 @@ def load_snapshot(root: str | os.PathLike[str], version: str | None = None) -> S
     if not (path / MANIFEST).is_file() or not (path / GPKG).is_file():
         raise SnapshotError(f"{path}: snapshot version is missing or incomplete")
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    layers = {name: pyogrio.read_dataframe(path / GPKG, layer=name) for name in LAYERS}
+    layers = {name: pyogrio.read_dataframe(path / GPKG, layer=name) for name in manifest.get("layers", LAYERS)}
     for frame in layers.values():
         for col in [c for c in frame.columns if c == "key" or c.endswith("_key")]:
             frame[col] = frame[col].astype("string")

@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--extra", metavar="FILE", action="append", type=Path, default=[],
                        help="own indicator table in tidy long form (key, year, indicator, value[, numerator, "
                        "denominator, source]); repeatable")
+        p.add_argument("--dataset", default="bremen", choices=sorted(DATASETS),
+                       help="which official data to build from (default: %(default)s)")
         p.add_argument("--strict", action="store_true", help="treat warnings (e.g. repaired geometries) as errors")
         p.add_argument("--min-denominator", type=float, default=SmallNumberRule.min_denominator,
                        help="withhold a rate when its denominator is below this (default %(default)g)")
@@ -42,12 +44,18 @@ def _progress(msg: str) -> None:
     print(f"… {msg}", file=sys.stderr, flush=True)
 
 
-def _assemble(args: argparse.Namespace) -> Assembly:
-    from geo.build import assemble
+#: dataset name -> module with ``assemble(data_dir, *, extra, rule, strict, progress) -> Assembly``
+DATASETS = {"bremen": "geo.build", "germany": "geo.national.build"}
 
+
+def _assemble(args: argparse.Namespace) -> Assembly:
+    import importlib
+
+    module = importlib.import_module(DATASETS[args.dataset])
     rule = SmallNumberRule(min_denominator=args.min_denominator, min_numerator=args.min_numerator)
-    return assemble(resolve_data_dir(args.data), extra=args.extra, rule=rule, strict=args.strict,
-                    progress=_progress)
+    assembly: Assembly = module.assemble(resolve_data_dir(args.data), extra=args.extra, rule=rule,
+                                         strict=args.strict, progress=_progress)
+    return assembly
 
 
 def _report(problems: list[Problem]) -> None:
