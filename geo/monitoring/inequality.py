@@ -1,0 +1,235 @@
+"""Inequality between districts: Gini, Theil T (decomposed into between and within groups), CV, P90/P10.
+
+Conventions (stated once, used everywhere):
+
+* Each district is one observation with value ``x_i`` and weight ``w_i``. For rates, densities and means the
+  weight is the district's population in the same year (a rate of a district with 10,000 residents counts more
+  than one of a district with 40); for counts every district weighs 1. :func:`inequality_series` records the
+  choice in the column ``weighted``.
+* Gini: ``G = sum_i sum_j w_i w_j |x_i - x_j| / (2 W^2 mu)`` with ``W = sum w`` and the weighted mean ``mu``.
+  Unweighted, it lies in ``[0, 1 - 1/n]``.
+* Theil T: ``T = sum_i (w_i / W) (x_i / mu) ln(x_i / mu)`` (``0 ln 0 = 0``). With groups g (Stadtbezirke),
+  ``s_g = W_g mu_g / (W mu)``: ``between = sum_g s_g ln(mu_g / mu)``, ``within = sum_g s_g T_g``, and
+  ``between + within == T`` exactly.
+* Coefficient of variation: weighted population standard deviation divided by the weighted mean.
+* P90/P10: the 90th over the 10th percentile of the district values (unweighted, linear interpolation);
+  NaN when the 10th percentile is 0.
+* All measures need non-negative values with a positive mean; indicators with negative values (changes) get
+  NaN and the note "negative values".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import Problem, ValidationError
+from geo.indicators import REGISTRY
+from geo.monitoring._common import as_values, as_weights, check_long
+
+__all__ = [
+    "TheilDecomposition",
+    "coefficient_of_variation",
+    "decile_ratio",
+    "gini",
+    "inequality_series",
+    "parent_map",
+    "theil",
+    "theil_decomposition",
+]
+
+
+def _mean(x: np.ndarray, w: np.ndarray, what: str) -> float:
+    mu = float(np.sum(w * x) / np.sum(w))
+    if not mu > 0:
+        raise ValidationError(f"cannot compute {what}", problems=[Problem("mean", "the mean is not positive")])
+    return mu
+
+
+def gini(values: np.ndarray | pd.Series | list[float], weights: np.ndarray | pd.Series | None = None) -> float:
+    """Gini coefficient of non-negative values, optionally weighted (see the module conventions)."""
+    x = as_values(values, what="the Gini coefficient")
+    w = as_weights(x, weights, what="the Gini coefficient")
+    mu = _mean(x, w, "the Gini coefficient")
+    # sum_i sum_j w_i w_j |x_i - x_j| = 2 sum over sorted pairs; O(n log n) via cumulative sums
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    cw = np.cumsum(ws)
+    cwx = np.cumsum(ws * xs)
+    # for each j: sum_{i<j} w_i (x_j - x_i) = x_j * cw_{j-1} - cwx_{j-1}
+    prev_w = np.concatenate([[0.0], cw[:-1]])
+    prev_wx = np.concatenate([[0.0], cwx[:-1]])
+    pair_sum = float(np.sum(ws * (xs * prev_w - prev_wx)))
+    W = float(cw[-1])
+    return 2.0 * pair_sum / (2.0 * W * W * mu)
+
+
+def theil(values: np.ndarray | pd.Series | list[float], weights: np.ndarray | pd.Series | None = None) -> float:
+    """Theil T index of non-negative values, optionally weighted."""
+    x = as_values(values, what="the Theil index")
+    w = as_weights(x, weights, what="the Theil index")
+    mu = _mean(x, w, "the Theil index")
+    r = x / mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(r > 0, r * np.log(r), 0.0)
+    return float(np.sum(w * terms) / np.sum(w))
+
+
+@dataclass(frozen=True)
+class TheilDecomposition:
+    """Theil T split into the part between groups and the part within them (``between + within == total``).
+
+    ``groups`` has one row per group: ``group``, ``weight`` (sum of weights), ``mean``, ``share`` (``s_g``),
+    ``theil`` (within the group) and ``contribution`` (``s_g * T_g``).
+    """
+
+    total: float
+    between: float
+    within: float
+    groups: pd.DataFrame
+
+    @property
+    def between_share(self) -> float:
+        return self.between / self.total if self.total > 0 else float("nan")
+
+
+def theil_decomposition(values: np.ndarray | pd.Series | list[float], groups: Iterable[object],
+                        weights: np.ndarray | pd.Series | None = None) -> TheilDecomposition:
+    """Decompose Theil T by ``groups`` (one label per value, e.g. the Stadtbezirk key)."""
+    x = as_values(values, what="the Theil decomposition")
+    w = as_weights(x, weights, what="the Theil decomposition")
+    g = np.asarray(list(groups), dtype=object)
+    if len(g) != len(x) or pd.isna(g).any():
+        raise ValidationError("cannot decompose the Theil index",
+                              problems=[Problem("groups", "every value needs a group label")])
+    mu = _mean(x, w, "the Theil decomposition")
+    total_wx = float(np.sum(w * x))
+    rows = []
+    for label in sorted(set(g.tolist()), key=str):
+        m = g == label
+        wg, xg = w[m], x[m]
+        Wg = float(wg.sum())
+        mug = float(np.sum(wg * xg) / Wg) if Wg > 0 else 0.0
+        share = float(np.sum(wg * xg) / total_wx)
+        tg = theil(xg, wg) if mug > 0 else 0.0
+        rows.append({"group": label, "weight": Wg, "mean": mug, "share": share, "theil": tg,
+                     "contribution": share * tg})
+    table = pd.DataFrame(rows)
+    with np.errstate(divide="ignore"):
+        between = float(np.sum(np.where(table["share"] > 0,
+                                        table["share"] * np.log(table["mean"].where(table["mean"] > 0, 1) / mu),
+                                        0.0)))
+    within = float(table["contribution"].sum())
+    total = theil(x, w)
+    if not np.isclose(between + within, total, rtol=1e-9, atol=1e-12):  # pragma: no cover - a bug if hit
+        raise AssertionError(f"Theil decomposition does not add up: {between} + {within} != {total}")
+    return TheilDecomposition(total=total, between=between, within=within, groups=table)
+
+
+def coefficient_of_variation(values: np.ndarray | pd.Series | list[float],
+                             weights: np.ndarray | pd.Series | None = None) -> float:
+    """Weighted population standard deviation over the weighted mean."""
+    x = as_values(values, what="the coefficient of variation")
+    w = as_weights(x, weights, what="the coefficient of variation")
+    mu = _mean(x, w, "the coefficient of variation")
+    return float(np.sqrt(np.sum(w * (x - mu) ** 2) / np.sum(w)) / mu)
+
+
+def decile_ratio(values: np.ndarray | pd.Series | list[float]) -> float:
+    """90th percentile over 10th percentile (unweighted, linear interpolation); NaN when P10 is 0."""
+    x = as_values(values, what="the P90/P10 ratio")
+    p10, p90 = np.percentile(x, [10, 90])
+    return float(p90 / p10) if p10 > 0 else float("nan")
+
+
+def parent_map(wide: pd.DataFrame, *, parent_column: str = "stadtbezirk_key") -> pd.Series:
+    """Key -> parent key (e.g. the Stadtbezirk) from a wide table, for :func:`inequality_series`."""
+    for col in ("key", parent_column):
+        if col not in wide.columns:
+            raise ValidationError("cannot build the parent map",
+                                  problems=[Problem("missing_column", f"wide table lacks {col!r}")])
+    frame = pd.DataFrame(wide[["key", parent_column]]).dropna()
+    return pd.Series(frame[parent_column].astype(str).to_numpy(), index=frame["key"].astype(str).to_numpy())
+
+
+def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Series, level: str = "ortsteil",
+                      indicators: Iterable[str] | None = None, weight_indicator: str = "population",
+                      min_districts: int = 5) -> pd.DataFrame:
+    """Inequality between districts for every indicator and year of the long table.
+
+    Parameters
+    ----------
+    long
+        Long indicator table (columns ``key``, ``level``, ``year``, ``indicator``, ``value``).
+    groups
+        District key -> group key (normally the Stadtbezirk; see :func:`parent_map`) for the Theil
+        decomposition. Districts without a group are left out of every measure (and counted in
+        ``n_without_group``).
+    level
+        Level of the districts compared.
+    indicators
+        Indicators to cover; default every indicator of the level except those starting with ``si_``.
+    weight_indicator
+        Weight of rates, densities and means (default ``population`` of the same year).
+    min_districts
+        Fewest districts with a value for any measure; otherwise NaN with a note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator and year: ``indicator``, ``year``, ``n_districts``, ``n_without_group``,
+        ``weighted``, ``mean``, ``gini``, ``theil``, ``theil_between``, ``theil_within``,
+        ``theil_between_share``, ``cv``, ``p90_p10_ratio`` and ``note`` ("" when every measure was computed).
+    """
+    check_long(long, what="inequality")
+    group_map = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
+    group_map = pd.Series(group_map.astype(str).to_numpy(), index=group_map.index.astype(str))
+    data = long[long["level"] == level]
+    if indicators is None:
+        names = sorted(n for n in data["indicator"].unique() if not str(n).startswith("si_"))
+    else:
+        names = list(indicators)
+    weights = (data[data["indicator"] == weight_indicator]
+               .assign(key=lambda d: d["key"].astype(str))
+               .set_index(["key", "year"])["value"])
+    rows = []
+    for name in names:
+        sub = data[data["indicator"] == name]
+        kind = REGISTRY[name].kind if name in REGISTRY else "rate"
+        weighted = kind != "count"
+        for year, part in sub.groupby("year", sort=True):
+            part = part.assign(key=part["key"].astype(str)).dropna(subset=["value"])
+            part = part.assign(group=part["key"].map(group_map))
+            n_without = int(part["group"].isna().sum())
+            part = part.dropna(subset=["group"])
+            if weighted:
+                w = weights.reindex(list(zip(part["key"], [year] * len(part), strict=True))).to_numpy()
+                ok = np.isfinite(w) & (w > 0)
+                part, w = part[ok], w[ok]
+            else:
+                w = np.ones(len(part))
+            row: dict[str, object] = {"indicator": name, "year": int(year), "n_districts": len(part),
+                                      "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
+                                      "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
+                                      "theil_within": np.nan, "theil_between_share": np.nan, "cv": np.nan,
+                                      "p90_p10_ratio": np.nan, "note": ""}
+            x = part["value"].to_numpy(dtype=float)
+            if len(part) < min_districts:
+                row["note"] = f"fewer than {min_districts} districts with a value"
+            elif (x < 0).any():
+                row["mean"] = float(np.sum(w * x) / np.sum(w))
+                row["note"] = "negative values: inequality measures not defined"
+            elif not np.sum(w * x) > 0:
+                row["mean"] = 0.0
+                row["note"] = "all values are 0"
+            else:
+                dec = theil_decomposition(x, part["group"].to_numpy(), w)
+                row.update(mean=float(np.sum(w * x) / np.sum(w)), gini=gini(x, w), theil=dec.total,
+                           theil_between=dec.between, theil_within=dec.within,
+                           theil_between_share=dec.between_share, cv=coefficient_of_variation(x, w),
+                           p90_p10_ratio=decile_ratio(x))
+            rows.append(row)
+    return pd.DataFrame(rows)

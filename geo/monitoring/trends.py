@@ -1,0 +1,169 @@
+"""Trends per district, change of trend, and an early-warning list.
+
+Definitions (documented once, used everywhere):
+
+* **Trend**: the ordinary-least-squares slope of the indicator on the calendar year, in the indicator's unit
+  per year, over all observed years (at least ``min_points``).
+* **Change of trend**: the slope over the recent period (years >= ``split_year``) minus the slope over the
+  earlier period (years <= ``split_year``); the split year belongs to both, so each period has at least two
+  points with the real data (1980-2010 and 2010-2023). Note the method break of the population statistics in
+  2016: the recent period spans it.
+* **Period change** (the "dynamics" of one period): between two consecutive observed years ``y0 < y1`` the
+  annualised change ``(v1 - v0) / (y1 - y0)`` in the indicator's unit per year; for counts the relative
+  change ``100 * (v1 / v0 - 1) / (y1 - y0)`` in % per year (a shrinking district of 40 residents is not
+  comparable with one of 20,000 in persons).
+* **Negative dynamics**: a change against the indicator's desired direction, by more than ``threshold``.
+  ``direction = +1`` means "higher is better" (a fall is negative), ``-1`` "higher is worse" (a rise is
+  negative). Directions are a programme decision: only ``population`` has a default (+1: a shrinking
+  population is a warning sign); every other indicator needs an explicit direction.
+* **Early warning**: a district whose last ``periods`` (default 2) period changes were all negative beyond the
+  threshold ("two periods running"); ``run_length`` gives the full current run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import Problem, ValidationError
+from geo.indicators import REGISTRY
+from geo.monitoring._common import check_long
+
+__all__ = ["DEFAULT_DIRECTIONS", "district_trends", "early_warning", "period_changes"]
+
+DEFAULT_DIRECTIONS: dict[str, int] = {"population": +1}
+
+
+def _ols_slope(years: np.ndarray, values: np.ndarray) -> float:
+    if len(years) < 2 or np.ptp(years) == 0:
+        return float("nan")
+    x = years - years.mean()
+    return float(np.sum(x * (values - values.mean())) / np.sum(x * x))
+
+
+def _series(long: pd.DataFrame, indicator: str, level: str, years: Iterable[int] | None) -> pd.DataFrame:
+    check_long(long, what="trends")
+    data = long[(long["level"] == level) & (long["indicator"] == indicator)]
+    if years is not None:
+        data = data[data["year"].isin(list(years))]
+    data = data.dropna(subset=["value"])
+    return pd.DataFrame({"key": data["key"].astype(str).to_numpy(), "year": data["year"].astype(int).to_numpy(),
+                         "value": data["value"].astype(float).to_numpy()}).sort_values(["key", "year"])
+
+
+def district_trends(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil", split_year: int = 2010,
+                    min_points: int = 2, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Trend and change of trend of one indicator for every district.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district: ``key``, ``indicator``, ``n_years``, ``first_year``, ``last_year``,
+        ``slope_per_year`` (all years), ``slope_early`` (years <= split_year), ``slope_recent``
+        (years >= split_year), ``trend_change`` (recent - early) and ``note``.
+    """
+    data = _series(long, indicator, level, years)
+    rows = []
+    for key, part in data.groupby("key", sort=True):
+        y = part["year"].to_numpy(dtype=float)
+        v = part["value"].to_numpy(dtype=float)
+        early, recent = y <= split_year, y >= split_year
+        notes = []
+        slope_all = _ols_slope(y, v) if len(y) >= min_points else float("nan")
+        slope_early = _ols_slope(y[early], v[early]) if early.sum() >= min_points else float("nan")
+        slope_recent = _ols_slope(y[recent], v[recent]) if recent.sum() >= min_points else float("nan")
+        if len(y) < min_points:
+            notes.append(f"fewer than {min_points} years")
+        if np.isnan(slope_early) or np.isnan(slope_recent):
+            notes.append(f"too few years before or after {split_year} for a change of trend")
+        rows.append({"key": key, "indicator": indicator, "n_years": len(y), "first_year": int(y.min()),
+                     "last_year": int(y.max()), "slope_per_year": slope_all, "slope_early": slope_early,
+                     "slope_recent": slope_recent, "trend_change": slope_recent - slope_early,
+                     "note": "; ".join(notes)})
+    return pd.DataFrame(rows, columns=["key", "indicator", "n_years", "first_year", "last_year", "slope_per_year",
+                                       "slope_early", "slope_recent", "trend_change", "note"])
+
+
+def period_changes(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil",
+                   years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Annualised change between consecutive observed years (see the module's definitions).
+
+    Returns ``key``, ``indicator``, ``from_year``, ``to_year``, ``change_per_year`` and ``unit``.
+    """
+    data = _series(long, indicator, level, years)
+    is_count = REGISTRY[indicator].kind == "count" if indicator in REGISTRY else False
+    unit = "%/year" if is_count else f"{REGISTRY[indicator].unit if indicator in REGISTRY else 'unit'}/year"
+    data = data.assign(prev_year=data.groupby("key")["year"].shift(), prev_value=data.groupby("key")["value"].shift())
+    data = data.dropna(subset=["prev_year"])
+    gap = data["year"] - data["prev_year"]
+    if is_count:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            change = 100.0 * (data["value"] / data["prev_value"].where(data["prev_value"] > 0) - 1.0) / gap
+    else:
+        change = (data["value"] - data["prev_value"]) / gap
+    return pd.DataFrame({"key": data["key"].to_numpy(), "indicator": indicator,
+                         "from_year": data["prev_year"].astype(int).to_numpy(),
+                         "to_year": data["year"].to_numpy(), "change_per_year": change.to_numpy(dtype=float),
+                         "unit": unit})
+
+
+def early_warning(long: pd.DataFrame, *, directions: Mapping[str, int] | None = None, level: str = "ortsteil",
+                  threshold: float | Mapping[str, float] = 0.0, periods: int = 2,
+                  years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Districts whose dynamics have been negative beyond ``threshold`` for ``periods`` periods running.
+
+    Parameters
+    ----------
+    long
+        Long indicator table.
+    directions
+        Indicator -> +1 (higher is better) or -1 (higher is worse). Default :data:`DEFAULT_DIRECTIONS`.
+    level
+        Level of the districts.
+    threshold
+        How far (in the indicator's unit per year; % per year for counts) a period change must go against the
+        direction to count as negative; one number or one per indicator. Default 0 (any adverse change).
+    periods
+        Number of consecutive most recent periods that must all be negative.
+    years
+        Observation years to use (default all); e.g. ``[2010, 2020, 2023]`` to avoid annual noise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district and indicator: ``key``, ``indicator``, ``direction``, ``threshold``,
+        ``last_periods`` (e.g. "2021-2022: -1.20; 2022-2023: -0.80"), ``run_length`` (consecutive negative
+        periods up to the latest), ``warning`` (run_length >= periods). Warnings first, then by key.
+    """
+    dirs = dict(DEFAULT_DIRECTIONS if directions is None else directions)
+    problems = [Problem("direction", f"direction of {name!r} must be +1 or -1, got {d!r}")
+                for name, d in dirs.items() if d not in (1, -1)]
+    if periods < 1:
+        problems.append(Problem("periods", f"periods must be at least 1, got {periods}"))
+    if not dirs:
+        problems.append(Problem("direction", "no indicators with a direction given"))
+    if problems:
+        raise ValidationError("invalid early-warning options", problems=problems)
+    rows = []
+    for name, direction in dirs.items():
+        thr = float(threshold[name] if isinstance(threshold, Mapping) else threshold)
+        changes = period_changes(long, indicator=name, level=level, years=years)
+        for key, part in changes.groupby("key", sort=True):
+            part = part.sort_values("to_year")
+            adverse = (-direction * part["change_per_year"].to_numpy()) > thr  # NaN -> False
+            run = 0
+            for flag in adverse[::-1]:
+                if not flag:
+                    break
+                run += 1
+            last = part.tail(periods)
+            text = "; ".join(f"{a}-{b}: {c:+.2f}" for a, b, c in zip(last["from_year"], last["to_year"],
+                                                                     last["change_per_year"], strict=True))
+            rows.append({"key": key, "indicator": name, "direction": direction, "threshold": thr,
+                         "unit": part["unit"].iloc[0], "last_periods": text, "run_length": run,
+                         "warning": run >= periods})
+    out = pd.DataFrame(rows, columns=["key", "indicator", "direction", "threshold", "unit", "last_periods",
+                                      "run_length", "warning"])
+    return out.sort_values(["warning", "key", "indicator"], ascending=[False, True, True], ignore_index=True)
