@@ -1,0 +1,627 @@
+"""The classification entry point: table + definition -> :class:`ClassificationResult`.
+
+:func:`classify` takes any table with an id column and the indicator columns a definition names (a wide
+table of a snapshot, or a plain CSV of another city). Rows given as ``extra_rows`` (e.g. a user-drawn area
+estimated by areal interpolation) are scored against the reference distribution fitted on the table's areas
+only: they never change the parameters, are not part of spatial rules or budgets, and are marked
+``is_extra``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.classify.budget import split_budget
+from geo.classify.definition import NUMERIC_OPS, Definition, load_definition
+from geo.classify.methods import IndexModel, class_codes
+from geo.classify.result import ClassificationResult
+from geo.classify.robustness import monte_carlo
+from geo.classify.rules import (
+    RuleContext,
+    compare,
+    evaluate_categories,
+    join_groups,
+    near_misses,
+    reasons_frame,
+)
+from geo.errors import DefinitionError, Problem, ValidationError
+
+NO_STATISTICS = "no district statistics published"
+
+
+def policy_text(definition: Definition, *, notes: list[str] | None = None) -> str:
+    """The written policy for ties, missing values and degenerate data, as applied with ``definition``."""
+    lines = [
+        f"Programme definition {definition.id} (version {definition.version}, sha256 {definition.hash[:12]}).",
+        "Standardisation: unweighted mean and population standard deviation (ddof=0) over the reference "
+        "areas, i.e. the classifiable areas of the table that have every indicator of the index.",
+        f"Minimum population: areas with fewer than {definition.min_population:g} residents, or unknown "
+        "population, are not classifiable and get no index, class or statistical category.",
+        "Ties: class cut-offs are lower bounds; a value exactly at a cut-off belongs to the class above it. "
+        "Rule thresholds use the operator written in the definition (>= includes the threshold). Values are "
+        "compared with a tolerance of 1e-9 (relative) so floating-point noise cannot move an area across.",
+        "Missing values: an area missing any indicator of an index gets no value for that index (no "
+        "imputation) and is not used to fit it; a missing value never passes a rule condition.",
+        "Degenerate data: an indicator without variance contributes 0; an index sum without variance is 0.",
+        "Monotonicity: against fitted parameters every index moves with each indicator's direction; the "
+        "rank methods stay monotone when refitted, but re-standardising a z-score sum (Berlin/Hamburg) can, "
+        "in rare configurations, lower an area's index when its own value worsens (the SD of the sum grows).",
+        "Percentile ranks: share of the other reference areas strictly below (PERCENTRANK.INC); tied values "
+        "share the lower rank. Exponential transform: R = share of reference areas at or below, "
+        "X = -23 ln(1 - R (1 - exp(-100/23))).",
+        "Population cap: areas keep a capped category in decreasing order of need (ties: by id); the first "
+        "area that does not fit and all after it lose it.",
+        "Budget: weights = population^a x need, clipped to floor/cap, rounded to whole cents by the largest-"
+        "remainder method (ties by id), so each group's amounts add up to its total to the cent.",
+        "Extra rows (user-drawn areas) are scored with the parameters fitted on the table's areas; they are "
+        "not part of spatial rules, caps or budgets.",
+    ]
+    for n in notes or []:
+        lines.append(f"Note: {n}")
+    return "\n".join(lines)
+
+
+def _check_columns(table: pd.DataFrame, definition: Definition, what: str) -> None:
+    problems = []
+    computed = definition.computed_fields()
+    optional = {c.field for c in definition.classifiable_when if c.optional}
+    for col, path in definition.input_columns().items():
+        if col not in table.columns:
+            problems.append(
+                Problem(
+                    check="unknown_column",
+                    message=f"{path}: column {col!r} is not in the {what} (it has: "
+                    f"{', '.join(map(str, table.columns[:30]))}{'...' if len(table.columns) > 30 else ''})",
+                    detail={"field": path, "column": col},
+                )
+            )
+    for i, chk in enumerate(definition.classifiable_when):
+        if chk.field not in table.columns and chk.field not in optional and chk.field not in computed:
+            problems.append(
+                Problem(
+                    check="unknown_column",
+                    message=f"classifiable_when[{i}].field: column {chk.field!r} is not in the {what}",
+                    detail={"field": f"classifiable_when[{i}].field", "column": chk.field},
+                )
+            )
+    extra_fields = []
+    if definition.budget is not None:
+        extra_fields.append(("budget.need_field", definition.budget.need_field))
+    if definition.spatial.population_cap is not None:
+        extra_fields.append(("spatial.population_cap.order_by", definition.spatial.population_cap.order_by))
+    for path, fld in extra_fields:
+        if fld not in computed and fld not in table.columns:
+            problems.append(
+                Problem(
+                    check="unknown_column",
+                    message=f"{path}: field {fld!r} is neither computed nor a column of the {what}",
+                    detail={"field": path, "column": fld},
+                )
+            )
+    if problems:
+        raise DefinitionError(
+            f"programme definition {definition.id} does not fit the {what}: {len(problems)} problem(s)",
+            problems=problems,
+        )
+
+
+def _field_array(s: pd.Series) -> np.ndarray:
+    if s.dtype.kind in "fiu":
+        return s.to_numpy(dtype=float)
+    if s.dtype.kind == "b":
+        return s.to_numpy(dtype=bool)
+    if s.dtype == object or str(s.dtype).startswith(("string", "str")):
+        vals = s.to_numpy(dtype=object)
+        if all(isinstance(v, bool | np.bool_) or v is None for v in vals[: min(len(vals), 50)]) and len(vals):
+            return np.asarray([bool(v) if v is not None else False for v in vals])
+        return vals
+    return s.to_numpy()
+
+
+def _prepare(table: pd.DataFrame, definition: Definition, extra_rows: pd.DataFrame | None) -> tuple[pd.DataFrame, Any]:
+    idc = definition.id_column
+    _check_columns(table, definition, "table")
+    geometry = None
+    if "geometry" in table.columns and hasattr(table, "geometry"):
+        geometry = table
+    base = pd.DataFrame(table.drop(columns=["geometry"], errors="ignore")).copy()
+    base[idc] = base[idc].astype(str)
+    problems = []
+    dup = base[idc][base[idc].duplicated()].unique().tolist()
+    if dup:
+        problems.append(
+            Problem(check="duplicate_key", message=f"{idc}: duplicate ids {dup[:10]}", detail={"field": idc})
+        )
+    if base[idc].isna().any() or (base[idc] == "").any():
+        problems.append(Problem(check="missing_key", message=f"{idc}: empty ids", detail={"field": idc}))
+    base["_extra"] = False
+    if extra_rows is not None and len(extra_rows):
+        _check_columns(extra_rows, definition, "extra rows")
+        ex = pd.DataFrame(extra_rows.drop(columns=["geometry"], errors="ignore")).copy()
+        ex[idc] = ex[idc].astype(str)
+        clash = sorted(set(ex[idc]) & set(base[idc]))
+        if clash:
+            problems.append(
+                Problem(
+                    check="duplicate_key",
+                    message=f"extra rows reuse ids of the table: {clash[:10]}",
+                    detail={"field": idc},
+                )
+            )
+        ex["_extra"] = True
+        base = pd.concat([base, ex], ignore_index=True)
+    if problems:
+        raise ValidationError("the table cannot be classified", problems=problems)
+    base = base.sort_values(idc, kind="stable").reset_index(drop=True)
+    return base, geometry
+
+
+def _adjacency(geometry: Any, ids: np.ndarray, id_column: str, contiguity: str) -> Any:
+    """Sparse contiguity matrix aligned on ``ids`` (rows without geometry have no neighbours)."""
+    from libpysal import weights
+    from scipy import sparse
+
+    gdf = geometry[[id_column, "geometry"]].copy()
+    gdf[id_column] = gdf[id_column].astype(str)
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty].reset_index(drop=True)
+    n = len(ids)
+    if len(gdf) < 2:
+        return sparse.csr_matrix((n, n))
+    builder = weights.Queen if contiguity == "queen" else weights.Rook
+    w = builder.from_dataframe(gdf, use_index=False, silence_warnings=True)
+    pos = {k: i for i, k in enumerate(ids)}
+    m = w.sparse.tocoo()
+    gid = gdf[id_column].to_numpy()
+    rows = np.array([pos[gid[i]] for i in m.row], dtype=np.int64)
+    cols = np.array([pos[gid[j]] for j in m.col], dtype=np.int64)
+    data = np.ones(rows.size)
+    return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+
+def classify(
+    table: pd.DataFrame,
+    definition: Definition | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    extra_rows: pd.DataFrame | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    reasons: bool = True,
+    meta: Mapping[str, Any] | None = None,
+) -> ClassificationResult:
+    """Classify every area of ``table`` with ``definition``.
+
+    Parameters
+    ----------
+    table
+        One row per area: the id column and every column the definition names. A GeoDataFrame (EPSG:25832)
+        enables the spatial rules; a plain DataFrame skips them (stated in the policy).
+    definition
+        A :class:`Definition`, a parsed mapping, or the path of a YAML file.
+    extra_rows
+        Further areas (same columns) scored against the reference fitted on ``table`` only.
+    draws, seed
+        Override the definition's Monte Carlo draws and seed (``draws=0`` skips robustness).
+    reasons
+        Build the long reasons table (``False`` saves time on very large plain tables).
+    meta
+        Extra run information stored in the result (e.g. the snapshot version).
+
+    Returns
+    -------
+    ClassificationResult
+
+    Raises
+    ------
+    DefinitionError
+        The definition is invalid or names columns the table does not have (one problem per field).
+    ValidationError
+        Duplicate or empty ids.
+    """
+    t0 = time.perf_counter()
+    defn = definition if isinstance(definition, Definition) else load_definition(definition)
+    work, geometry = _prepare(table, defn, extra_rows)
+    idc = defn.id_column
+    ids = work[idc].to_numpy(dtype=object).astype(str)
+    n = len(work)
+    extra = work["_extra"].to_numpy(dtype=bool)
+    notes: list[str] = []
+
+    # -- classifiable ---------------------------------------------------------------------------------
+    classifiable = np.ones(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    for chk in defn.classifiable_when:
+        if chk.field not in work.columns:
+            notes.append(f"classifiability check on {chk.field!r} skipped: column not in the table")
+            continue
+        ok = compare(_field_array(work[chk.field]), chk.op, chk.value)
+        fail = ~ok & classifiable
+        reason[fail] = f"not classifiable: {chk.reason}"
+        classifiable &= ok
+    pop = pd.to_numeric(work[defn.population_column], errors="coerce").to_numpy(dtype=float)
+    small = ~(pop >= defn.min_population)
+    fail = small & classifiable
+    reason[fail] = f"not classifiable: fewer than {defn.min_population:g} residents or population unknown"
+    classifiable &= ~small
+
+    # -- indices --------------------------------------------------------------------------------------
+    model = IndexModel(defn).fit(work, reference=classifiable & ~extra)
+    notes.extend(model.notes_)
+    comps = model.components(work)
+    fields: dict[str, np.ndarray] = {}
+    for col in work.columns:
+        if col.startswith("_"):
+            continue
+        fields[col] = _field_array(work[col])
+    for ind_id, vals in model.indicator_values(work).items():
+        fields[ind_id] = vals
+    class_labels: dict[str, tuple[str, ...]] = {}
+    index_vals: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
+    for spec in defn.indices:
+        c = comps[spec.name]
+        v = model.index_values(spec.name, c)[:, 0]
+        v = np.where(classifiable, v, np.nan)
+        index_vals[spec.field] = v
+        codes[spec.class_field] = class_codes(v, spec.cutoffs)
+        class_labels[spec.class_field] = spec.labels
+        suffix = "__pr" if spec.method == "percentile" else "__z"
+        for k, comp in enumerate(spec.components):
+            fields[f"{comp.indicator}{suffix}"] = c[:, k]
+        if spec.method == "percentile":
+            flags = c >= spec.flag_percentile - 1e-9
+            for k, comp in enumerate(spec.components):
+                fields[f"{comp.indicator}__flag"] = flags[:, k]
+            fields[f"{spec.name}_flags"] = np.where(np.isnan(c), 0, flags).sum(axis=1).astype(float)
+    fields.update(index_vals)
+    fields.update(codes)
+    ind_vals = model.indicator_values(work)
+    used = list(dict.fromkeys(c.indicator for spec in defn.indices for c in spec.components))
+    missing = np.full(n, "", dtype=object)
+    for ind_id in used:
+        gap = np.isnan(ind_vals[ind_id]) & classifiable
+        missing[gap] = np.where(missing[gap] == "", ind_id, missing[gap] + ";" + ind_id)
+
+    ref = classifiable & ~extra
+    sd_by_field: dict[str, float] = {}
+    for name, arr in fields.items():
+        if arr.ndim == 1 and arr.dtype.kind == "f":
+            sel = arr[ref]
+            sel = sel[~np.isnan(sel)]
+            sd_by_field[name] = float(sel.std(ddof=0)) if sel.size else float("nan")
+    units = {ind.id: ind.unit for ind in defn.indicators} | {ind.column: ind.unit for ind in defn.indicators}
+    for spec in defn.indices:
+        units[spec.field] = "SD" if spec.method == "zscore" else ("rank" if spec.method == "percentile" else "score")
+
+    # -- rules ----------------------------------------------------------------------------------------
+    groups = (
+        work[defn.group_column].astype(str).to_numpy(dtype=object)
+        if defn.group_column in work.columns
+        else np.full(n, "all", dtype=object)
+    )
+    adjacency = None
+    if geometry is not None and (defn.spatial.enclave is not None):
+        adjacency = _adjacency(geometry, ids, idc, defn.spatial.contiguity)
+    elif defn.spatial.enclave is not None:
+        notes.append("enclave rule skipped: the table has no geometry")
+
+    def make_context(idx_values: dict[str, np.ndarray], idx_codes: dict[str, np.ndarray], d: int) -> RuleContext:
+        f = dict(fields)
+        f.update(idx_values)
+        f.update(idx_codes)
+        return RuleContext(
+            fields=f,
+            class_labels=class_labels,
+            classifiable=classifiable,
+            extra=extra,
+            population=pop,
+            groups=groups,
+            n_draws=d,
+            adjacency=adjacency,
+        )
+
+    ctx = make_context({}, {}, 1)
+    outcome = evaluate_categories(defn, ctx)
+    cats = {cid: m[:, 0] for cid, m in outcome.categories.items()}
+
+    # -- budget ---------------------------------------------------------------------------------------
+    budget_eur = np.full(n, np.nan)
+    budget_summary = pd.DataFrame(columns=["group", "total_eur", "allocated_eur", "unallocated_eur", "n_areas", "note"])
+    if defn.budget is not None:
+        b = defn.budget
+        eligible = np.zeros(n, dtype=bool)
+        for cid in b.categories:
+            eligible |= cats[cid]
+        eligible &= ~extra
+        nf = np.asarray(fields.get(b.need_field, np.full(n, np.nan)), dtype=float)
+        need = np.where(np.isnan(nf), b.need_minimum, np.maximum(b.need_minimum, b.need_offset + nf))
+        budget_eur, budget_summary = split_budget(
+            ids=ids,
+            groups=groups,
+            eligible=eligible,
+            population=pop,
+            need=need,
+            totals=dict(b.totals),
+            population_exponent=b.population_exponent,
+            floor_eur=b.floor_eur,
+            cap_eur=b.cap_eur,
+        )
+        for g in sorted(set(map(str, b.totals)) - set(map(str, groups))):
+            notes.append(f"budget group {g!r} has no area in the table")
+
+    # -- robustness -----------------------------------------------------------------------------------
+    rb = defn.robustness
+    n_draws = rb.draws if draws is None else int(draws)
+    mc_seed = rb.seed if seed is None else int(seed)
+    robust = pd.DataFrame({"key": ids})
+    if n_draws > 0:
+        robust = monte_carlo(
+            defn,
+            model,
+            comps,
+            make_context,
+            ids=ids,
+            classifiable=classifiable,
+            baseline_codes=codes,
+            baseline_categories=cats,
+            sd_by_field=sd_by_field,
+            draws=n_draws,
+            seed=mc_seed,
+            concentration=rb.weight_concentration,
+            jitter_sd=rb.threshold_jitter_sd,
+            stability_threshold=rb.stability_threshold,
+            jitter_fields=rb.jitter_fields,
+        )
+        stability = robust["stability"].to_numpy(dtype=float)
+        borderline = robust["borderline"].to_numpy(dtype=bool)
+    else:
+        stability = np.full(n, np.nan)
+        borderline = np.zeros(n, dtype=bool)
+        notes.append("robustness not computed (0 draws)")
+
+    # -- assemble -------------------------------------------------------------------------------------
+    out: dict[str, Any] = {"key": ids}
+    out["name"] = work[defn.name_column].astype(str).to_numpy(dtype=object) if defn.name_column in work.columns else ids
+    out["city"] = groups
+    out["classifiable"] = classifiable
+    out["classifiable_reason"] = reason.astype(str)
+    out["missing_indicators"] = missing.astype(str)
+    for spec in defn.indices:
+        out[spec.field] = index_vals[spec.field]
+        lab = np.array([*spec.labels, ""], dtype=object)
+        c = codes[spec.class_field]
+        out[spec.class_field] = np.where(c < 0, "", lab[np.where(c < 0, len(spec.labels), c)]).astype(str)
+    if defn.matrix is not None:
+        r_, c_ = defn.matrix
+        rows_lab = out[defn.index(r_).class_field]
+        cols_lab = out[defn.index(c_).class_field]
+        out["matrix_cell"] = np.where(
+            (rows_lab != "") & (cols_lab != ""),
+            np.char.add(np.char.add(rows_lab.astype(str), "/"), cols_lab.astype(str)),
+            "",
+        )
+    cat_matrix = (
+        np.column_stack([cats[cid] for cid in defn.category_ids]) if defn.categories else np.zeros((n, 0), bool)
+    )
+    cat_ids = np.array(defn.category_ids, dtype=object)
+    out["categories"] = [list(cat_ids[row]) for row in cat_matrix]
+    for cid in defn.category_ids:
+        out[f"is_{cid}"] = cats[cid]
+    out["stability"] = stability
+    out["borderline"] = borderline
+    out["budget_eur"] = budget_eur
+    out["population"] = pop
+    out["is_extra"] = extra
+    table_out = pd.DataFrame(out)
+    for col in ("key", "name", "city"):
+        table_out[col] = table_out[col].astype(str)
+
+    reasons_df = (
+        reasons_frame(defn, ctx, outcome, ids=ids, sd_by_field=sd_by_field, units=units) if reasons else pd.DataFrame()
+    )
+    nm = (
+        near_misses(reasons_df, defn, classifiable_keys=set(ids[classifiable]), margin_sd=defn.near_miss_margin_sd)
+        if reasons
+        else pd.DataFrame(columns=["key", "category", "shortfall_sd", "failed_conditions"])
+    )
+    if len(nm):
+        name_of = dict(zip(table_out["key"], table_out["name"], strict=True))
+        nm.insert(1, "name", nm["key"].map(name_of).astype(str))
+    dcheck = designation_check(work, table_out, reasons_df, defn, model=model, comps=comps)
+    run_meta = {
+        "draws": n_draws,
+        "seed": mc_seed,
+        "n_areas": int((~extra).sum()),
+        "n_extra": int(extra.sum()),
+        "reference_size": dict(model.reference_size_),
+        "notes": notes,
+        "seconds": round(time.perf_counter() - t0, 4),
+    }
+    run_meta.update(dict(meta or {}))
+    return ClassificationResult(
+        table=table_out,
+        reasons=reasons_df,
+        near_misses=nm,
+        designation_check=dcheck,
+        budget=budget_summary,
+        robustness=robust,
+        policy=policy_text(defn, notes=notes),
+        definition_id=defn.id,
+        definition_hash=defn.hash,
+        definition=dict(defn.raw),
+        meta=run_meta,
+    )
+
+
+def _driver_texts(defn: Definition, model: IndexModel, comps: Mapping[str, np.ndarray], rows: np.ndarray) -> list[str]:
+    """Top three contributions to the first z-score index for ``rows`` (e.g. ``share_foreign_pct +0.62``)."""
+    for spec in defn.indices:
+        contrib = model.contributions(spec.name, comps[spec.name])
+        if contrib is None:
+            continue
+        sub = contrib[rows]
+        order = np.argsort(-np.abs(np.nan_to_num(sub)), axis=1)[:, :3]
+        names = [c.indicator for c in spec.components]
+        out = []
+        for r, idx in enumerate(order):
+            if np.isnan(sub[r]).all():
+                out.append("")
+                continue
+            out.append(f"{spec.name} index driven by " + ", ".join(f"{names[k]} {sub[r, k]:+.2f}" for k in idx))
+        return out
+    return [""] * len(rows)
+
+
+def _per_key_text(
+    reasons_df: pd.DataFrame,
+    cats: list[str],
+    keys: np.ndarray,
+    *,
+    passed: bool,
+    top: int,
+    hit_pairs: pd.MultiIndex | None = None,
+) -> pd.Series:
+    """Per area of ``keys``: the numeric conditions of ``cats`` that failed (closest first) or passed."""
+    if reasons_df.empty or len(keys) == 0:
+        return pd.Series(dtype=str)
+    mask = (
+        (reasons_df["passed"].to_numpy(dtype=bool) == passed)
+        & pd.Index(reasons_df["category"].to_numpy(dtype=object), dtype=object).isin(cats)
+        & pd.Index(reasons_df["operator"].to_numpy(dtype=object), dtype=object).isin(list(NUMERIC_OPS))
+        & pd.Index(reasons_df["key"].to_numpy(dtype=object), dtype=object).isin(list(keys))
+    )
+    r = reasons_df.loc[mask, ["key", "category", "field", "operator", "value_text", "threshold_text", "margin_sd"]]
+    if r.empty:
+        return pd.Series(dtype=str)
+    r = r.astype({c: object for c in ("key", "category", "field", "operator", "value_text", "threshold_text")})
+    if passed:
+        r = r.assign(text=r["field"] + " " + r["value_text"] + " " + r["operator"] + " " + r["threshold_text"])
+    else:
+        short = [f"{-v:.2f}" for v in r["margin_sd"].tolist()]
+        text = (
+            r["category"]
+            + ": "
+            + r["field"]
+            + " "
+            + r["value_text"]
+            + " not "
+            + r["operator"]
+            + " "
+            + r["threshold_text"]
+            + " (short by "
+            + pd.Series(short, index=r.index)
+            + " SD)"
+        )
+        r = r.assign(text=text).sort_values(["key", "margin_sd"], ascending=[True, False], kind="stable")
+    if hit_pairs is not None:
+        pairs = pd.MultiIndex.from_arrays([r["key"], r["category"]])
+        r = r[pairs.isin(hit_pairs)]
+    r = r.drop_duplicates(["key", "text"])
+    r = r.groupby("key", sort=False).head(top)
+    return join_groups(r, ["key"], "text")
+
+
+def designation_check(
+    work: pd.DataFrame,
+    table_out: pd.DataFrame,
+    reasons_df: pd.DataFrame,
+    defn: Definition,
+    *,
+    model: IndexModel,
+    comps: Mapping[str, np.ndarray],
+) -> pd.DataFrame:
+    """Official designation versus data: one row per area that is designated or indicated.
+
+    Verdicts: ``designated and indicated``; ``designated, not indicated (phase-out candidate)``;
+    ``indicated, not designated (new candidate)``; for areas that cannot be classified the reason. The
+    ``driver`` column says what drives the verdict: the closest failed conditions (with the shortfall in SD)
+    or the conditions passed, and the indicators contributing most to the status index.
+    """
+    cols = [
+        "key", "name", "city", "designated", "designation_programmes", "designation_confidence",
+        "indicated", "indicated_categories", "status_index", "verdict", "driver",
+    ]  # fmt: skip
+    if "designated" not in work.columns:
+        return pd.DataFrame(columns=cols)
+    n = len(work)
+    designated = work["designated"].fillna(False).astype(bool).to_numpy()
+    empty = pd.Series("", index=work.index)
+    progs = work.get("designation_programmes", empty).fillna("").astype(str).to_numpy()
+    conf = work.get("designation_confidence", empty).fillna("").astype(str).to_numpy()
+    ind_cats = list(defn.indicating_categories)
+    hits = (
+        np.column_stack([table_out[f"is_{c}"].to_numpy(dtype=bool) for c in ind_cats])
+        if ind_cats
+        else np.zeros((n, 0), dtype=bool)
+    )
+    indicated = np.asarray(hits.any(axis=1), dtype=bool)
+    extra = table_out["is_extra"].to_numpy(dtype=bool)
+    rows = np.where((designated | indicated) & ~extra)[0]
+    keys = table_out["key"].to_numpy(dtype=object)[rows]
+    classifiable = table_out["classifiable"].to_numpy(dtype=bool)[rows]
+    reason = table_out["classifiable_reason"].to_numpy(dtype=object)[rows]
+    des, ind = designated[rows], indicated[rows]
+    cat_arr = np.array(ind_cats, dtype=object)
+    hit_text = np.array([";".join(cat_arr[np.asarray(h, dtype=bool)]) for h in hits[rows]], dtype=object)
+    drivers = np.array(_driver_texts(defn, model, comps, rows), dtype=object)
+    classifiable_keys = keys[classifiable]
+    failed_text = _per_key_text(reasons_df, ind_cats, classifiable_keys[~ind[classifiable]], passed=False, top=2)
+    hk, hc = np.nonzero(hits[rows])
+    hit_pairs = pd.MultiIndex.from_arrays([keys[hk].astype(str), cat_arr[hc].astype(str)])
+    passed_text = _per_key_text(
+        reasons_df, ind_cats, classifiable_keys[ind[classifiable]], passed=True, top=3, hit_pairs=hit_pairs
+    )
+    failed_map, passed_map = failed_text.to_dict(), passed_text.to_dict()
+    failed = np.array([failed_map.get(k, "") for k in keys], dtype=object)
+    passed = np.array([passed_map.get(k, "") for k in keys], dtype=object)
+
+    def join(*parts: np.ndarray) -> np.ndarray:
+        out = np.full(len(rows), "", dtype=object)
+        for p in parts:
+            p = np.asarray(p, dtype=object)
+            out = np.where(p == "", out, np.where(out == "", p, out + "; " + p))
+        return out
+
+    verdict = np.select(
+        [~classifiable & des, ~classifiable, des & ind, des],
+        [
+            np.char.add("designated; ", reason.astype(str)).astype(object),
+            reason,
+            "designated and indicated",
+            "designated, not indicated (phase-out candidate)",
+        ],
+        default="indicated, not designated (new candidate)",
+    )
+    qualifies = np.where(hit_text == "", "", "qualifies as " + hit_text.astype(str)).astype(object)
+    driver = np.select(
+        [~classifiable, des & ind, des],
+        ["no data to check the designation against", drivers, join(failed, drivers)],
+        default=join(qualifies, passed, drivers),
+    )
+    first_idx = defn.indices[0].field if defn.indices else None
+    status = table_out[first_idx].to_numpy(dtype=float)[rows] if first_idx else np.full(len(rows), np.nan)
+    out = pd.DataFrame(
+        {
+            "key": keys,
+            "name": table_out["name"].to_numpy(dtype=object)[rows],
+            "city": table_out["city"].to_numpy(dtype=object)[rows],
+            "designated": des,
+            "designation_programmes": progs[rows],
+            "designation_confidence": conf[rows],
+            "indicated": ind,
+            "indicated_categories": hit_text,
+            "status_index": status,
+            "verdict": verdict,
+            "driver": driver,
+        },
+        columns=cols,
+    )
+    for col in ("key", "name", "city", "designation_programmes", "designation_confidence", "indicated_categories",
+                "verdict", "driver"):  # fmt: skip
+        out[col] = out[col].astype(str)
+    return out
