@@ -1,0 +1,165 @@
+"""The Flask application factory.
+
+``create_app(config)`` builds a fresh app (nothing is created at import time). Configuration keys (each also
+read from the environment variable ``QUARTIERE_<KEY>`` when not given):
+
+``SNAPSHOTS``           snapshots folder with CURRENT (default ``snapshots``)
+``PROGRAMME``           official programme definition (default ``programmes/lebendige-quartiere.yml``)
+``API_TOKEN``           bearer token for writing endpoints (none: writing is disabled)
+``INSTANCE``            instance folder: scenario database, classification cache (default Flask's)
+``MAX_CONTENT_LENGTH``  request body limit in bytes (default 32 MiB)
+``BATCH_MAX_ROWS``      rows per batch request (default 100,000)
+``POLYGON_MAX_VERTICES`` vertices per drawn area (default 10,000)
+``CORS_ORIGINS``        list (or comma-separated string) of allowed origins, ``*`` for any (default none)
+``RELOAD_INTERVAL``     seconds between looks at CURRENT (default 1)
+``PAGES``               register the HTML pages blueprint (default true; false for an API-only server)
+``CONTENT_SECURITY_POLICY`` the CSP header for responses that do not set their own
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+
+from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
+from service import problems
+from service.scenarios import ScenarioStore
+from service.state import ServiceState, StateHolder, load_state
+
+DEFAULTS: dict[str, Any] = {
+    "SNAPSHOTS": str(DEFAULT_SNAPSHOTS),
+    "PROGRAMME": str(DEFAULT_PROGRAMME),
+    "API_TOKEN": None,
+    "INSTANCE": None,
+    "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+    "BATCH_MAX_ROWS": 100_000,
+    "POLYGON_MAX_VERTICES": 10_000,
+    "CORS_ORIGINS": [],
+    "RELOAD_INTERVAL": 1.0,
+    "PAGES": True,
+    "CONTENT_SECURITY_POLICY": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
+_INT_KEYS = ("MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "POLYGON_MAX_VERTICES")
+
+
+def _settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    out = dict(DEFAULTS)
+    for key in DEFAULTS:
+        env = os.environ.get(f"QUARTIERE_{key}")
+        if env is not None:
+            out[key] = int(env) if key in _INT_KEYS else (float(env) if key == "RELOAD_INTERVAL" else env)
+    out.update(config or {})
+    origins = out["CORS_ORIGINS"]
+    if isinstance(origins, str):
+        out["CORS_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
+    return out
+
+
+class Services:
+    """What the routes need besides Flask: the snapshot holder and the scenario store."""
+
+    def __init__(self, holder: StateHolder, store: ScenarioStore, settings: Mapping[str, Any]) -> None:
+        self.holder = holder
+        self.store = store
+        self.settings = dict(settings)
+
+
+def services() -> Services:
+    return current_app.extensions["quartiere"]  # type: ignore[no-any-return]
+
+
+def state() -> ServiceState:
+    """The snapshot state of this request (fixed for the whole request; its version goes in the header)."""
+    env = request.environ
+    st = env.get("quartiere.state")
+    if st is None:
+        st = env["quartiere.state"] = current_app.extensions["quartiere"].holder.state
+    return st  # type: ignore[no-any-return]
+
+
+class HeaderMiddleware:
+    """Adds X-Snapshot-Version, security headers and CORS to every response (raw WSGI: cheap per request).
+
+    ``X-Snapshot-Version`` names the snapshot the request was answered from (the state fixed by :func:`state`),
+    else the current one. The CSP is added only when the response has none of its own (pages may set theirs).
+    """
+
+    def __init__(self, app: Any, holder: StateHolder, *, csp: str, origins: list[str]) -> None:
+        self.app = app
+        self.holder = holder
+        self.fixed = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                      ("Referrer-Policy", "no-referrer")]
+        self.csp = csp
+        self.origins = origins
+        self.any_origin = "*" in origins
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            st = environ.get("quartiere.state")
+            headers.append(("X-Snapshot-Version", st.version if st is not None else self.holder.state.version))
+            headers.extend(self.fixed)
+            if not any(k.lower() == "content-security-policy" for k, _ in headers):
+                headers.append(("Content-Security-Policy", self.csp))
+            origin = environ.get("HTTP_ORIGIN") if self.origins else None
+            if origin and (self.any_origin or origin in self.origins):
+                headers.extend([
+                    ("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
+                    ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+                    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                    ("Access-Control-Expose-Headers", "X-Snapshot-Version"),
+                ])
+                if not self.any_origin:
+                    headers.append(("Vary", "Origin"))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, start)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the service. See the module docstring for the configuration keys."""
+    settings = _settings(config)
+    app = Flask(__name__, instance_path=str(Path(settings["INSTANCE"]).resolve()) if settings["INSTANCE"] else None)
+    app.config.update(settings)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    snapshots = Path(settings["SNAPSHOTS"])
+    programme = settings["PROGRAMME"]
+
+    def loader(version: str) -> ServiceState:
+        return load_state(snapshots, programme, instance=instance, version=version)
+
+    holder = StateHolder(snapshots, loader, check_interval=float(settings["RELOAD_INTERVAL"]))
+    store = ScenarioStore(instance / "scenarios.sqlite3")
+    app.extensions["quartiere"] = Services(holder, store, settings)
+
+    problems.register(app)
+    from service.routes.api import bp as api_bp
+    from service.routes.downloads import bp as downloads_bp
+    from service.routes.ogcapi import bp as ogc_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(downloads_bp)
+    app.register_blueprint(ogc_bp)
+    if settings["PAGES"]:
+        from service.pages import bp as pages_bp
+
+        app.register_blueprint(pages_bp)
+
+    app.wsgi_app = HeaderMiddleware(app.wsgi_app, holder, csp=settings["CONTENT_SECURITY_POLICY"],  # type: ignore[method-assign]
+                                    origins=list(settings["CORS_ORIGINS"]))
+
+    if threading.current_thread() is threading.main_thread():
+        # dev server / in-process: SIGHUP asks for an immediate look at CURRENT (under gunicorn the master
+        # handles HUP itself by starting fresh workers, which load CURRENT)
+        with contextlib.suppress(ValueError, OSError, AttributeError):
+            signal.signal(signal.SIGHUP, lambda *_: holder.check())
+    return app

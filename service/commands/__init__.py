@@ -1,0 +1,1 @@
+"""Subcommands of ``quartiere`` that belong to the service (``serve``)."""

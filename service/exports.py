@@ -1,0 +1,112 @@
+"""Downloads (framework-free): layers and classifications as GeoPackage, GeoJSON and CSV.
+
+CSV comes in two dialects: ``utf-8`` (comma, decimal point, no BOM) and ``excel-de`` (semicolon, decimal
+comma, UTF-8 with BOM, so German Excel opens it with umlauts intact).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.classify import ClassificationResult
+from geo.errors import InputError, UnknownKeyError
+from geo.snapshot import Snapshot
+
+FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
+           "csv": "text/csv; charset=utf-8"}
+DIALECTS = ("utf-8", "excel-de")
+LAYERS = ("ortsteile", "stadtteile", "stadtbezirke", "designations", "indicators", "classification")
+
+
+def check_format(fmt: str, dialect: str | None) -> str:
+    if fmt not in FORMATS:
+        raise UnknownKeyError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    d = dialect or "utf-8"
+    if d not in DIALECTS:
+        raise InputError(f"unknown CSV dialect {dialect!r}; one of {', '.join(DIALECTS)}")
+    if fmt != "csv" and dialect:
+        raise InputError("the dialect parameter applies to CSV downloads only")
+    return d
+
+
+def layer_frame(snapshot: Snapshot, name: str) -> pd.DataFrame:
+    """A layer (GeoDataFrame) or table (DataFrame) of the snapshot."""
+    if name in snapshot.layers:
+        return snapshot.layers[name]
+    if name == "indicators":
+        return snapshot.indicators
+    if name == "designations":
+        des = snapshot.designations
+        geoms = snapshot.layers["ortsteile"].set_index("key").geometry
+        extra = pd.concat([snapshot.layers["stadtteile"].set_index("key").geometry,
+                           snapshot.layers["stadtbezirke"].set_index("key").geometry])
+        allg = pd.concat([geoms, extra])
+        allg = allg[~allg.index.duplicated()]
+        if des.empty:
+            return gpd.GeoDataFrame({"key": []}, geometry=[], crs="EPSG:25832")
+        keys = des["key"].astype("string")
+        return gpd.GeoDataFrame(des.reset_index(drop=True),
+                                geometry=[allg.get(k) if isinstance(k, str) else None for k in keys],
+                                crs="EPSG:25832")
+    raise UnknownKeyError(f"unknown layer {name!r}; one of {', '.join(LAYERS)}")
+
+
+def classification_frame(snapshot: Snapshot, result: ClassificationResult) -> gpd.GeoDataFrame:
+    """The classification table (categories joined by ``;``) with the Ortsteil geometries."""
+    table = result.to_csv_frame()
+    table = table[~table["is_extra"]].drop(columns=["is_extra"])
+    geo = snapshot.layers["ortsteile"][["key", "geometry"]]
+    out = geo.merge(table, on="key", how="right")
+    out.insert(0, "definition_hash", result.definition_hash)
+    out.insert(0, "definition_id", result.definition_id)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:25832")
+
+
+def to_csv(frame: pd.DataFrame, dialect: str = "utf-8") -> bytes:
+    plain = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+    if dialect == "excel-de":
+        return plain.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n").encode("utf-8-sig")
+    return plain.to_csv(index=False).encode("utf-8")
+
+
+def to_geojson(frame: pd.DataFrame) -> bytes:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise InputError("this table has no geometry; download it as CSV")
+    return frame.to_crs("OGC:CRS84").to_json(na="null", drop_id=True, ensure_ascii=False).encode("utf-8")
+
+
+def to_gpkg(frame: pd.DataFrame, layer: str) -> bytes:
+    fd, name = tempfile.mkstemp(suffix=".gpkg")
+    os.close(fd)
+    os.unlink(name)
+    try:
+        if isinstance(frame, gpd.GeoDataFrame):
+            pyogrio.write_dataframe(frame, name, layer=layer, driver="GPKG")
+        else:
+            pyogrio.write_dataframe(frame, name, layer=layer, driver="GPKG")
+        with open(name, "rb") as fh:
+            return fh.read()
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def render(frame: pd.DataFrame, fmt: str, *, layer: str, dialect: str = "utf-8") -> bytes:
+    if fmt == "csv":
+        return to_csv(frame, dialect)
+    if fmt == "geojson":
+        return to_geojson(frame)
+    return to_gpkg(frame, layer)
+
+
+def cached(cache: dict[str, Any], key: str, make: Any) -> Any:
+    """Build a download once per snapshot state (the dict lives in the immutable state)."""
+    if key not in cache:
+        cache[key] = make()
+    return cache[key]

@@ -1,0 +1,321 @@
+"""The OpenAPI 3.0 document of the whole service, and an offline documentation page rendered from it."""
+
+from __future__ import annotations
+
+import html
+from functools import lru_cache
+from typing import Any
+
+from service.ogc import MAX_LIMIT
+
+PROBLEM = {"$ref": "#/components/responses/Problem"}
+
+
+def _problem_responses(*codes: int) -> dict[str, Any]:
+    return {str(c): PROBLEM for c in codes}
+
+
+def _json_ok(schema: dict[str, Any], description: str = "OK", media: str = "application/json") -> dict[str, Any]:
+    return {"200": {"description": description, "content": {media: {"schema": schema}}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _q(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+
+
+def _p(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
+
+
+DOWNLOAD_LAYERS = ["ortsteile", "stadtteile", "stadtbezirke", "designations", "indicators", "classification"]
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+            "detail": {"type": "string"}, "instance": {"type": "string", "nullable": True},
+            "problems": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "District": {
+        "type": "object", "required": ["level", "key", "name"],
+        "properties": {"level": {"type": "string", "enum": ["ortsteil", "stadtteil", "stadtbezirk", "city", "area"]},
+                       "key": {"type": "string", "nullable": True}, "name": {"type": "string", "nullable": True},
+                       "city": {"type": "string", "nullable": True}},
+    },
+    "Reason": {
+        "type": "object", "required": ["indicator", "operator", "passed", "unit"],
+        "properties": {
+            "indicator": {"type": "string"}, "label": {"type": "string"}, "condition": {"type": "string"},
+            "value": {"nullable": True}, "operator": {"type": "string"}, "threshold": {"nullable": True},
+            "margin": {"type": "number", "nullable": True}, "margin_sd": {"type": "number", "nullable": True},
+            "unit": {"type": "string"}, "passed": {"type": "boolean"}, "part": {"type": "string"},
+        },
+    },
+    "Category": {
+        "type": "object", "required": ["id", "label", "applies", "reasons"],
+        "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                       "description": {"type": "string"}, "applies": {"type": "boolean"},
+                       "reasons": {"type": "array", "items": {"$ref": "#/components/schemas/Reason"}}},
+    },
+    "Eligibility": {
+        "type": "object",
+        "required": ["decision_id", "question", "district", "districts", "designation", "categories",
+                     "funding_strands", "eligible", "snapshot_version", "programme", "data_vintage"],
+        "properties": {
+            "decision_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
+            "question": {"type": "object"},
+            "district": {"$ref": "#/components/schemas/District"},
+            "districts": {"type": "array", "items": {"type": "object"}},
+            "designation": {"type": "object", "required": ["designated", "programmes"],
+                            "properties": {"designated": {"type": "boolean"},
+                                           "programmes": {"type": "array", "items": {"type": "string"}}}},
+            "classification": {"type": "object", "nullable": True},
+            "categories": {"type": "array", "items": {"$ref": "#/components/schemas/Category"}},
+            "funding_strands": {"type": "array", "items": {"type": "object", "required": ["id", "basis"],
+                                "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                                               "basis": {"type": "string", "enum": ["indicated", "designated"]}}}},
+            "budget_eur": {"type": "number", "nullable": True},
+            "eligible": {"type": "boolean"},
+            "snapshot_version": {"type": "string"},
+            "programme": {"type": "object", "required": ["id", "hash"],
+                          "properties": {"id": {"type": "string"}, "hash": {"type": "string"}}},
+            "data_vintage": {"type": "object"},
+            "estimate": {"type": "object"},
+            "ortsteile": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Batch": {
+        "type": "object", "required": ["snapshot_version", "count", "columns", "rows"],
+        "properties": {"snapshot_version": {"type": "string"}, "programme": {"type": "object"},
+                       "count": {"type": "integer"}, "counts": {"type": "object"},
+                       "columns": {"type": "array", "items": {"type": "string"}},
+                       "rows": {"type": "array", "items": {"type": "array"}}},
+    },
+    "Scenario": {
+        "type": "object", "required": ["id", "snapshot_version", "definition", "results", "comparison"],
+        "properties": {"id": {"type": "string"}, "created": {"type": "string"},
+                       "snapshot_version": {"type": "string"}, "definition": {"type": "object"},
+                       "official": {"type": "object"}, "results": {"type": "array", "items": {"type": "object"}},
+                       "comparison": {"type": "object"}, "policy": {"type": "string"}, "links": {"type": "object"}},
+    },
+    "GeoJSONPolygonInput": {
+        "type": "object", "required": ["type"],
+        "description": "a GeoJSON Polygon or MultiPolygon, a Feature with one, or a FeatureCollection of one "
+                       "Feature; WGS84 unless a 'crs' member or the crs parameter says otherwise",
+        "properties": {"type": {"type": "string", "enum": ["Polygon", "MultiPolygon", "Feature",
+                                                           "FeatureCollection"]}},
+    },
+    "Link": {"type": "object", "required": ["href", "rel"],
+             "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+                            "title": {"type": "string"}}},
+    "FeatureCollection": {
+        "type": "object", "required": ["type", "features", "links", "numberMatched", "numberReturned"],
+        "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                       "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+                       "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                       "numberMatched": {"type": "integer", "minimum": 0},
+                       "numberReturned": {"type": "integer", "minimum": 0},
+                       "timeStamp": {"type": "string"}},
+    },
+    "Feature": {
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {"type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                       "geometry": {"type": "object", "nullable": True},
+                       "properties": {"type": "object", "nullable": True},
+                       "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}},
+    },
+    "Collection": {
+        "type": "object", "required": ["id", "links"],
+        "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+                       "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+                       "extent": {"type": "object"}, "itemType": {"type": "string"},
+                       "crs": {"type": "array", "items": {"type": "string"}}},
+    },
+}
+
+
+def _paths() -> dict[str, Any]:
+    key = {"type": "string", "pattern": "^[0-9]{8}$", "example": "04011373"}
+    collection_id = {"type": "string", "enum": ["ortsteile", "stadtteile", "stadtbezirke", "designations"]}
+    paths: dict[str, Any] = {
+        "/api/v1/eligibility": {
+            "get": {
+                "summary": "Does a point or district qualify, for which strand, and why?",
+                "description": "Give lon+lat (WGS84), or x+y with crs (default EPSG:25832), or district (8-digit "
+                               "key). A point exactly on a shared boundary goes to the district with the smallest "
+                               "key; a point in no Ortsteil but in a Stadtteil is answered with the Stadtteil.",
+                "operationId": "eligibilityGet",
+                "parameters": [
+                    _q("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude (WGS84)"),
+                    _q("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude (WGS84)"),
+                    _q("x", {"type": "number"}, "easting in crs"),
+                    _q("y", {"type": "number"}, "northing in crs"),
+                    _q("crs", {"type": "string", "example": "EPSG:25832"}, "CRS of x and y"),
+                    _q("district", key, "8-digit district key of any level"),
+                ],
+                "responses": {**_json_ok(_ref("Eligibility")), **_problem_responses(400, 404)},
+            },
+            "post": {
+                "summary": "Does a drawn or uploaded area qualify?",
+                "description": "Counts are estimated by areal interpolation and scored against the official "
+                               "definition's reference distribution.",
+                "operationId": "eligibilityArea",
+                "parameters": [_q("crs", {"type": "string"}, "CRS of the polygon (default WGS84)")],
+                "requestBody": {"required": True, "content": {
+                    "application/geo+json": {"schema": _ref("GeoJSONPolygonInput")},
+                    "application/json": {"schema": _ref("GeoJSONPolygonInput")}}},
+                "responses": {**_json_ok(_ref("Eligibility")), **_problem_responses(400, 404, 413, 415, 422)},
+            },
+        },
+        "/api/v1/eligibility/batch": {
+            "post": {
+                "summary": "Up to 100,000 points at once",
+                "description": "CSV with columns id,lon,lat (WGS84) or id,x,y (crs parameter, default "
+                               "EPSG:25832), or a GeoJSON FeatureCollection of Points. Answers JSON, or CSV with "
+                               "Accept: text/csv or f=csv. Columns: " + ", ".join(
+                                   ["id", "status (ok|outside|invalid)", "level", "key", "name", "city",
+                                    "ortsteil_key", "stadtteil_key", "stadtbezirk_key", "designated",
+                                    "designation_programmes", "categories", "funding_strands", "status_class",
+                                    "dynamics_class", "stability"]),
+                "operationId": "eligibilityBatch",
+                "parameters": [_q("crs", {"type": "string"}, "CRS of x,y columns"),
+                               _q("f", {"type": "string", "enum": ["json", "csv"]}, "answer format")],
+                "requestBody": {"required": True, "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/geo+json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "one row per point", "content": {
+                    "application/json": {"schema": _ref("Batch")}, "text/csv": {"schema": {"type": "string"}}}},
+                    **_problem_responses(400, 413, 415, 422)},
+            },
+        },
+        "/api/v1/scenarios": {
+            "post": {
+                "summary": "Run a draft programme definition and compare it with the official one",
+                "operationId": "scenarioCreate",
+                "security": [{"bearer": []}],
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/yaml": {"schema": {"type": "string"}}}},
+                "responses": {"201": {"description": "stored", "content": {
+                    "application/json": {"schema": _ref("Scenario")}}},
+                    **_json_ok(_ref("Scenario"), "already stored (same definition and snapshot)"),
+                    **_problem_responses(400, 401, 403, 413, 422)},
+            },
+        },
+        "/api/v1/scenarios/{scenario_id}": {
+            "get": {"summary": "A stored scenario", "operationId": "scenarioGet",
+                    "parameters": [_p("scenario_id", {"type": "string"}, "scenario id")],
+                    "responses": {**_json_ok(_ref("Scenario")), **_problem_responses(404)}},
+        },
+        "/api/v1/status": {
+            "get": {"summary": "Snapshot version and programme served", "operationId": "status",
+                    "responses": _json_ok({"type": "object", "required": ["snapshot_version"]})},
+        },
+        "/api/v1/openapi.json": {
+            "get": {"summary": "This document", "operationId": "openapi", "responses": _json_ok({"type": "object"})},
+        },
+        "/api/v1/docs": {
+            "get": {"summary": "Documentation page (offline, no scripts)", "operationId": "docs",
+                    "responses": {"200": {"description": "HTML",
+                                          "content": {"text/html": {"schema": {"type": "string"}}}}}},
+        },
+        "/api/v1/downloads/snapshot.gpkg": {
+            "get": {"summary": "The current snapshot as GeoPackage", "operationId": "downloadSnapshot",
+                    "responses": {"200": {"description": "GeoPackage", "content": {
+                        "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}}}},
+        },
+        "/ogcapi": {"get": {"summary": "OGC API landing page", "operationId": "ogcLanding",
+                            "responses": _json_ok({"type": "object", "required": ["links"]})}},
+        "/ogcapi/conformance": {"get": {"summary": "Conformance classes", "operationId": "ogcConformance",
+                                        "responses": _json_ok({"type": "object", "required": ["conformsTo"]})}},
+        "/ogcapi/api": {"get": {"summary": "This document (OGC service-desc)", "operationId": "ogcApi",
+                                "responses": _json_ok({"type": "object"},
+                                                      media="application/vnd.oai.openapi+json;version=3.0")}},
+        "/ogcapi/collections": {"get": {"summary": "Collections", "operationId": "ogcCollections",
+                                        "responses": _json_ok({
+                                            "type": "object", "required": ["collections", "links"],
+                                            "properties": {"collections": {"type": "array",
+                                                                           "items": _ref("Collection")}}})}},
+        "/ogcapi/collections/{collectionId}": {
+            "get": {"summary": "One collection", "operationId": "ogcCollection",
+                    "parameters": [_p("collectionId", collection_id, "collection")],
+                    "responses": {**_json_ok(_ref("Collection")), **_problem_responses(404)}}},
+        "/ogcapi/collections/{collectionId}/items": {
+            "get": {"summary": "Features (CRS84, GeoJSON)", "operationId": "ogcItems",
+                    "parameters": [
+                        _p("collectionId", collection_id, "collection"),
+                        _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+                           "page size"),
+                        _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "start of the page"),
+                        _q("bbox", {"type": "string"}, "minLon,minLat,maxLon,maxLat (CRS84)"),
+                    ],
+                    "responses": {**_json_ok(_ref("FeatureCollection"), media="application/geo+json"),
+                                  **_problem_responses(400, 404)}}},
+        "/ogcapi/collections/{collectionId}/items/{featureId}": {
+            "get": {"summary": "One feature", "operationId": "ogcItem",
+                    "parameters": [_p("collectionId", collection_id, "collection"),
+                                   _p("featureId", {"type": "string"}, "feature id (district key)")],
+                    "responses": {**_json_ok(_ref("Feature"), media="application/geo+json"),
+                                  **_problem_responses(404)}}},
+    }
+    for fmt, media, binary in (("geojson", "application/geo+json", False), ("csv", "text/csv", False),
+                               ("gpkg", "application/geopackage+sqlite3", True)):
+        params = [_p("layer", {"type": "string", "enum": DOWNLOAD_LAYERS}, "layer or 'classification'"),
+                  _q("scenario", {"type": "string"}, "scenario id (classification only)")]
+        if fmt == "csv":
+            params.append(_q("dialect", {"type": "string", "enum": ["utf-8", "excel-de"]},
+                             "excel-de: ';', decimal commas, UTF-8 BOM"))
+        schema = {"type": "string", "format": "binary"} if binary else ({"type": "object"} if fmt == "geojson"
+                                                                       else {"type": "string"})
+        paths[f"/api/v1/downloads/{{layer}}.{fmt}"] = {"get": {
+            "summary": f"A layer or classification as {fmt}", "operationId": f"download_{fmt}",
+            "parameters": params,
+            "responses": {"200": {"description": fmt, "content": {media: {"schema": schema}}},
+                          **_problem_responses(400, 404)}}}
+    return paths
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document of every route of the service."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Lebendige Quartiere", "version": "1.0.0",
+                 "description": "Which districts of Bremen and Bremerhaven qualify for the state programme "
+                                "'Lebendige Quartiere', and why. Every error is application/problem+json; every "
+                                "response names the snapshot in X-Snapshot-Version."},
+        "servers": [{"url": "/"}],
+        "paths": _paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": {"Problem": {"description": "a problem (RFC 9457)", "content": {
+                "application/problem+json": {"schema": _ref("Problem")}}}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def docs_html() -> str:
+    """A self-contained page listing every operation (no scripts, no external resources)."""
+    doc = document()
+    rows = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            params = ", ".join(p["name"] for p in op.get("parameters", []))
+            rows.append(f"<tr><td><code>{method.upper()}</code></td><td><code>{html.escape(path)}</code></td>"
+                        f"<td>{html.escape(op.get('summary', ''))}<br><small>{html.escape(op.get('description', ''))}"
+                        f"</small></td><td>{html.escape(params)}</td></tr>")
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Lebendige Quartiere API</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td{border-top:1px solid #ccc;padding:4px;"
+            "vertical-align:top}</style></head><body>"
+            f"<h1>{html.escape(doc['info']['title'])} API</h1><p>{html.escape(doc['info']['description'])}</p>"
+            "<p>Machine-readable: <a href='/api/v1/openapi.json'>/api/v1/openapi.json</a>; OGC API Features: "
+            "<a href='/ogcapi'>/ogcapi</a>.</p><table><tr><th>Method</th><th>Path</th><th>What</th>"
+            "<th>Parameters</th></tr>" + "".join(rows) + "</table></body></html>")

@@ -1,0 +1,130 @@
+"""The one place where errors become HTTP: ``application/problem+json`` (RFC 9457).
+
+Domain errors (:mod:`geo.errors`) carry no status code; :data:`STATUS` maps each class to one, checked in
+method-resolution order so the most specific class wins. Werkzeug's HTTP exceptions (404, 405, 413, ...) and
+unexpected exceptions are rendered the same way; a traceback never reaches the client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from geo.errors import (
+    CRSError,
+    DataNotFoundError,
+    DefinitionError,
+    GeometryError,
+    InputError,
+    LimitError,
+    OutOfAreaError,
+    QuartiereError,
+    SnapshotError,
+    UnknownKeyError,
+    ValidationError,
+)
+from geo.interpolate import NoStatisticsError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://lebendige-quartiere.bremen.invalid/problems/"
+
+
+class AuthError(Exception):
+    """Missing or wrong API token (service-level, not a domain error)."""
+
+    def __init__(self, message: str, *, status: int = 401) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+#: domain error class -> (HTTP status, title, problem type slug); most specific first by MRO lookup
+STATUS: dict[type[QuartiereError], tuple[int, str, str]] = {
+    NoStatisticsError: (422, "No statistics for this area", "no-statistics"),
+    OutOfAreaError: (404, "Outside Bremen and Bremerhaven", "out-of-area"),
+    UnknownKeyError: (404, "Not found", "not-found"),
+    InputError: (400, "Bad request", "bad-request"),
+    CRSError: (400, "Bad coordinate reference system", "crs"),
+    GeometryError: (400, "Bad geometry", "geometry"),
+    LimitError: (413, "Request too large", "limit"),
+    ValidationError: (422, "Invalid input", "validation"),
+    DefinitionError: (422, "Invalid programme definition", "definition"),
+    SnapshotError: (503, "Snapshot not available", "snapshot"),
+    DataNotFoundError: (503, "Data not available", "data"),
+    QuartiereError: (400, "Bad request", "bad-request"),
+}
+
+
+def status_of(exc: QuartiereError) -> tuple[int, str, str]:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]  # type: ignore[index]
+    return STATUS[QuartiereError]
+
+
+def problem_response(status: int, title: str, detail: str, *, slug: str = "about:blank",
+                     problems: list[dict[str, Any]] | None = None,
+                     headers: dict[str, str] | None = None) -> Response:
+    body = {
+        "type": TYPE_BASE + slug if slug != "about:blank" else slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path if request else None,
+        "problems": problems or [],
+    }
+    resp = Response(json.dumps(body, ensure_ascii=False, default=str), status=status, mimetype=PROBLEM_JSON)
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def from_domain(exc: QuartiereError) -> Response:
+    status, title, slug = status_of(exc)
+    return problem_response(status, title, exc.message, slug=slug, problems=[p.to_dict() for p in exc.problems])
+
+
+def from_http(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    detail = exc.description or exc.name
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = request.max_content_length if request else None
+        detail = (f"the request body is larger than the limit of {limit:,} bytes" if limit
+                  else "the request body is too large")
+    elif status == 404:
+        detail = f"no route for {request.method} {request.path}; see /api/v1/openapi.json"
+    elif status == 405:
+        allowed = exc.valid_methods if hasattr(exc, "valid_methods") and exc.valid_methods else []  # type: ignore[attr-defined]
+        detail = f"method {request.method} is not allowed for {request.path}" + (
+            f"; allowed: {', '.join(sorted(allowed))}" if allowed else "")
+    headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+    slug = {404: "not-found", 405: "method-not-allowed", 413: "limit", 415: "unsupported-media-type",
+            406: "not-acceptable"}.get(status, "http")
+    return problem_response(status, exc.name, detail, slug=slug, headers=headers)
+
+
+def from_auth(exc: AuthError) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="quartiere"'} if exc.status == 401 else {}
+    title = "Unauthorized" if exc.status == 401 else "Forbidden"
+    return problem_response(exc.status, title, exc.message, slug="auth", headers=headers)
+
+
+def from_unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.path)
+    return problem_response(500, "Internal Server Error",
+                            "the server failed to answer this request; the error has been logged",
+                            slug="internal")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers: every 4xx/5xx becomes ``application/problem+json``."""
+    app.register_error_handler(QuartiereError, from_domain)
+    app.register_error_handler(HTTPException, from_http)
+    app.register_error_handler(AuthError, from_auth)
+    app.register_error_handler(Exception, from_unexpected)

@@ -1,0 +1,61 @@
+"""``/ogcapi``: OGC API Features Core with GeoJSON and OpenAPI 3.0 (see :mod:`service.ogc`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from service import ogc
+from service.app import state
+from service.eligibility import dumps
+
+# route variables are named as in the OGC API Features OpenAPI fragments (collectionId, featureId)
+
+bp = Blueprint("ogcapi", __name__, url_prefix="/ogcapi")
+
+
+def _base() -> str:
+    return request.host_url.rstrip("/") + "/ogcapi"
+
+
+def _json(obj: object) -> Response:
+    return Response(dumps(obj), mimetype="application/json")
+
+
+@bp.get("")
+@bp.get("/")
+def landing() -> Response:
+    return _json(ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven"))
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    return _json({"conformsTo": ogc.CONFORMANCE})
+
+
+@bp.get("/api")
+def api() -> Response:
+    from service.openapi import document
+
+    return Response(dumps(document()), mimetype="application/vnd.oai.openapi+json;version=3.0")
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    return _json(ogc.collections_doc(state().collections, _base()))
+
+
+@bp.get("/collections/<collectionId>")
+def collection(collectionId: str) -> Response:
+    return _json(ogc.collection_doc(ogc.get_collection(state().collections, collectionId), _base()))
+
+
+@bp.get("/collections/<collectionId>/items")
+def items(collectionId: str) -> Response:
+    c = ogc.get_collection(state().collections, collectionId)
+    return Response(ogc.items(c, request.args, _base()), mimetype=ogc.GEOJSON)
+
+
+@bp.get("/collections/<collectionId>/items/<featureId>")
+def item(collectionId: str, featureId: str) -> Response:
+    c = ogc.get_collection(state().collections, collectionId)
+    return Response(ogc.item(c, featureId, _base()), mimetype=ogc.GEOJSON)
