@@ -1,0 +1,224 @@
+"""German labels with English as the switch: one small dictionary, no framework.
+
+``t(key, lang)`` returns the German text for ``lang="de"`` (the default) and the English one for ``"en"``;
+an unknown key is returned unchanged, so a missing translation shows up as the key instead of failing.
+Indicator labels come from :data:`geo.indicators.REGISTRY`.
+"""
+
+from __future__ import annotations
+
+from geo.indicators import REGISTRY
+
+LANGS = ("de", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # layers and groups
+    "group.programme": ("Programm", "Programme"),
+    "group.indicators": ("Indikatoren", "Indicators"),
+    "group.analysis": ("Analyse", "Analysis"),
+    "layer.designations": ("Offizielle Fördergebiete", "Official designations"),
+    "layer.categories": ("Programmkategorien (Statistik)", "Programme categories (statistics)"),
+    "layer.status": ("Statusklasse", "Status class"),
+    "layer.dynamics": ("Dynamikklasse", "Dynamics class"),
+    "layer.hotspots": ("Hot Spots (Local Moran's I)", "Hot spots (Local Moran's I)"),
+    "layer.district_type": ("Quartierstypen", "District types"),
+    "layer.outline": ("Nur Umrisse", "Outlines only"),
+    # categories
+    "cat.win": ("WiN-Gebiet (indiziert)", "WiN area (indicated)"),
+    "cat.kleinstquartier": ("Kleinstquartier", "Very small district"),
+    "cat.sonderquartier": ("Sonderquartier", "Special district"),
+    "cat.quartier_im_werden": ("Quartier im Werden", "Emerging district"),
+    "cat.watch_list": ("Beobachtungsgebiet", "Watch list"),
+    "cat.phase_out_candidate": ("Auslaufkandidat", "Phase-out candidate"),
+    "cat.none": ("Keine Kategorie", "No category"),
+    "cat.not_classifiable": ("Nicht klassifizierbar", "Not classifiable"),
+    # status and dynamics classes
+    "status.high": ("hoch", "high"),
+    "status.medium": ("mittel", "medium"),
+    "status.low": ("niedrig", "low"),
+    "status.very_low": ("sehr niedrig", "very low"),
+    "dynamics.positive": ("positiv", "positive"),
+    "dynamics.stable": ("stabil", "stable"),
+    "dynamics.negative": ("negativ", "negative"),
+    "hotspot.HH": ("Hot Spot (hoch-hoch)", "Hot spot (high-high)"),
+    "hotspot.LL": ("Cold Spot (niedrig-niedrig)", "Cold spot (low-low)"),
+    "hotspot.HL": ("Ausreißer hoch-niedrig", "Outlier high-low"),
+    "hotspot.LH": ("Ausreißer niedrig-hoch", "Outlier low-high"),
+    "hotspot.ns": ("nicht signifikant", "not significant"),
+    # designations
+    "des.win": ("WiN", "WiN"),
+    "des.llq": ("Lebendige Quartiere", "Lebendige Quartiere"),
+    "des.win_llq": ("WiN und Lebendige Quartiere", "WiN and Lebendige Quartiere"),
+    "des.other": ("Anderes Programm", "Other programme"),
+    "des.none": ("Nicht ausgewiesen", "Not designated"),
+    # map chrome
+    "map.title": ("Lebendige Quartiere – Karte", "Lebendige Quartiere – map"),
+    "map.layer": ("Karteninhalt", "Map layer"),
+    "map.legend": ("Legende", "Legend"),
+    "map.no_data": ("keine Daten", "no data"),
+    "map.both": ("Beide Städte", "Both cities"),
+    "map.profile": ("Profil öffnen", "Open profile"),
+    "map.check": ("Förderfähigkeit prüfen", "Check eligibility"),
+    "map.classes": ("Klassen", "classes"),
+    "map.count": ("Anzahl", "count"),
+    "map.key": ("Schlüssel", "Key"),
+    "map.category": ("Kategorie", "Category"),
+    "map.status": ("Status", "Status"),
+    "map.population": ("Einwohner", "Residents"),
+    "map.city": ("Stadt", "City"),
+    "map.multiple": ("Gebiete mit mehreren Kategorien zeigen die erste",
+                     "Areas with several categories show the first"),
+    "map.scheme": ("Klassierung", "Classification"),
+    # rule fields that are not indicators
+    "field.status_index": ("Statusindex", "Status index"),
+    "field.dynamics_index": ("Dynamikindex", "Dynamics index"),
+    "field.status_class": ("Statusklasse", "Status class"),
+    "field.dynamics_class": ("Dynamikklasse", "Dynamics class"),
+    "field.designated": ("Offiziell ausgewiesen", "Officially designated"),
+    # pages
+    "page.title": ("Lebendige Quartiere", "Lebendige Quartiere"),
+    "nav.map": ("Karte", "Map"),
+    "nav.table": ("Tabelle", "Table"),
+    "nav.check": ("Prüfen", "Check"),
+    "nav.scenarios": ("Szenarien", "Scenarios"),
+    "nav.skip": ("Zum Inhalt springen", "Skip to content"),
+    "nav.lang": ("English", "Deutsch"),
+    "page.snapshot": ("Datenstand", "Data version"),
+    "page.disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex ist ein "
+                        "demografischer Näherungswert.",
+                        "Statistics suggest, politics decides. The status index is a demographic proxy."),
+    "page.map_alt": ("Die Tabelle zeigt dieselben Angaben als Text.", "The table shows the same facts as text."),
+    "profile.title": ("Quartiersprofil", "District profile"),
+    "profile.overview": ("Überblick", "Overview"),
+    "profile.parents": ("Liegt in", "Part of"),
+    "profile.indicators": ("Indikatoren im Vergleich zur Stadt", "Indicators compared with the city"),
+    "profile.indicator": ("Indikator", "Indicator"),
+    "profile.district": ("Quartier", "District"),
+    "profile.city": ("Stadt", "City"),
+    "profile.difference": ("Differenz", "Difference"),
+    "profile.year": ("Jahr", "Year"),
+    "profile.series": ("Zeitreihen", "Time series"),
+    "profile.no_series": ("Für dieses Quartier werden keine Zeitreihen veröffentlicht.",
+                          "No time series are published for this district."),
+    "profile.categories": ("Kategorien und Gründe", "Categories and reasons"),
+    "profile.applies": ("trifft zu", "applies"),
+    "profile.not_applies": ("trifft nicht zu", "does not apply"),
+    "profile.condition": ("Bedingung", "Condition"),
+    "profile.value": ("Wert", "Value"),
+    "profile.threshold": ("Schwelle", "Threshold"),
+    "profile.margin": ("Abstand", "Margin"),
+    "profile.passed": ("erfüllt", "met"),
+    "profile.failed": ("nicht erfüllt", "not met"),
+    "profile.classification": ("Klassifizierung", "Classification"),
+    "profile.status_index": ("Statusindex", "Status index"),
+    "profile.dynamics_index": ("Dynamikindex", "Dynamics index"),
+    "profile.stability": ("Stabilität", "Stability"),
+    "profile.stability_text": ("Anteil der Simulationen (geänderte Gewichte und Schwellen) mit demselben Ergebnis",
+                               "Share of simulations (changed weights and thresholds) with the same result"),
+    "profile.borderline": ("Grenzfall", "Borderline"),
+    "profile.designation": ("Offizielle Ausweisung", "Official designation"),
+    "profile.designated": ("ausgewiesen", "designated"),
+    "profile.not_designated": ("nicht ausgewiesen", "not designated"),
+    "profile.confidence": ("Quelle/Sicherheit", "Source/confidence"),
+    "profile.verdict": ("Abgleich Ausweisung und Daten", "Designation versus data"),
+    "profile.type": ("Quartierstyp", "District type"),
+    "profile.near": ("Knapp verfehlt", "Near misses"),
+    "profile.budget": ("Budgetanteil (datenbasiert)", "Budget share (data-driven)"),
+    "profile.print": ("Drucken", "Print"),
+    "profile.not_classifiable": ("nicht klassifizierbar", "not classifiable"),
+    "yes": ("ja", "yes"),
+    "no": ("nein", "no"),
+    "check.title": ("Förderfähigkeit prüfen", "Check eligibility"),
+    "check.intro": ("Klicken Sie in die Karte, geben Sie einen Ortsteil ein oder Koordinaten (WGS84).",
+                    "Click the map, type an Ortsteil, or give coordinates (WGS84)."),
+    "check.district": ("Ortsteil (Name oder Schlüssel)", "Ortsteil (name or key)"),
+    "check.lon": ("Länge (Ost)", "Longitude (east)"),
+    "check.lat": ("Breite (Nord)", "Latitude (north)"),
+    "check.submit": ("Prüfen", "Check"),
+    "check.or": ("oder", "or"),
+    "check.answer": ("Antwort", "Answer"),
+    "check.lies_in": ("Der Punkt liegt im Ortsteil", "The point lies in the Ortsteil"),
+    "check.qualifies": ("erfüllt nach der Statistik die Bedingungen für", "meets the statistical conditions for"),
+    "check.qualifies_none": ("erfüllt nach der Statistik keine Förderkategorie.",
+                             "meets no funding category by the statistics."),
+    "check.because": ("weil", "because"),
+    "check.not_found": ("Kein Ortsteil mit diesem Namen gefunden.", "No Ortsteil of that name was found."),
+    "check.did_you_mean": ("Meinten Sie", "Did you mean"),
+    "check.outside": ("Der Punkt liegt außerhalb von Bremen und Bremerhaven.",
+                      "The point lies outside Bremen and Bremerhaven."),
+    "check.bad_coordinates": ("Die Koordinaten sind keine gültigen Zahlen (Länge −180…180, Breite −90…90).",
+                              "The coordinates are not valid numbers (longitude −180…180, latitude −90…90)."),
+    "check.designated_yes": ("Offiziell ausgewiesen als", "Officially designated as"),
+    "check.designated_no": ("Offiziell ist der Ortsteil nicht als Fördergebiet ausgewiesen.",
+                            "Officially the Ortsteil is not designated as a funding area."),
+    "check.politics": ("Das statistische Ergebnis ist ein Vorschlag; über die Förderung wird politisch entschieden.",
+                       "The statistical result is a suggestion; funding is decided politically."),
+    "scen.title": ("Szenarien", "Scenarios"),
+    "scen.none": ("Keine Entwurfsdefinitionen vorhanden.", "No draft definitions available."),
+    "scen.official": ("Offizielle Definition", "Official definition"),
+    "scen.draft": ("Entwurf", "Draft"),
+    "scen.changes": ("Gebiete, die sich ändern", "Areas that change"),
+    "scen.no_changes": ("Keine Änderungen.", "No changes."),
+    "scen.gained": ("gewinnt", "gains"),
+    "scen.lost": ("verliert", "loses"),
+    "scen.budget": ("Budget je Stadt (EUR)", "Budget per city (EUR)"),
+    "scen.per_category": ("Je Kategorie", "Per category"),
+    "scen.shift": ("Verschiebung", "Shift"),
+    "scen.group": ("Stadt", "City"),
+    "scen.areas": ("Gebiete", "Areas"),
+    "table.title": ("Alle Ortsteile", "All Ortsteile"),
+    "table.filter": ("Filtern", "Filter"),
+    "table.all_cities": ("alle Städte", "all cities"),
+    "table.csv": ("Als CSV herunterladen", "Download as CSV"),
+    "table.sort_hint": ("Spaltenköpfe sortieren die Tabelle.", "Column headers sort the table."),
+    "table.shown": ("Zeilen angezeigt", "rows shown"),
+}
+
+#: mapclassify scheme names in the legend
+SCHEMES: dict[str, tuple[str, str]] = {
+    "Quantiles": ("Quantile", "quantiles"),
+    "NaturalBreaks": ("natürliche Brüche", "natural breaks"),
+    "FisherJenks": ("Fisher-Jenks", "Fisher-Jenks"),
+    "EqualInterval": ("gleiche Intervalle", "equal intervals"),
+    "BoxPlot": ("Boxplot", "box plot"),
+    "StdMean": ("Standardabweichungen", "standard deviations"),
+}
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if supported, else raise ``ValueError`` naming the choices."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
+    return lang
+
+
+def t(key: str, lang: str = "de") -> str:
+    """The text of ``key`` in ``lang`` (``"de"`` or ``"en"``)."""
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def indicator_label(name: str, lang: str = "de") -> str:
+    """German or English label of an indicator column, with its unit."""
+    ind = REGISTRY.get(name)
+    if ind is None:
+        return name
+    label = ind.label_en if lang == "en" else ind.label_de
+    return f"{label} ({ind.unit})" if ind.unit not in ("persons",) else label
+
+
+def scheme_label(scheme: str, lang: str = "de") -> str:
+    pair = SCHEMES.get(scheme, (scheme, scheme))
+    return pair[1] if lang == "en" else pair[0]
+
+
+def fmt_number(value: float | None, lang: str = "de", *, decimals: int = 1) -> str:
+    """Format a number the German (1.234,5) or English (1,234.5) way; ``None``/NaN -> ``"–"``."""
+    if value is None or value != value:
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    if lang == "de":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text

@@ -1,0 +1,424 @@
+"""The overview map: every district once, styled per thematic layer.
+
+:func:`overview_map` takes the districts (a snapshot's wide frame, EPSG:25832) and optionally a
+classification table, and returns a :class:`folium.Map`. The geometry is sent once, as one GeoJSON whose
+features carry only their index; every thematic layer is a list of class numbers (one per district), its legend
+(labels, colours, counts) and the formatted values shown in the tooltip. A small script (``maps/_script.py``)
+restyles the one GeoJSON when the user picks another layer. Nothing here reads files or the network: scripts
+and stylesheets are linked under ``asset_base`` (served by the app), and there are no tiles unless a tile URL is
+configured.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from geo.indicators import REGISTRY
+from maps import palettes
+from maps._script import CSS, THEMATIC_JS
+from maps.geometry import DEFAULT_DECIMALS, DEFAULT_TOLERANCE_M, web_geometry
+from maps.i18n import check_lang, fmt_number, indicator_label, scheme_label, t
+
+#: Default configuration; any key may be overridden by the ``config`` argument of :func:`overview_map`.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "scheme": "Quantiles",           # mapclassify scheme for indicator layers
+    "k": 5,                          # number of classes
+    "indicator_overrides": {         # per indicator: {"scheme": ..., "k": ...}
+        "population": {"scheme": "FisherJenks", "k": 5},
+        "density_per_km2": {"scheme": "FisherJenks", "k": 5},
+    },
+    "indicators": None,              # None: every indicator of the registry present in the frame
+    "tolerance_m": DEFAULT_TOLERANCE_M,
+    "decimals": DEFAULT_DECIMALS,
+    "tiles": None,                   # None: plain background; else a tile URL template
+    "attribution": "",               # required with tiles
+    "label_zoom": 12,                # district names shown from this zoom on
+    "outline": "#444444",
+    "tooltip_indicators": ["population", "share_foreign_pct", "share_under_18_pct"],
+}
+
+#: layer ids in the order of the layer switch (indicators follow)
+PROGRAMME_LAYERS = ("categories", "designations", "status", "dynamics", "hotspots", "district_type")
+CATEGORY_ORDER = tuple(k for k in palettes.CATEGORY_COLOURS if k not in ("none", "not_classifiable"))
+SCHEMES = {"Quantiles", "NaturalBreaks", "FisherJenks", "EqualInterval", "BoxPlot", "StdMean"}
+ASSETS = {"js": [("leaflet", "leaflet/leaflet.js")], "css": [("leaflet_css", "leaflet/leaflet.css")]}
+
+
+def safe_json(data: Any) -> str:
+    """JSON that can stand inside an HTML ``<script>`` element: ``<``, ``>``, ``&`` and line separators escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, rep)
+    return text
+
+
+def _check_input(districts: gpd.GeoDataFrame, classification: pd.DataFrame | None) -> None:
+    problems = []
+    if not isinstance(districts, gpd.GeoDataFrame):
+        raise TypeError(f"overview_map: districts must be a GeoDataFrame, got {type(districts).__name__}")
+    for col in ("key", "name"):
+        if col not in districts.columns:
+            problems.append(f"districts lack the column {col!r}")
+    if districts.crs is None:
+        problems.append("districts have no CRS (expected EPSG:25832)")
+    if "key" in districts.columns and districts["key"].duplicated().any():
+        dups = sorted(districts.loc[districts["key"].duplicated(), "key"].astype(str))[:5]
+        problems.append(f"duplicate keys in districts: {dups}")
+    if classification is not None and "key" not in classification.columns:
+        problems.append("classification table lacks the column 'key'")
+    if problems:
+        raise ValueError("overview_map: " + "; ".join(problems))
+
+
+def _legend(labels: Sequence[str], colours: Sequence[str], classes: np.ndarray) -> list[dict[str, Any]]:
+    return [{"label": lab, "color": col, "count": int((classes == i).sum())}
+            for i, (lab, col) in enumerate(zip(labels, colours, strict=True))]
+
+
+def _categorical(values: Sequence[Any], order: Sequence[str], colours: Mapping[str, str], labels: Mapping[str, str],
+                 *, keep_empty: bool = True) -> tuple[np.ndarray, list[dict[str, Any]]]:
+    index = {v: i for i, v in enumerate(order)}
+    classes = np.array([index.get(v, -1) if isinstance(v, str) else -1 for v in values], dtype=int)
+    legend = _legend([labels[v] for v in order], [colours[v] for v in order], classes)
+    if not keep_empty:
+        legend = [item for item in legend if item["count"]]  # pragma: no cover - indices would shift
+    return classes, legend
+
+
+def classify_values(values: pd.Series, *, scheme: str, k: int, lang: str, unit: str = "",
+                    decimals: int = 1) -> tuple[np.ndarray, list[dict[str, Any]], str]:
+    """Class numbers (-1 = no value) and legend entries for one indicator, with mapclassify.
+
+    Returns the classes, the legend (label with class bounds, colour, count) and a note naming the scheme.
+    """
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown classification scheme {scheme!r}; one of {sorted(SCHEMES)}")
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(v)
+    classes = np.full(len(v), -1, dtype=int)
+    distinct = np.unique(v[ok])
+    if len(distinct) == 0:
+        return classes, [], scheme_label(scheme, lang)
+    k_eff = int(max(1, min(k, len(distinct))))
+    if k_eff == 1:
+        bins = np.array([distinct[0]])
+        classes[ok] = 0
+    else:
+        kwargs = {} if scheme in ("BoxPlot", "StdMean") else {"k": k_eff}
+        with warnings.catch_warnings():  # FisherJenks without numba: pure Python, fine for a few hundred areas
+            warnings.simplefilter("ignore", UserWarning)
+            fitted = getattr(mapclassify, scheme)(v[ok], **kwargs)
+        bins = np.asarray(fitted.bins, dtype=float)
+        classes[ok] = np.asarray(fitted.yb, dtype=int)
+    n = len(bins)
+    colours = palettes.sequential(max(n, 2))[:n] if n > 1 else [palettes.sequential(2)[1]]
+    lows = np.concatenate([[np.nanmin(v[ok])], bins[:-1]])
+    suffix = f" {unit}" if unit and unit not in ("persons",) else ""
+    labels = []
+    for i, (lo, hi) in enumerate(zip(lows, bins, strict=True)):
+        lo_txt = fmt_number(lo, lang, decimals=decimals)
+        hi_txt = fmt_number(hi, lang, decimals=decimals)
+        labels.append(f"{lo_txt} – {hi_txt}{suffix}" if i == 0 else f"> {lo_txt} – {hi_txt}{suffix}")
+    legend = _legend(labels, colours, classes)
+    return classes, legend, f"{scheme_label(scheme, lang)}, {n} {t('map.classes', lang)}"
+
+
+def _primary_category(cats: Any, classifiable: Any) -> str:
+    if isinstance(cats, str):
+        cats = [c for c in cats.split(";") if c]
+    cats = list(cats) if cats is not None and not (isinstance(cats, float) and np.isnan(cats)) else []
+    for c in CATEGORY_ORDER:
+        if c in cats:
+            return c
+    if isinstance(classifiable, bool | np.bool_) and not classifiable:
+        return "not_classifiable"
+    return "none"
+
+
+def _designation(programmes: Any, designated: Any) -> str:
+    if not (designated is True or designated == 1) or not isinstance(programmes, str):
+        return "none"
+    progs = {p.strip() for p in programmes.split(";") if p.strip()}
+    win = "win" in progs
+    llq = any(p.startswith("llq") for p in progs)
+    if win and llq:
+        return "win_llq"
+    if win:
+        return "win"
+    if llq:
+        return "llq"
+    return "other"
+
+
+def _decimals(name: str) -> int:
+    ind = REGISTRY.get(name)
+    return 0 if ind is None or ind.unit in ("persons", "persons/km²") else 1
+
+
+def category_text(cats: Any, lang: str) -> str:
+    """Categories of one district as text (``"–"`` for none)."""
+    if isinstance(cats, str):
+        cats = [c for c in cats.split(";") if c]
+    if cats is None or (isinstance(cats, float) and np.isnan(cats)) or len(cats) == 0:
+        return t("cat.none", lang)
+    return ", ".join(t(f"cat.{c}", lang) for c in cats)
+
+
+def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every thematic layer the columns of ``frame`` allow, as plain dicts (id, group, title, classes, legend...)."""
+    layers: list[dict[str, Any]] = []
+    g_prog, g_ana, g_ind = t("group.programme", lang), t("group.analysis", lang), t("group.indicators", lang)
+    if "categories" in frame:
+        primary = [_primary_category(c, k) for c, k in zip(frame["categories"],
+                                                         frame.get("classifiable", [None] * len(frame)),
+                                                         strict=True)]
+        order = [*CATEGORY_ORDER, "none", "not_classifiable"]
+        classes, legend = _categorical(primary, order, palettes.CATEGORY_COLOURS,
+                                       {c: t(f"cat.{c}", lang) for c in order})
+        layers.append({"id": "categories", "group": g_prog, "title": t("layer.categories", lang),
+                       "classes": classes, "legend": legend, "note": t("map.multiple", lang),
+                       "values": [t("cat.not_classifiable", lang) if p == "not_classifiable" else
+                                  category_text(c, lang) for c, p in zip(frame["categories"], primary, strict=True)]})
+    if "designated" in frame:
+        progs = frame["designation_programmes"] if "designation_programmes" in frame else [None] * len(frame)
+        des = [_designation(p, bool(d) if d == d else False) for p, d in zip(progs, frame["designated"], strict=True)]
+        order = list(palettes.DESIGNATION_COLOURS)
+        des_labels = {c: t(f"des.{c}", lang) for c in order}
+        classes, legend = _categorical(des, order, palettes.DESIGNATION_COLOURS, des_labels)
+        areas = frame["designation_areas"] if "designation_areas" in frame else [None] * len(frame)
+        values = [t(f"des.{d}", lang) + (f" ({a})" if isinstance(a, str) and a else "") for d, a in zip(des, areas,
+                                                                                                      strict=True)]
+        layers.append({"id": "designations", "group": g_prog, "title": t("layer.designations", lang),
+                       "classes": classes, "legend": legend, "values": values})
+    for lid, col, colours, prefix in (("status", "status_class", palettes.STATUS_COLOURS, "status"),
+                                      ("dynamics", "dynamics_class", palettes.DYNAMICS_COLOURS, "dynamics")):
+        if col in frame:
+            order = list(colours)
+            labels = {c: t(f"{prefix}.{c}", lang) for c in order}
+            classes, legend = _categorical(list(frame[col]), order, colours, labels)
+            values = [labels.get(v, t("map.no_data", lang)) if isinstance(v, str) else t("map.no_data", lang)
+                      for v in frame[col]]
+            layers.append({"id": lid, "group": g_prog, "title": t(f"layer.{lid}", lang), "classes": classes,
+                           "legend": legend, "values": values})
+    if "hotspot" in frame:
+        order = list(palettes.HOTSPOT_COLOURS)
+        labels = {c: t(f"hotspot.{c}", lang) for c in order}
+        classes, legend = _categorical(list(frame["hotspot"]), order, palettes.HOTSPOT_COLOURS, labels)
+        layers.append({"id": "hotspots", "group": g_ana, "title": t("layer.hotspots", lang), "classes": classes,
+                       "legend": legend,
+                       "values": [labels.get(v, t("map.no_data", lang)) for v in frame["hotspot"]]})
+    if "district_type" in frame:
+        kinds = sorted({str(v) for v in frame["district_type"] if isinstance(v, str) or pd.notna(v)})
+        colours = dict(zip(kinds, palettes.qualitative(len(kinds)), strict=True))
+        vals = [str(v) if (isinstance(v, str) or pd.notna(v)) else None for v in frame["district_type"]]
+        classes, legend = _categorical(vals, kinds, colours, {k: k for k in kinds})
+        layers.append({"id": "district_type", "group": g_ana, "title": t("layer.district_type", lang),
+                       "classes": classes, "legend": legend,
+                       "values": [v if v is not None else t("map.no_data", lang) for v in vals]})
+    wanted = config.get("indicators")
+    names = list(wanted) if wanted is not None else [n for n in REGISTRY if n in frame]
+    missing = [n for n in names if n not in frame]
+    if missing:
+        raise ValueError(f"overview_map: indicators not in the districts frame: {missing}")
+    overrides = config.get("indicator_overrides") or {}
+    for name in names:
+        values = pd.to_numeric(frame[name], errors="coerce")
+        if values.notna().sum() == 0:
+            continue
+        opts = {"scheme": config["scheme"], "k": config["k"], **overrides.get(name, {})}
+        unit = REGISTRY[name].unit if name in REGISTRY else ""
+        dec = _decimals(name)
+        classes, legend, note = classify_values(values, scheme=opts["scheme"], k=int(opts["k"]), lang=lang,
+                                                unit=unit, decimals=dec)
+        label = indicator_label(name, lang)
+        layers.append({"id": name, "group": g_ind, "title": label, "classes": classes, "legend": legend,
+                       "note": note,
+                       "values": [fmt_number(x, lang, decimals=dec) + (f" {unit}" if unit not in ("persons", "")
+                                                                      and x == x else "") for x in values]})
+    layers.append({"id": "outline", "group": g_prog, "title": t("layer.outline", lang),
+                   "classes": np.full(len(frame), -1, dtype=int), "legend": [], "outline": True})
+    for lay in layers:
+        lay["missing"] = int((np.asarray(lay["classes"]) < 0).sum()) if not lay.get("outline") else 0
+        lay["classes"] = [int(c) for c in lay["classes"]]
+    return layers
+
+
+class ThematicLayers(MacroElement):
+    """One GeoJSON with per-layer styles, a layer switch and a legend, added to a :class:`folium.Map`."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+{% macro script(this, kwargs) %}{{ this.script }}{% endmacro %}
+""")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ThematicLayers"
+        self.data = data
+        self.css = CSS
+
+    def render(self, **kwargs: Any) -> None:
+        map_name = self._parent.get_name()
+        self.data["id"] = map_name
+        self.script = THEMATIC_JS.replace("(MAP, DATA)", f"({map_name}, {safe_json(self.data)})")
+        super().render(**kwargs)
+
+
+def _bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
+    minx, miny, maxx, maxy = geoms.total_bounds
+    return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
+
+
+def overview_map(
+    districts: gpd.GeoDataFrame,
+    *,
+    classification: pd.DataFrame | None = None,
+    lang: str = "de",
+    config: Mapping[str, Any] | None = None,
+    layers: Sequence[str] | None = None,
+    initial_layer: str = "categories",
+    asset_base: str = "/static/vendor",
+    profile_url: str = "/districts/__KEY__",
+    click_url: str | None = None,
+    use_hash: bool = True,
+    height: str = "100%",
+    web: gpd.GeoDataFrame | None = None,
+) -> folium.Map:
+    """Build the overview map of all districts in ``districts``.
+
+    Parameters
+    ----------
+    districts
+        One row per district, EPSG:25832, with ``key`` and ``name`` (and ``city``, indicators, ``designated``,
+        ``designation_programmes``, ``hotspot``, ``district_type`` where available).
+    classification
+        A classification result's ``table`` (``key``, ``categories``, ``status_class``, ``dynamics_class``,
+        ``classifiable``); joined on ``key``.
+    lang
+        ``"de"`` (default) or ``"en"``.
+    config
+        Overrides of :data:`DEFAULT_CONFIG` (classification scheme and classes, tiles, simplification).
+    layers
+        Layer ids to keep (default: all that the columns allow); indicator layers are named by their column.
+    initial_layer
+        The layer shown first (falls back to the first layer).
+    asset_base
+        URL prefix under which the app serves ``leaflet/leaflet.js`` and ``leaflet/leaflet.css``.
+    profile_url
+        Link in the popup; ``__KEY__`` is replaced by the district key.
+    click_url
+        If given, a click anywhere goes to this URL with ``__LON__`` and ``__LAT__`` replaced (the eligibility
+        check), instead of opening a popup.
+    use_hash
+        Remember the chosen layer in the URL fragment (``#layer=<id>``).
+    web
+        The districts' geometry already passed through :func:`maps.geometry.web_geometry` (EPSG:4326, same row
+        order), to reuse between calls; computed when omitted.
+    """
+    check_lang(lang)
+    _check_input(districts, classification)
+    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    if cfg["tiles"] and not cfg["attribution"]:
+        raise ValueError("overview_map: config 'tiles' needs an 'attribution'")
+    frame = pd.DataFrame(districts.drop(columns=districts.geometry.name)).reset_index(drop=True)
+    frame["key"] = frame["key"].astype(str)
+    if classification is not None:
+        cls = pd.DataFrame(classification).copy()
+        cls["key"] = cls["key"].astype(str)
+        extra = [c for c in cls.columns if c == "key" or c not in frame.columns or c in (
+            "categories", "status_class", "dynamics_class", "classifiable")]
+        frame = frame.drop(columns=[c for c in extra if c != "key" and c in frame.columns])
+        frame = frame.merge(cls[extra], on="key", how="left")
+    if web is None:
+        web = web_geometry(districts, tolerance_m=float(cfg["tolerance_m"]), decimals=int(cfg["decimals"]))
+    if len(web) != len(frame):
+        raise ValueError(f"overview_map: web geometry has {len(web)} rows, districts {len(frame)}")
+    thematic = thematic_layers(frame, lang=lang, config=cfg)
+    if layers is not None:
+        unknown = set(layers) - {lay["id"] for lay in thematic}
+        if unknown:
+            raise ValueError(f"overview_map: unknown or unavailable layers {sorted(unknown)}")
+        thematic = [lay for lay in thematic if lay["id"] in layers]
+    ids = [lay["id"] for lay in thematic]
+    initial = initial_layer if initial_layer in ids else ids[0]
+
+    geoms = web.geometry.values
+    features = [{"type": "Feature", "properties": {"i": i}, "geometry": shapely.geometry.mapping(g)}
+                for i, g in enumerate(geoms)]
+    # mapping() gives tuples; json turns them into arrays
+    reps = shapely.point_on_surface(districts.geometry.values)
+    reps = gpd.GeoSeries(reps, crs=districts.crs).to_crs(4326)
+    label_pts = [[round(p.y, 5), round(p.x, 5)] for p in reps]
+    tip_cols = [c for c in cfg["tooltip_indicators"] if c in frame]
+    rows = []
+    cats = frame["categories"] if "categories" in frame else [None] * len(frame)
+    status = frame["status_class"] if "status_class" in frame else [None] * len(frame)
+    for i in range(len(frame)):
+        row = [frame.at[i, "key"], str(frame.at[i, "name"]), str(frame.at[i, "city"]) if "city" in frame else ""]
+        if "categories" in frame:
+            flag = frame.at[i, "classifiable"] if "classifiable" in frame else None
+            not_cls = isinstance(flag, bool | np.bool_) and not flag
+            row.append(t("cat.not_classifiable", lang) if not_cls else category_text(cats[i], lang))
+        if "status_class" in frame:
+            s = status[i]
+            row.append(t(f"status.{s}", lang) if isinstance(s, str) and s else t("map.no_data", lang))
+        for c in tip_cols:
+            ind = REGISTRY.get(c)
+            x = pd.to_numeric(pd.Series([frame.at[i, c]]), errors="coerce").iloc[0]
+            unit = f" {ind.unit}" if ind is not None and ind.unit not in ("persons",) and x == x else ""
+            row.append(fmt_number(x, lang, decimals=_decimals(c)) + unit)
+        rows.append(row)
+    tip_labels = ([t("map.category", lang)] if "categories" in frame else []) + (
+        [t("map.status", lang)] if "status_class" in frame else []) + [indicator_label(c, lang) for c in tip_cols]
+    bounds = {"*": _bounds(web.geometry)}
+    if "city" in frame:
+        for city in sorted(frame["city"].dropna().unique()):
+            bounds[str(city)] = _bounds(web.geometry[(frame["city"] == city).to_numpy()])
+    data = {
+        "geo": {"type": "FeatureCollection", "features": features},
+        "rows": rows,
+        "tipLabels": tip_labels,
+        "labels": label_pts,
+        "layers": thematic,
+        "initial": initial,
+        "bounds": bounds,
+        "noData": palettes.NO_DATA,
+        "outline": cfg["outline"],
+        "labelZoom": int(cfg["label_zoom"]),
+        "profileUrl": profile_url,
+        "clickUrl": click_url,
+        "useHash": bool(use_hash),
+        "t": {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
+              "both": t("map.both", lang), "profile": t("map.profile", lang)},
+    }
+    centre = web.geometry.union_all().centroid
+    m = folium.Map(location=[centre.y, centre.x], zoom_start=10, tiles=None, control_scale=True,
+                   height=height, prefer_canvas=False)
+    if cfg["tiles"]:
+        folium.TileLayer(tiles=cfg["tiles"], attr=cfg["attribution"], name="basemap").add_to(m)
+    use_assets(m, asset_base)
+    m.add_child(ThematicLayers(data))
+    m.get_root().html.add_child(Element(""))  # keeps the figure's html section present
+    return m
+
+
+def use_assets(m: folium.Map, asset_base: str) -> folium.Map:
+    """Point the map's scripts and stylesheets at ``asset_base`` (the app's vendor route), dropping folium's
+    CDN defaults (jQuery, Bootstrap, awesome-markers) that these maps do not use."""
+    base = asset_base.rstrip("/")
+    m.default_js = [(name, f"{base}/{path}") for name, path in ASSETS["js"]]
+    m.default_css = [(name, f"{base}/{path}") for name, path in ASSETS["css"]]
+    return m

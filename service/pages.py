@@ -1,0 +1,619 @@
+"""HTML pages: the map, district profiles, the eligibility check, scenarios and the table.
+
+Registered by the app factory with ``from service.pages import bp``; the pages have no URL prefix.
+
+Content-Security-Policy and the nonce
+-------------------------------------
+folium renders its map as inline ``<script>``/``<style>`` elements. Every page therefore gets a per-response
+nonce: :func:`_nonce` puts it in ``flask.g.csp_nonce`` (reusing one the app set before), every inline
+``<script>``/``<style>`` of our templates and maps carries ``nonce="{{ g.csp_nonce }}"``, and the pages
+satisfy::
+
+    default-src 'self'; script-src 'self' 'nonce-<g.csp_nonce>'; style-src 'self' 'nonce-<g.csp_nonce>';
+    img-src 'self' data: [tile host]; connect-src 'self'; font-src 'self'; object-src 'none';
+    base-uri 'none'; form-action 'self'; frame-ancestors 'none'
+
+:func:`csp_header` builds that text. ``after_request`` of this blueprint sets it on page responses that have
+no ``Content-Security-Policy`` yet; an app-wide CSP must include ``'nonce-' + g.csp_nonce`` in ``script-src``
+and ``style-src`` for these pages. No page has inline event handlers or ``style`` attributes.
+
+Configuration read from ``current_app.config`` (all optional except the snapshots folder):
+
+``SNAPSHOTS`` (or ``SNAPSHOTS_DIR``, ``QUARTIERE_SNAPSHOTS``; env ``QUARTIERE_SNAPSHOTS``)
+    The snapshots folder (its CURRENT version is shown).
+``PROGRAMME``
+    The official programme definition (default ``programmes/lebendige-quartiere.yml`` of the repository).
+``SCENARIOS_DIR``
+    Folder of draft definitions ``<id>.yml`` for ``/scenarios/<id>`` (default: ``programmes/``).
+``MAP_CONFIG``
+    Overrides of :data:`maps.DEFAULT_CONFIG` (classification scheme and classes, ``tiles`` and
+    ``attribution`` for a basemap).
+``PAGES_DRAWS``
+    Monte Carlo draws when a classification must be computed because the snapshot has no stored result for
+    the definition (default: the definition's own number).
+
+The classification shown is the one stored next to the snapshot
+(``<version>/classifications/<definition hash>.json``, written by ``quartiere classify``); only when it is
+missing is it computed once, at the first page request, and kept in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from markupsafe import Markup
+
+from geo.indicators import REGISTRY
+from maps import map_parts, overview_map, web_geometry
+from maps.charts import line_chart
+from maps.i18n import LANGS, fmt_number, indicator_label, t
+from maps.overview import category_text
+from maps.render import add_nonce
+
+_ASSET_TAGS = re.compile(r"<script[^>]*\bsrc=[^>]*></script>|<link rel=\"stylesheet\"[^>]*>")
+_HERE = Path(__file__).resolve().parent
+_REPO = _HERE.parent
+
+bp = Blueprint(
+    "pages",
+    __name__,
+    template_folder=str(_HERE / "templates"),
+    static_folder=str(_HERE / "static"),
+    static_url_path="/static",
+)
+
+PROFILE_INDICATORS = [
+    "population", "share_foreign_pct", "share_under_18_pct", "share_under_6_pct", "share_aged_65_plus_pct",
+    "share_aged_80_plus_pct", "share_foreign_under_18_pct", "share_migration_background_pct", "share_male_pct",
+    "density_per_km2", "population_change_2y_pct", "population_change_5y_pct", "mean_age_years",
+]
+SERIES_INDICATORS = ["population", "share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct"]
+TABLE_INDICATORS = ["population", "share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct",
+                    "population_change_5y_pct"]
+
+
+# ------------------------------------------------------------------------------------------ request setup
+
+
+def csp_header(nonce: str, *, tiles: str | None = None) -> str:
+    """The Content-Security-Policy the pages satisfy (``tiles``: a configured tile URL template)."""
+    img = "'self' data:"
+    if tiles:
+        parts = urlsplit(tiles.replace("{s}", "*"))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            img += f" {parts.scheme}://{parts.netloc}"
+    return (f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
+            f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+
+
+@bp.before_request
+def _nonce() -> None:
+    if not getattr(g, "csp_nonce", None):
+        g.csp_nonce = secrets.token_urlsafe(16)
+    lang = request.args.get("lang", "de")
+    g.lang = lang if lang in LANGS else "de"
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+        tiles = (current_app.config.get("MAP_CONFIG") or {}).get("tiles")
+        response.headers["Content-Security-Policy"] = csp_header(g.csp_nonce, tiles=tiles)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+@bp.app_template_global("lang_url")
+def lang_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` that keeps the current language (``?lang=en``)."""
+    if getattr(g, "lang", "de") == "en":
+        values.setdefault("lang", "en")
+    return url_for(endpoint, **values)
+
+
+@bp.app_template_global("switch_lang_url")
+def switch_lang_url(target: str) -> str:
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    if target == "en":
+        args["lang"] = "en"
+    query = urlencode(args)
+    return request.path + (f"?{query}" if query else "")
+
+
+@bp.app_template_global("tr")
+def tr(key: str) -> str:
+    return t(key, getattr(g, "lang", "de"))
+
+
+@bp.app_template_filter("num")
+def num_filter(value: Any, decimals: int = 1) -> str:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return fmt_number(x, getattr(g, "lang", "de"), decimals=decimals)
+
+
+# ------------------------------------------------------------------------------------------ data per app
+
+
+@dataclass
+class PageData:
+    """What the pages show for one snapshot version, kept per app (maps rendered once per language)."""
+
+    snapshot: Any
+    definition: Any
+    result: Any
+    wide: gpd.GeoDataFrame
+    map_config: dict[str, Any]
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _maps: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def web(self) -> gpd.GeoDataFrame:
+        cfg = self.map_config
+        kwargs = {k: cfg[k] for k in ("tolerance_m", "decimals") if k in cfg}
+        return web_geometry(self.wide, **kwargs)
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """Districts with their indicators and classification, one row per Ortsteil, indexed by ``key``."""
+        cls = self.result.table.copy()
+        cls["key"] = cls["key"].astype(str)
+        base = pd.DataFrame(self.wide.drop(columns="geometry"))
+        base["key"] = base["key"].astype(str)
+        keep = [c for c in cls.columns if c not in base.columns or c == "key"]
+        return base.merge(cls[keep], on="key", how="left").set_index("key", drop=False)
+
+    @cached_property
+    def names(self) -> list[tuple[str, str]]:
+        frame = self.wide.sort_values("name")
+        return [(str(k), str(n)) for k, n in zip(frame["key"], frame["name"], strict=True)]
+
+    def map_html(self, variant: str, lang: str, build: Any) -> Any:
+        """Cached rendered map parts (without nonce) for ``variant`` and ``lang``."""
+        key = (variant, lang)
+        with self._lock:
+            if key not in self._maps:
+                self._maps[key] = map_parts(build())
+            return self._maps[key]
+
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _classification(snapshot: Any, definition: Any, wide: Any) -> Any:
+    from geo.classify import classify, load_result
+
+    stored = Path(snapshot.path) / "classifications" / f"{definition.hash}.json"
+    if stored.is_file():
+        return load_result(stored)
+    draws = current_app.config.get("PAGES_DRAWS")
+    return classify(wide, definition, draws=draws, meta={"snapshot_version": snapshot.version})
+
+
+def _own_state() -> tuple[str, Any]:
+    """Snapshot, definition, result and wide table when the app has no service state (a bare test app)."""
+    from geo.classify import load_definition
+    from geo.snapshot import current_version, load_snapshot
+
+    cfg = current_app.config
+    raw = cfg.get("SNAPSHOTS") or cfg.get("SNAPSHOTS_DIR") or os.environ.get("QUARTIERE_SNAPSHOTS")
+    if not raw:
+        raise RuntimeError("pages: no snapshots folder configured (app.config['SNAPSHOTS'])")
+    root = Path(raw)
+    version = current_version(root)
+
+    def load() -> tuple[Any, Any, Any, Any]:
+        snapshot = load_snapshot(root, version)
+        definition = load_definition(cfg.get("PROGRAMME") or _REPO / "programmes" / "lebendige-quartiere.yml")
+        wide = snapshot.wide("ortsteil")
+        return snapshot, definition, _classification(snapshot, definition, wide), wide
+
+    return version, load
+
+
+def page_data() -> PageData:
+    """The snapshot and classification of this request, with the pages' caches.
+
+    Inside the service (``create_app``) this is the service's loaded state (``app.extensions["quartiere"]``),
+    so pages and API always show the same snapshot version; a bare app with only this blueprint loads the
+    snapshot named by ``config["SNAPSHOTS"]`` itself.
+    """
+    services = current_app.extensions.get("quartiere")
+    if services is not None:
+        from service.app import state
+
+        st = state()
+        version = st.version
+
+        def load() -> tuple[Any, Any, Any, Any]:
+            return st.snapshot, st.definition, st.result, st.wide
+    else:
+        version, load = _own_state()
+    store = current_app.extensions.setdefault("quartiere_pages", {})
+    with _LOAD_LOCK:
+        data = store.get(version)
+        if data is None:
+            snapshot, definition, result, wide = load()
+            data = PageData(snapshot=snapshot, definition=definition, result=result, wide=wide,
+                            map_config=dict(current_app.config.get("MAP_CONFIG") or {}))
+            store.clear()
+            store[version] = data
+    return data
+
+
+def _map(data: PageData, variant: str, **kwargs: Any) -> Markup:
+    lang = g.lang
+    asset_base = url_for("pages.static", filename="vendor").rstrip("/")
+    profile = lang_url("pages.district", key="__KEY__")
+
+    def build() -> Any:
+        return overview_map(data.wide, classification=data.result.table, lang=lang, config=data.map_config,
+                            web=data.web, asset_base=asset_base, profile_url=profile, **kwargs)
+
+    return data.map_html(variant, lang, build)
+
+
+def _with_nonce(parts: Any) -> dict[str, Any]:
+    n = g.csp_nonce
+    return {"head": Markup(add_nonce(str(parts.head), n)), "body": parts.body,
+            "script": Markup(add_nonce(str(parts.script), n)), "name": parts.name}
+
+
+# ------------------------------------------------------------------------------------------ pages
+
+
+@bp.route("/")
+def index() -> str:
+    data = page_data()
+    parts = _map(data, "overview")
+    return render_template("pages/index.html", map=_with_nonce(parts), data=data,
+                           version=data.snapshot.version)
+
+
+def _value(frame: pd.DataFrame, key: str, col: str) -> float:
+    if col not in frame.columns or key not in frame.index:
+        return math.nan
+    v = pd.to_numeric(pd.Series([frame.at[key, col]]), errors="coerce").iloc[0]
+    return float(v)
+
+
+def _series(snapshot: Any, key: str, indicator: str) -> list[tuple[int, float]]:
+    ind = snapshot.indicators
+    sub = ind[(ind["key"] == key) & (ind["indicator"] == indicator) & (ind["year"] <= snapshot.latest_year)]
+    sub = sub.dropna(subset=["value"]).sort_values("year")
+    return [(int(y), float(v)) for y, v in zip(sub["year"], sub["value"], strict=True)]
+
+
+def _unit(name: str) -> str:
+    ind = REGISTRY.get(name)
+    return "" if ind is None or ind.unit == "persons" else ind.unit
+
+
+def _decimals(name: str) -> int:
+    ind = REGISTRY.get(name)
+    return 0 if ind is None or ind.unit in ("persons", "persons/km²") else 1
+
+
+def _fmt_rule_value(value: Any, text: Any, lang: str) -> str:
+    """A rule's value or threshold: numbers in the language's format, other values as their text."""
+    if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
+        x = float(value)
+        if math.isfinite(x):
+            return fmt_number(x, lang, decimals=0 if x == round(x) and abs(x) >= 100 else 2)
+    txt = str(text)
+    return t("map.no_data", lang) if txt in ("", "nan", "None") else txt
+
+
+def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
+    """Per category of the definition: applies or not, with its conditions, values, thresholds, margins."""
+    reasons = data.result.reasons
+    rows = reasons[reasons["key"].astype(str) == key]
+    out = []
+    for cat in data.definition.categories:
+        sub = rows[rows["category"] == cat.id]
+        applies = bool(sub["category_applies"].any()) if len(sub) else False
+        conditions = []
+        for r in sub.itertuples():
+            label = indicator_label(str(r.field), lang) if str(r.field) in REGISTRY else t(f"field.{r.field}", lang)
+            if label.startswith("field."):
+                label = str(r.field)
+            conditions.append({
+                "label": label, "field": str(r.field), "operator": str(r.operator),
+                "value": _fmt_rule_value(r.value, r.value_text, lang),
+                "threshold": _fmt_rule_value(r.threshold, r.threshold_text, lang), "passed": bool(r.passed),
+                "margin": r.margin if isinstance(r.margin, float) and math.isfinite(r.margin) else None,
+                "margin_sd": r.margin_sd if isinstance(r.margin_sd, float) and math.isfinite(r.margin_sd) else None,
+                "unit": str(r.unit) if str(r.unit) not in ("nan", "None") else "",
+                "description": str(r.description),
+            })
+        out.append({"id": cat.id, "label": t(f"cat.{cat.id}", lang), "applies": applies, "conditions": conditions})
+    return out
+
+
+def _district_context(data: PageData, key: str) -> dict[str, Any]:
+    lang = g.lang
+    table = data.table
+    if key not in table.index:
+        abort(404)
+    row = table.loc[key]
+    snapshot = data.snapshot
+    city_key = str(row.get("city_key", ""))
+    ind = snapshot.indicators
+    city_rows = ind[(ind["key"] == city_key) & (ind["level"] == "stadt")]
+    indicators = []
+    for name in PROFILE_INDICATORS:
+        if name not in table.columns:
+            continue
+        v = _value(table, key, name)
+        c = city_rows[city_rows["indicator"] == name].dropna(subset=["value"]).sort_values("year")
+        cv = float(c["value"].iloc[-1]) if len(c) else math.nan
+        year = data.wide.attrs.get("indicator_years", {}).get(name)
+        indicators.append({"label": indicator_label(name, lang), "value": v, "city": cv, "unit": _unit(name),
+                           "decimals": _decimals(name), "year": year,
+                           "delta": v - cv if math.isfinite(v) and math.isfinite(cv) and _unit(name) == "%" else None})
+    charts = []
+    city_name = str(row.get("city", ""))
+    for name in SERIES_INDICATORS:
+        own = _series(snapshot, key, name)
+        if not own:
+            continue
+        series = {str(row["name"]): own}
+        if _unit(name) == "%":
+            series[city_name] = _series(snapshot, city_key, name)
+        charts.append(line_chart(series, title=indicator_label(name, lang).split(" (")[0], unit=_unit(name),
+                                 lang=lang, decimals=_decimals(name)))
+    cats = row.get("categories")
+    cats = list(cats) if isinstance(cats, list | tuple | np.ndarray) else []
+    checks = data.result.designation_check
+    check = checks[checks["key"].astype(str) == key]
+    near = data.result.near_misses
+    near = near[near["key"].astype(str) == key]
+    parents = []
+    for col in ("stadtteil_key", "stadtbezirk_key"):
+        k = row.get(col)
+        if isinstance(k, str) and k:
+            try:
+                parents.append((k, str(snapshot.district(k)["name"])))
+            except Exception:
+                parents.append((k, k))
+    return {
+        "row": row, "key": key, "categories": cats, "category_text": category_text(cats, lang),
+        "reasons": _reasons(data, key, lang), "indicators": indicators, "charts": charts,
+        "check": check.iloc[0].to_dict() if len(check) else None,
+        "near": [r._asdict() for r in near.itertuples()], "parents": parents,
+        "status": row.get("status_class") if isinstance(row.get("status_class"), str) else "",
+        "dynamics": row.get("dynamics_class") if isinstance(row.get("dynamics_class"), str) else "",
+    }
+
+
+@bp.route("/districts/<key>")
+def district(key: str) -> str:
+    data = page_data()
+    ctx = _district_context(data, key)
+    return render_template("pages/district.html", data=data, **ctx)
+
+
+# ------------------------------------------------------------------------------------------ check
+
+
+def _find_district(data: PageData, text: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """Key of the district meant by ``text`` (key, ``Name (key)`` or name), and suggestions when unsure."""
+    text = text.strip()
+    table = data.table
+    if text in table.index:
+        return text, []
+    if text.endswith(")") and "(" in text:
+        inner = text.rsplit("(", 1)[1].rstrip(")").strip()
+        if inner in table.index:
+            return inner, []
+    low = text.casefold()
+    exact = [(k, n) for k, n in data.names if n.casefold() == low]
+    if len(exact) == 1:
+        return exact[0][0], []
+    partial = [(k, n) for k, n in data.names if low and low in n.casefold()]
+    if len(partial) == 1:
+        return partial[0][0], []
+    return None, (exact or partial)[:10]
+
+
+def locate(data: PageData, lon: float, lat: float) -> str | None:
+    """Ortsteil key at WGS84 ``lon``/``lat`` (a point on a shared border: the smallest key), or None."""
+    pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(data.wide.crs).iloc[0]
+    frame = data.wide
+    hits = frame.loc[frame.intersects(pt), "key"].astype(str).sort_values()
+    return str(hits.iloc[0]) if len(hits) else None
+
+
+@bp.route("/check")
+def check() -> str:
+    data = page_data()
+    args = request.args
+    error, key, suggestions, question = None, None, [], None
+    text = (args.get("district") or "").strip()
+    lon_raw, lat_raw = (args.get("lon") or "").strip(), (args.get("lat") or "").strip()
+    if text:
+        question = text
+        key, suggestions = _find_district(data, text)
+        if key is None:
+            error = "not_found"
+    elif lon_raw or lat_raw:
+        question = f"{lon_raw}, {lat_raw}"
+        try:
+            lon, lat = float(lon_raw.replace(",", ".")), float(lat_raw.replace(",", "."))
+            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                raise ValueError
+        except ValueError:
+            error = "bad_coordinates"
+        else:
+            key = locate(data, lon, lat)
+            if key is None:
+                error = "outside"
+    ctx: dict[str, Any] = {}
+    if key is not None:
+        ctx = _district_context(data, key)
+    click = lang_url("pages.check", lon="__LON__", lat="__LAT__")
+    parts = _map(data, "check", click_url=click, layers=["categories", "designations", "status"],
+                 use_hash=False)
+    return render_template("pages/check.html", data=data, map=_with_nonce(parts), error=error,
+                           answer_key=key, suggestions=suggestions, question=question, text=text,
+                           lon=lon_raw, lat=lat_raw, names=data.names, **ctx)
+
+
+# ------------------------------------------------------------------------------------------ table
+
+
+def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
+    tab = data.table
+    out = pd.DataFrame({
+        t("map.key", lang): tab["key"],
+        "Name": tab["name"],
+        t("map.city", lang): tab.get("city"),
+    })
+    for name in TABLE_INDICATORS:
+        if name in tab.columns:
+            out[indicator_label(name, lang)] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
+    if "status_class" in tab:
+        out[t("layer.status", lang)] = [t(f"status.{s}", lang) if isinstance(s, str) and s else ""
+                                        for s in tab["status_class"]]
+    if "dynamics_class" in tab:
+        out[t("layer.dynamics", lang)] = [t(f"dynamics.{s}", lang) if isinstance(s, str) and s else ""
+                                          for s in tab["dynamics_class"]]
+    if "categories" in tab:
+        out[t("map.category", lang)] = [category_text(c, lang) if isinstance(c, list | tuple) and len(c) else ""
+                                        for c in tab["categories"]]
+    if "designated" in tab:
+        out[t("layer.designations", lang)] = [str(p) if bool(d) and isinstance(p, str) else ""
+                                              for d, p in zip(tab["designated"], tab.get("designation_programmes"),
+                                                              strict=True)]
+    if "budget_eur" in tab:
+        out["Budget EUR"] = pd.to_numeric(tab["budget_eur"], errors="coerce").round(2)
+    return out.reset_index(drop=True)
+
+
+@bp.route("/table")
+def table() -> str:
+    data = page_data()
+    frame = _table_frame(data, g.lang)
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    cities = sorted(str(c) for c in data.table["city"].dropna().unique()) if "city" in data.table else []
+    return render_template("pages/table.html", data=data, frame=frame, numeric=set(numeric), cities=cities,
+                           city_col=t("map.city", g.lang))
+
+
+@bp.route("/table.csv")
+def table_csv() -> Response:
+    data = page_data()
+    frame = _table_frame(data, g.lang)
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
+    # a leading =, +, -, @ would be read as a formula by spreadsheet programs: not in our columns' texts, but
+    # names come from data, so guard them
+    text = buf.getvalue()
+    name = f"quartiere-{data.snapshot.version}.csv"
+    return Response("\ufeff" + text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# ------------------------------------------------------------------------------------------ scenarios
+
+
+@dataclass(frozen=True)
+class _StoredDefinition:
+    """Title and hash of a scenario stored through the API (``POST /api/v1/scenarios``)."""
+
+    title: str
+    hash: str
+
+
+def _scenarios_dir() -> Path:
+    return Path(current_app.config.get("SCENARIOS_DIR") or _REPO / "programmes")
+
+
+def scenario_ids() -> list[str]:
+    folder = _scenarios_dir()
+    if not folder.is_dir():
+        return []
+    official = Path(current_app.config.get("PROGRAMME") or _REPO / "programmes" / "lebendige-quartiere.yml")
+    return sorted(p.stem for p in folder.glob("*.yml") if p.is_file() and p.resolve() != official.resolve())
+
+
+def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
+    from geo.classify import load_definition
+
+    services = current_app.extensions.get("quartiere")
+    if services is not None and scenario_id not in scenario_ids():
+        from geo.errors import UnknownKeyError
+
+        try:
+            draft = services.store.result(scenario_id)
+        except UnknownKeyError:
+            abort(404)
+        return _StoredDefinition(draft.definition.get("title") or draft.definition_id, draft.definition_hash), draft
+    if scenario_id not in scenario_ids():
+        abort(404)
+    store = current_app.extensions.setdefault("quartiere_scenarios", {})
+    definition = load_definition(_scenarios_dir() / f"{scenario_id}.yml")
+    cache_key = (data.snapshot.version, definition.hash)
+    with _LOAD_LOCK:
+        if cache_key not in store:
+            if definition.hash == data.definition.hash:
+                store[cache_key] = data.result
+            else:
+                store[cache_key] = _classification(data.snapshot, definition, data.wide)
+    return definition, store[cache_key]
+
+
+@bp.route("/scenarios")
+def scenarios() -> str:
+    data = page_data()
+    return render_template("pages/scenarios.html", data=data, ids=scenario_ids())
+
+
+@bp.route("/scenarios/<scenario_id>")
+def scenario(scenario_id: str) -> str:
+    from geo.classify import compare_results
+
+    data = page_data()
+    definition, draft = _scenario_result(data, scenario_id)
+    comparison = compare_results(data.result, draft)
+    lang = g.lang
+    asset_base = url_for("pages.static", filename="vendor").rstrip("/")
+    profile = lang_url("pages.district", key="__KEY__")
+
+    def build(result: Any) -> Any:
+        return overview_map(data.wide, classification=result.table, lang=lang, config=data.map_config,
+                            web=data.web, asset_base=asset_base, profile_url=profile, layers=["categories"],
+                            use_hash=False)
+
+    base_parts = data.map_html("scenario-base", lang, lambda: build(data.result))
+    draft_parts = data.map_html(f"scenario-{scenario_id}-{definition.hash[:12]}", lang, lambda: build(draft))
+    areas = comparison.areas.copy()
+    for col in ("gained", "lost", "base_categories", "draft_categories"):
+        if col in areas:
+            areas[col] = [category_text([c for c in str(v).replace(",", ";").split(";") if c.strip()], lang)
+                          if isinstance(v, str) and v else (category_text(v, lang) if isinstance(v, list) and v
+                                                            else "–") for v in areas[col]]
+    draft_ctx = _with_nonce(draft_parts)
+    draft_ctx["head"] = Markup(_ASSET_TAGS.sub("", str(draft_ctx["head"])))  # Leaflet is loaded once
+    return render_template("pages/scenario.html", data=data, scenario_id=scenario_id, definition=definition,
+                           comparison=comparison, areas=areas, base=_with_nonce(base_parts), draft=draft_ctx)
