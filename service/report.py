@@ -1,0 +1,914 @@
+"""The programme-year report: one self-contained HTML file for the deputation.
+
+:func:`build_report` takes a loaded snapshot and a programme definition and returns one HTML string with
+everything inlined: CSS, SVG charts (:mod:`maps.charts`), the category map and tables. Nothing in the file
+requests anything from outside: the interactive map is the folium overview map of :mod:`maps`, rendered into an
+``<iframe srcdoc>`` with the vendored Leaflet script and stylesheet inlined (its images as ``data:`` URIs);
+``map_mode="static"`` draws a plain SVG map from the geometries instead. Links to sources appear as plain text.
+
+The report only *assembles* results of the library: the classification (:func:`geo.classify.classify`), the
+monitoring series (:mod:`geo.monitoring`) and the evaluation (:func:`geo.monitoring.evaluate_funding`). The
+choices it makes on top (which indicators are charted, the early-warning thresholds) are the constants below,
+named and printed in the report itself. Framework-free: no Flask; :mod:`service.commands.report` is the CLI.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import math
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
+from geo.errors import Problem, ValidationError
+
+__all__ = [
+    "CHART_INDICATORS",
+    "EARLY_WARNING_THRESHOLDS",
+    "ReportData",
+    "build_report",
+    "collect_report_data",
+    "render_report",
+    "static_map_svg",
+    "write_report",
+]
+
+TEMPLATES = Path(__file__).resolve().parent / "report_templates"
+VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
+
+#: indicators whose inequality between Ortsteile is charted (status proxies of the shipped definition + age)
+CHART_INDICATORS: tuple[str, ...] = ("share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct")
+#: indicator whose Theil index is split into between and within Stadtbezirke
+THEIL_INDICATOR = "share_foreign_pct"
+#: indicator layers offered on the interactive map besides the programme layers
+MAP_INDICATORS: tuple[str, ...] = ("population", "share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct")
+#: early warning: how far a period change must go against the desired direction (unit per year; %/year for
+#: counts) to count as negative; two periods running give a warning. The shares of foreign nationals rose in
+#: the whole city by about 1 to 1.7 pp a year in 2021-2023 (arrivals from Ukraine): 1.5 pp/year keeps the list
+#: to districts rising faster than that, instead of listing most of the city.
+EARLY_WARNING_THRESHOLDS: dict[str, float] = {"population": 1.0, "share_foreign_pct": 1.5,
+                                              "share_foreign_under_18_pct": 1.5, "share_under_18_pct": 0.5}
+EARLY_WARNING_PERIODS = 2
+SYNTHETIC_MARKERS = ("synthetic", "synthetisch", "fake", "dummy")
+
+# -- texts -------------------------------------------------------------------------------------------------
+
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Lebendige Quartiere – Bericht zum Programmjahr {year}",
+              "Lebendige Quartiere – report for the programme year {year}"),
+    "subtitle": ("Klassifizierung, Monitoring und Evaluation der Quartiere in Bremen und Bremerhaven",
+                 "Classification, monitoring and evaluation of the districts of Bremen and Bremerhaven"),
+    "toc": ("Inhalt", "Contents"),
+    "sec.summary": ("Zusammenfassung", "Summary"),
+    "sec.map": ("Karte der Programmkategorien", "Map of programme categories"),
+    "sec.districts": ("Quartiere: Kategorien, Status, Dynamik und Budget",
+                      "Districts: categories, status, dynamics and budget"),
+    "sec.designations": ("Ausgewiesen und indiziert", "Designated versus indicated"),
+    "sec.inequality": ("Ungleichheit zwischen den Ortsteilen im Zeitverlauf", "Inequality between districts over time"),
+    "sec.segregation": ("Segregation im Zeitverlauf", "Segregation over time"),
+    "sec.warning": ("Frühwarnliste", "Early-warning list"),
+    "sec.evaluation": ("Evaluation: geförderte und vergleichbare Quartiere",
+                       "Evaluation: funded versus comparable districts"),
+    "sec.sources": ("Datenquellen, Methode und Urheberrecht", "Data sources, method and attribution"),
+    "disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex ist ein demografischer "
+                   "Näherungswert: Für die Ortsteile werden weder Armut (SGB II) noch Bildung oder Sicherheit als "
+                   "Zeitreihe veröffentlicht. Staatsangehörigkeit ist kein Bedarf; sie dient nur als Näherung.",
+                   "Statistics suggest, politics decides. The status index is a demographic proxy: neither poverty "
+                   "(SGB II) nor education or safety is published per Ortsteil as a time series. Nationality is "
+                   "not need; it serves only as a proxy."),
+    "no_synthetic": ("Alle Angaben beruhen auf veröffentlichten amtlichen Daten; synthetische Daten kommen in "
+                     "diesem Bericht nicht vor.",
+                     "Everything rests on published official data; no synthetic data appear in this report."),
+    "synthetic_banner": ("ACHTUNG: Dieser Bericht enthält synthetische (erfundene) Daten. Betroffen:",
+                         "WARNING: this report contains synthetic (made-up) data. Affected:"),
+    "synthetic": ("synthetisch", "synthetic"),
+    "generated": ("Erstellt am {date} aus Datenstand {version}; Programmdefinition {defn} (Version {dver}, "
+                  "SHA-256 {hash}).",
+                  "Generated on {date} from data version {version}; programme definition {defn} (version {dver}, "
+                  "SHA-256 {hash})."),
+    "year_note": ("Programmjahr {year}: Bevölkerungsstand 31.12.{year}; Zeitreihen bis {year}.",
+                  "Programme year {year}: population on 31 Dec {year}; time series up to {year}."),
+    # summary
+    "sum.areas": ("Ortsteile insgesamt", "Ortsteile in total"),
+    "sum.classifiable": ("davon klassifizierbar", "of which classifiable"),
+    "sum.not_classifiable": ("nicht klassifizierbar (Bremerhaven: keine Ortsteilstatistik; unter 300 Einwohnern)",
+                             "not classifiable (Bremerhaven: no district statistics; under 300 residents)"),
+    "sum.category": ("Kategorie", "Category"),
+    "sum.count": ("Gebiete", "Areas"),
+    "sum.residents": ("Einwohner", "Residents"),
+    "sum.budget": ("Budget (datenbasiert)", "Budget (data-driven)"),
+    "sum.city": ("Stadt", "City"),
+    "sum.total": ("Jahresbudget", "Annual budget"),
+    "sum.allocated": ("verteilt", "allocated"),
+    "sum.unallocated": ("nicht verteilt", "not allocated"),
+    "sum.note": ("Hinweis", "Note"),
+    "sum.no_area_note": ("kein Gebiet statistisch indiziert: Budget wird politisch vergeben",
+                         "no area indicated by the statistics: the budget is allocated politically"),
+    "sum.points": ("Das Wichtigste", "Key points"),
+    "pt.categories": ("{n} Ortsteile erfüllen mindestens eine Förderkategorie; {w} davon als WiN-Gebiet.",
+                      "{n} Ortsteile meet at least one funding category; {w} of them as WiN area."),
+    "pt.designations": ("Von {d} offiziell ausgewiesenen Ortsteilen sind {both} auch statistisch indiziert; {new} "
+                        "indizierte Ortsteile sind nicht ausgewiesen, {old} ausgewiesene nicht (mehr) indiziert.",
+                        "Of {d} officially designated Ortsteile, {both} are also indicated by the statistics; {new} "
+                        "indicated Ortsteile are not designated, {old} designated ones are no longer indicated."),
+    "pt.inequality": ("Ungleichheit beim Ausländeranteil (Gini): {g0} ({y0}) → {g1} ({y1}); nur {b} % der "
+                      "Ungleichheit (Theil) liegt zwischen den Stadtbezirken, der Rest innerhalb.",
+                      "Inequality of the share of foreign nationals (Gini): {g0} ({y0}) → {g1} ({y1}); only {b} % "
+                      "of the inequality (Theil) lies between the Stadtbezirke, the rest within them."),
+    "pt.segregation": ("Segregationsindex (Dissimilarität) {d0} ({y0}) → {d1} ({y1}); räumliche Häufung "
+                       "(Moran's I) {m1} im Jahr {y1}.",
+                       "Index of dissimilarity {d0} ({y0}) → {d1} ({y1}); spatial clustering (Moran's I) {m1} "
+                       "in {y1}."),
+    "pt.warning": ("{n} Ortsteile stehen auf der Frühwarnliste (zwei Perioden in Folge negative Entwicklung).",
+                   "{n} Ortsteile are on the early-warning list (negative change two periods running)."),
+    "pt.evaluation": ("Evaluation: {s} von {n} Ergebnissen lassen einen Schluss zu; für die übrigen sind die "
+                      "Daten zu dünn.",
+                      "Evaluation: {s} of {n} results support a conclusion; for the others the data are too thin."),
+    "pt.borderline": ("{n} klassifizierte Ortsteile sind Grenzfälle (weniger als {p} % der Simulationen mit "
+                      "gleichem Ergebnis).",
+                      "{n} classified Ortsteile are borderline (fewer than {p} % of simulations give the same "
+                      "result)."),
+    # map
+    "map.note": ("Interaktive Karte (ohne Internetverbindung): Ebene oben rechts wählbar; Gebiete mit mehreren "
+                 "Kategorien zeigen die erste. Bremerhaven: keine Ortsteilstatistik veröffentlicht.",
+                 "Interactive map (works offline): choose the layer top right; areas with several categories "
+                 "show the first. Bremerhaven: no district statistics published."),
+    "map.static_note": ("Gebiete mit mehreren Kategorien zeigen die erste. Bremerhaven: keine Ortsteilstatistik "
+                        "veröffentlicht.",
+                        "Areas with several categories show the first. Bremerhaven: no district statistics "
+                        "published."),
+    "map.iframe_title": ("Karte der Programmkategorien", "Map of programme categories"),
+    # districts table
+    "col.key": ("Schlüssel", "Key"),
+    "col.name": ("Ortsteil", "Ortsteil"),
+    "col.city": ("Stadt", "City"),
+    "col.population": ("Einwohner", "Residents"),
+    "col.status": ("Status", "Status"),
+    "col.status_index": ("Statusindex", "Status index"),
+    "col.dynamics": ("Dynamik", "Dynamics"),
+    "col.categories": ("Kategorien (Statistik)", "Categories (statistics)"),
+    "col.stability": ("Stabilität", "Stability"),
+    "col.budget": ("Budget (EUR)", "Budget (EUR)"),
+    "col.designated": ("Ausgewiesen", "Designated"),
+    "col.programmes": ("Programme", "Programmes"),
+    "col.confidence": ("Quelle der Zuordnung", "Source of the assignment"),
+    "col.verdict": ("Abgleich", "Check"),
+    "col.indicator": ("Indikator", "Indicator"),
+    "col.periods": ("Letzte Perioden (je Jahr)", "Latest periods (per year)"),
+    "col.run": ("Perioden in Folge", "Periods running"),
+    "col.start": ("Start", "Start"),
+    "col.outcome": ("Ergebnisgröße", "Outcome"),
+    "col.estimate": ("Schätzung (DiD)", "Estimate (DiD)"),
+    "col.interval": ("95-%-Intervall", "95 % interval"),
+    "col.treated": ("gefördert", "funded"),
+    "col.controls": ("Vergleich", "comparison"),
+    "col.pretrend": ("Vorher-Trend", "Pre-trend"),
+    "col.reason": ("Begründung", "Reason"),
+    "col.year": ("Jahr", "Year"),
+    "col.file": ("Datei", "File"),
+    "col.bytes": ("Bytes", "Bytes"),
+    "districts.note": ("Sortiert nach Stadt und Statusindex (höher = größere soziale Herausforderung, in "
+                       "Standardabweichungen). Stabilität: Anteil von {draws} Simulationen mit veränderten Gewichten "
+                       "und Schwellen, die dasselbe Ergebnis liefern; ⚠ = Grenzfall.",
+                       "Sorted by city and status index (higher = more social challenge, in standard deviations). "
+                       "Stability: share of {draws} simulations with changed weights and thresholds that give the "
+                       "same result; ⚠ = borderline."),
+    "designations.note": ("Ausweisungen aus der handrecherchierten Liste der Fördergebiete (Quelle und Sicherheit "
+                          "der Zuordnung je Zeile); Indikation aus der Statistik. Nur Ortsteile, bei denen "
+                          "mindestens eines zutrifft.",
+                          "Designations from the hand-compiled list of funding areas (source and confidence of "
+                          "the assignment per row); indication from the statistics. Only Ortsteile where at least "
+                          "one applies."),
+    "designations.none": ("Der Datenstand enthält keine Liste der Fördergebiete.",
+                          "The data version holds no list of funding areas."),
+    "ineq.note": ("Ortsteile der Stadt Bremen (Bremerhaven veröffentlicht keine Ortsteilstatistik), gewichtet mit "
+                  "der Einwohnerzahl. Gini: 0 = alle Ortsteile gleich; Theil-Index zerlegt in Unterschiede "
+                  "zwischen und innerhalb der Stadtbezirke (zwischen + innerhalb = gesamt). Ab 2016 sind die "
+                  "Bevölkerungszahlen nur bedingt mit früheren Jahren vergleichbar (Methodenwechsel).",
+                  "Ortsteile of the city of Bremen (Bremerhaven publishes no district statistics), weighted by "
+                  "residents. Gini: 0 = all Ortsteile equal; the Theil index is split into differences between "
+                  "and within the Stadtbezirke (between + within = total). From 2016 on the population figures "
+                  "are only conditionally comparable with earlier years (method change)."),
+    "chart.gini": ("Gini-Koeffizient zwischen den Ortsteilen", "Gini coefficient between Ortsteile"),
+    "chart.theil": ("Theil-Index: {ind}", "Theil index: {ind}"),
+    "chart.total": ("gesamt", "total"),
+    "chart.between": ("zwischen", "between"),
+    "chart.within": ("innerhalb", "within"),
+    "chart.between_long": ("zwischen den Stadtbezirken", "between Stadtbezirke"),
+    "chart.within_long": ("innerhalb der Stadtbezirke", "within Stadtbezirke"),
+    "chart.seg": ("Segregation ausländischer Staatsangehöriger", "Segregation of foreign nationals"),
+    "chart.dissimilarity": ("Dissimilarität", "Dissimilarity"),
+    "chart.isolation": ("Isolation", "Isolation"),
+    "chart.share": ("Anteil in der Stadt", "City-wide share"),
+    "chart.moran": ("Räumliche Häufung des Ausländeranteils (Moran's I)",
+                    "Spatial clustering of the share of foreign nationals (Moran's I)"),
+    "chart.moran_series": ("Moran's I", "Moran's I"),
+    "seg.note": ("Dissimilarität: Anteil der ausländischen Staatsangehörigen, der umziehen müsste, damit alle "
+                 "Ortsteile denselben Anteil hätten (0 bis 1). Isolation: Anteil ausländischer Staatsangehöriger im "
+                 "Ortsteil der durchschnittlichen ausländischen Person (Untergrenze: der Anteil in der Stadt). "
+                 "Moran's I: > 0 heißt, ähnliche Ortsteile liegen nebeneinander (Permutationstest, p-Wert in der "
+                 "Tabelle).",
+                 "Dissimilarity: share of foreign nationals who would have to move for every Ortsteil to have the "
+                 "same share (0 to 1). Isolation: share of foreign nationals in the Ortsteil of the average "
+                 "foreign national (floor: the city-wide share). Moran's I: > 0 means similar Ortsteile lie next "
+                 "to each other (permutation test, p-value in the table)."),
+    "warning.note": ("Ortsteile mit mindestens 300 Einwohnern, deren Entwicklung in den letzten {p} Perioden jeweils "
+                     "gegen die gewünschte Richtung lief, um mehr als: {thr}. Richtungen aus der Programmdefinition "
+                     "(Bevölkerung: Schrumpfen ist ein Warnsignal).",
+                     "Ortsteile with at least 300 residents whose change went against the desired direction in "
+                     "each of the last {p} periods, by more than: {thr}. Directions from the programme definition "
+                     "(population: shrinking is a warning sign)."),
+    "warning.none": ("Keine Ortsteile auf der Frühwarnliste.", "No Ortsteile on the early-warning list."),
+    "eval.note": ("Für ausgewiesene Ortsteile wird je Startjahr verglichen, wie sie sich nach dem Start verändert "
+                  "haben, verglichen mit den ähnlichsten nicht ausgewiesenen Ortsteilen vor dem Start "
+                  "(Differenz-von-Differenzen, Prozentpunkte; 95-%-Bootstrap-Intervall). Ein Schluss ist nur "
+                  "möglich, wenn das Intervall 0 ausschließt, genug Gebiete und Jahre vorliegen und sich beide "
+                  "Gruppen vor dem Start nicht schon unterschiedlich entwickelten.",
+                  "For designated Ortsteile, per start year: how they changed after the start compared with the "
+                  "most similar undesignated Ortsteile before the start (difference-in-differences, percentage "
+                  "points; 95 % bootstrap interval). A conclusion is possible only when the interval excludes 0, "
+                  "there are enough areas and years, and both groups had not already diverged before the start."),
+    "eval.caveats": ("Grenzen der Auswertung", "Limits of the evaluation"),
+    "eval.supports": ("lässt einen Schluss zu", "supports a conclusion"),
+    "eval.too_thin": ("Daten zu dünn für einen Schluss", "data too thin to conclude"),
+    "src.data": ("Daten", "Data"),
+    "src.attribution": ("Urheberrecht und Lizenzen", "Attribution and licences"),
+    "src.stat": ("© Statistisches Landesamt Bremen – Bevölkerung nach Ortsteilen (Tabellen 12411-03-03, 173-22, "
+                 "173-55, 173-97), Datenlizenz Deutschland – Namensnennung – 2.0.",
+                 "© Statistisches Landesamt Bremen – population by Ortsteil (tables 12411-03-03, 173-22, 173-55, "
+                 "173-97), Data licence Germany – attribution – 2.0."),
+    "src.geo": ("© GeoInformation Bremen – Verwaltungsgrenzen (Stadtbezirke, Stadtteile, Ortsteile), "
+                "Datenlizenz Deutschland – Namensnennung – 2.0.",
+                "© GeoInformation Bremen – administrative boundaries (Stadtbezirke, Stadtteile, Ortsteile), "
+                "Data licence Germany – attribution – 2.0."),
+    "src.designations": ("Liste der Fördergebiete: von Hand aus öffentlichen Quellen zusammengestellt (Quellen je "
+                         "Gebiet unten, als Text).",
+                         "List of funding areas: compiled by hand from public sources (sources per area below, as "
+                         "text)."),
+    "src.leaflet": ("Kartenbibliothek Leaflet 1.9.4 (BSD-2-Clause), eingebettet.",
+                    "Map library Leaflet 1.9.4 (BSD-2-Clause), embedded."),
+    "src.inputs": ("Eingabedateien des Datenstands (mit Prüfsummen im Manifest)",
+                   "Input files of the data version (with checksums in the manifest)"),
+    "src.method": ("Methode", "Method"),
+    "src.assumptions": ("Die Programmdefinition ist unsere Annahme, nicht das amtliche Bremer Monitoring (dessen "
+                        "Gewichte und Schwellen nicht veröffentlicht sind). Jede Zahl darin ist benannt und "
+                        "änderbar.",
+                        "The programme definition is our assumption, not Bremen's official monitoring (whose "
+                        "weights and thresholds are not published). Every number in it is named and can be "
+                        "changed."),
+    "src.policy": ("Regeln für Gleichstände, fehlende Werte und Sonderfälle", "Policy for ties, missing values and "
+                   "degenerate data"),
+    "src.sources_list": ("Quellen der Ausweisungen", "Sources of the designations"),
+    "yes": ("ja", "yes"),
+    "no": ("nein", "no"),
+    "none": ("–", "–"),
+    "footer": ("Lebendige Quartiere · Bericht ohne Internetverbindung lesbar · keine externen Inhalte",
+               "Lebendige Quartiere · readable offline · no external content"),
+}
+
+VERDICTS: dict[str, tuple[str, str]] = {
+    "designated and indicated": ("ausgewiesen und indiziert", "designated and indicated"),
+    "designated, not indicated (phase-out candidate)": ("ausgewiesen, nicht (mehr) indiziert (Auslaufkandidat)",
+                                                        "designated, not indicated (phase-out candidate)"),
+    "indicated, not designated (new candidate)": ("indiziert, nicht ausgewiesen (neuer Kandidat)",
+                                                  "indicated, not designated (new candidate)"),
+}
+
+#: German renderings of the evaluation's reason phrases (English originals from geo.monitoring.evaluation)
+_REASON_DE: list[tuple[str, str]] = [
+    (r"^(\d+) funded districts with complete pre-start data \(need (\d+)\)$",
+     r"nur \1 geförderte Ortsteile mit vollständigen Daten vor dem Start (nötig: \2)"),
+    (r"^(\d+) comparison districts \(need (\d+)\)$", r"nur \1 Vergleichsortsteile (nötig: \2)"),
+    (r"^(\d+) years before the start (\d+) \((.*); need (\d+)\)$",
+     r"nur \1 Jahre vor dem Start \2 (\3; nötig: \4)"),
+    (r"^(\d+) years from the start on \(need (\d+)\)$", r"nur \1 Jahre ab dem Start (nötig: \2)"),
+    (r"^too few funded districts for an interval$", "zu wenige geförderte Ortsteile für ein Intervall"),
+    (r"^the (\d+) ?% interval includes 0$", r"das \1-%-Intervall schließt 0 ein"),
+    (r"^funded and comparison districts already diverged before (\d+) \((.*)\)$",
+     r"geförderte und Vergleichsortsteile entwickelten sich schon vor \1 auseinander (\2)"),
+    (r"pre-trend", "Vorher-Trend"),
+    (r"^no pre-trend check possible \(fewer than 2 years before the start\)$",
+     "keine Prüfung des Vorher-Trends möglich (weniger als 2 Jahre vor dem Start)"),
+    (r"^no matched comparison$", "kein Vergleich gefunden"),
+]
+_CAVEAT_DE: list[tuple[str, str]] = [
+    ("Start years are assumptions", "Die Startjahre sind Annahmen aus der Programmgeschichte ({rest}), nicht aus der "
+     "Liste der Fördergebiete."),
+    ("The designation list is current", "Die Liste der Fördergebiete ist aktuell; früher geförderte und "
+     "inzwischen beendete Gebiete zählen als Vergleichsgebiete."),
+    ("Outcomes are demographic", "Die Ergebnisgrößen sind demografisch; Armuts- und Bildungsreihen je Ortsteil "
+     "werden nicht veröffentlicht."),
+    ("Matched controls are drawn", "Vergleichsgebiete werden mit Zurücklegen gezogen; der Bootstrap zieht nur die "
+     "geförderten Ortsteile neu."),
+    ("The population statistics changed method", "Die Bevölkerungsstatistik hat 2016 die Methode gewechselt; der "
+     "Vergleich nimmt an, dass der Bruch geförderte und Vergleichsgebiete gleich trifft."),
+]
+
+
+def _t(key: str, lang: str, **kw: Any) -> str:
+    de, en = TEXT[key]
+    text = de if lang == "de" else en
+    return text.format(**kw) if kw else text
+
+
+def _reason_text(reason: str, lang: str) -> str:
+    if lang != "de" or not reason:
+        return reason
+    out = []
+    for part in (p.strip() for p in re.split(r";\s*(?![^()\[\]]*[)\]])", reason)):
+        if not part:
+            continue
+        for pat, rep in _REASON_DE[:-1]:
+            if re.match(pat, part):
+                part = re.sub(pat, rep, part)
+                break
+        out.append(re.sub(*_REASON_DE[-1], part))
+    return "; ".join(out)
+
+
+def _caveat_text(caveat: str, lang: str) -> str:
+    if lang != "de":
+        return caveat
+    for prefix, text in _CAVEAT_DE:
+        if caveat.startswith(prefix):
+            rest = caveat[caveat.find("(") + 1: caveat.find(")")] if "(" in caveat else ""
+            return text.format(rest=rest)
+    return caveat
+
+
+# -- data -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, computed once (inspect it in tests and notebooks without HTML).
+
+    Attributes
+    ----------
+    year
+        The programme year (data year of the classification; the series run up to it).
+    wide
+        The snapshot's wide Ortsteil table of ``year`` (GeoDataFrame, EPSG:25832).
+    result
+        The :class:`geo.classify.ClassificationResult`.
+    inequality, segregation
+        :func:`geo.monitoring.inequality_series` and :func:`geo.monitoring.segregation_series` up to ``year``.
+    warnings
+        Early-warning rows (``warning`` true only) of districts classifiable in ``year``, with ``name``.
+    evaluation
+        :class:`geo.monitoring.EvaluationResult`.
+    synthetic
+        What in the inputs is marked synthetic (empty with the real data).
+    """
+
+    snapshot: Any
+    definition: Any
+    year: int
+    wide: Any
+    result: Any
+    inequality: pd.DataFrame
+    segregation: pd.DataFrame
+    warnings: pd.DataFrame
+    directions: dict[str, int]
+    evaluation: Any
+    synthetic: list[str] = field(default_factory=list)
+
+
+def find_synthetic(snapshot: Any) -> list[str]:
+    """Inputs, indicator sources or designation sources of ``snapshot`` that are marked synthetic."""
+    found: list[str] = []
+
+    def marked(text: object) -> bool:
+        low = str(text).lower()
+        return any(m in low for m in SYNTHETIC_MARKERS)
+
+    for item in snapshot.manifest.get("inputs", []):
+        if marked(item.get("path", "")):
+            found.append(str(item["path"]))
+    if snapshot.manifest.get("synthetic"):
+        found.append(f"manifest: {snapshot.manifest['synthetic']}")
+    ind = snapshot.indicators
+    if "source" in ind.columns:
+        for src in ind["source"].dropna().astype(str).unique():
+            if marked(src):
+                found.append(f"indicator source: {src}")
+    des = snapshot.designations
+    for col in ("sources", "confidence", "status"):
+        if col in getattr(des, "columns", []):
+            for val in des[col].dropna().astype(str).unique():
+                if marked(val):
+                    found.append(f"designations {col}: {val}")
+    return found
+
+
+def _check_year(snapshot: Any, year: int | None) -> int:
+    years = sorted(int(y) for y in snapshot.manifest.get("years", []))
+    if year is None:
+        return int(snapshot.latest_year)
+    if int(year) not in years:
+        raise ValidationError(f"no data for the programme year {year} in snapshot {snapshot.version}",
+                              problems=[Problem("year", f"--year must be one of {', '.join(map(str, years))}, "
+                                                f"got {year}")])
+    return int(year)
+
+
+def early_warning_directions(definition: Any, long: pd.DataFrame) -> dict[str, int]:
+    """Indicator -> +1/-1 for the early warning: population (+1) and every definition indicator with a series."""
+    from geo.monitoring import DEFAULT_DIRECTIONS
+
+    dirs = dict(DEFAULT_DIRECTIONS)
+    counts = long[long["level"] == "ortsteil"].groupby("indicator")["year"].nunique()
+    for ind in definition.indicators:
+        if ind.column in EARLY_WARNING_THRESHOLDS and counts.get(ind.column, 0) >= 3:
+            dirs[ind.column] = -1 if ind.direction == "higher_is_worse" else +1
+    return dirs
+
+
+def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = None, draws: int | None = None,
+                        permutations: int = 999) -> ReportData:
+    """Run the classification and the monitoring for ``year`` (default: the snapshot's latest year).
+
+    Parameters
+    ----------
+    snapshot
+        A loaded :class:`geo.snapshot.Snapshot`.
+    definition
+        A :class:`geo.classify.Definition`, a mapping or the path of a YAML file.
+    year
+        Programme year; must be a year of the snapshot.
+    draws
+        Monte Carlo draws (default: the definition's).
+    permutations
+        Permutations of the Moran's I tests.
+    """
+    from geo import monitoring
+    from geo.classify import classify, load_definition
+
+    defn = definition if hasattr(definition, "indicators") else load_definition(definition)
+    year = _check_year(snapshot, year)
+    wide = snapshot.wide("ortsteil", year)
+    result = classify(wide, defn, draws=draws, meta={"snapshot_version": snapshot.version, "level": "ortsteil",
+                                                     "year": year})
+    long = snapshot.indicators[snapshot.indicators["year"] <= year]
+    groups = monitoring.parent_map(wide)
+    inequality = monitoring.inequality_series(long, groups=groups, indicators=list(CHART_INDICATORS))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        segregation = monitoring.segregation_series(long, districts=snapshot.layer("ortsteil"),
+                                                    permutations=permutations)
+    directions = early_warning_directions(defn, long)
+    ew = monitoring.early_warning(long, directions=directions, periods=EARLY_WARNING_PERIODS,
+                                  threshold={k: EARLY_WARNING_THRESHOLDS[k] for k in directions})
+    table = result.table.set_index("key")
+    ok = set(table.index[table["classifiable"]])
+    ew = ew[ew["warning"] & ew["key"].isin(ok)].copy()
+    ew["name"] = ew["key"].map(table["name"])
+    ew["population"] = ew["key"].map(table["population"])
+    evaluation = monitoring.evaluate_funding(long, snapshot.designations) if len(snapshot.designations) else None
+    return ReportData(snapshot=snapshot, definition=defn, year=year, wide=wide, result=result,
+                      inequality=inequality, segregation=segregation, warnings=ew.reset_index(drop=True),
+                      directions=directions, evaluation=evaluation, synthetic=find_synthetic(snapshot))
+
+
+# -- maps -------------------------------------------------------------------------------------------------
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def inline_leaflet() -> tuple[str, str]:
+    """The vendored Leaflet script and stylesheet, the stylesheet's images turned into ``data:`` URIs."""
+    js_path, css_path = VENDOR / "leaflet" / "leaflet.js", VENDOR / "leaflet" / "leaflet.css"
+    if not js_path.is_file() or not css_path.is_file():
+        raise FileNotFoundError(f"vendored Leaflet not found under {VENDOR / 'leaflet'}")
+    css = css_path.read_text(encoding="utf-8")
+    css = re.sub(r"url\((['\"]?)images/([\w.-]+\.png)\1\)",
+                 lambda m: f"url({_data_uri(VENDOR / 'leaflet' / 'images' / m.group(2))})", css)
+    js = js_path.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    return js, css
+
+
+def interactive_map_document(data: ReportData, lang: str) -> str:
+    """A complete HTML document with the folium overview map and Leaflet inlined (for ``<iframe srcdoc>``)."""
+    from maps import map_parts, overview_map
+
+    js, css = inline_leaflet()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = overview_map(data.wide, classification=data.result.table, lang=lang, asset_base="__VENDOR__",
+                         profile_url="#d-__KEY__", use_hash=False, initial_layer="categories",
+                         config={"indicators": list(MAP_INDICATORS)})
+        parts = map_parts(m)
+    head = re.sub(r'<script src="__VENDOR__/[^"]*"></script>', "", str(parts.head))
+    head = re.sub(r'<link rel="stylesheet" href="__VENDOR__/[^"]*"\s*/?>', "", head)
+    if "__VENDOR__" in head:  # pragma: no cover - a new asset the maps engineer added
+        raise RuntimeError("the map needs an asset the report does not inline")
+    # the srcdoc document may run its script before the iframe is laid out: fit the view again once loaded
+    # (first view: the city of Bremen, where the statistics are; the map's buttons show both cities)
+    # (Ortsteil 04011123 belongs to Bremen but lies inside Bremerhaven and has no statistics: left out of the fit)
+    has = data.wide["has_statistics"].astype(bool) if "has_statistics" in data.wide else None
+    focus = data.wide[has] if has is not None and has.any() else data.wide
+    minx, miny, maxx, maxy = (round(float(v), 5) for v in focus.to_crs(4326).total_bounds)
+    refit = ("<script>(function(){var m=window['" + parts.name + "'],done=false;function fit(){var c=m.getContainer();"
+             "if(done||!c.clientWidth||!c.clientHeight){return;}done=true;m.invalidateSize();"
+             f"m.fitBounds([[{miny},{minx}],[{maxy},{maxx}]],{{animate:false}});}}"
+             "if(window.ResizeObserver){new ResizeObserver(fit).observe(m.getContainer());}"
+             "window.addEventListener('load',fit);fit();})();</script>")
+    return ("<!DOCTYPE html><html lang=\"" + lang + "\"><head><meta charset=\"utf-8\">"
+            f"<style>{css}</style><script>{js}</script>{head}</head>"
+            f"<body>{parts.body}{parts.script}{refit}</body></html>")
+
+
+def primary_category(categories: Sequence[str] | None, classifiable: bool) -> str:
+    """The category shown on a map for a district (the first in the map's order), ``none`` or
+    ``not_classifiable``."""
+    from maps.overview import CATEGORY_ORDER
+
+    if not classifiable:
+        return "not_classifiable"
+    cats = set(categories or [])
+    for c in CATEGORY_ORDER:
+        if c in cats:
+            return c
+    return "none"
+
+
+def static_map_svg(data: ReportData, lang: str, *, width: int = 900, tolerance_m: float = 40.0) -> Markup:
+    """A static SVG map of the categories: the city of Bremen and Bremerhaven side by side, with a legend."""
+    from maps import palettes
+    from maps.i18n import t
+
+    table = data.result.table.set_index("key")
+    frame = data.wide[["key", "name", "city", "geometry"]].copy()
+    frame["cat"] = [primary_category(table.at[k, "categories"] if k in table.index else None,
+                                     bool(table.at[k, "classifiable"]) if k in table.index else False)
+                    for k in frame["key"]]
+    frame["geometry"] = frame.geometry.simplify(tolerance_m, preserve_topology=True)
+    panels = [(c, frame[frame["city"] == c]) for c in ("Bremen", "Bremerhaven") if (frame["city"] == c).any()]
+    # one common scale: metres per pixel
+    gap, pad, legend_w = 20, 10, 210
+    spans = [(p.total_bounds[2] - p.total_bounds[0], p.total_bounds[3] - p.total_bounds[1]) for _, p in panels]
+    total_w = sum(s[0] for s in spans)
+    scale = (width - legend_w - gap * (len(panels) - 1) - 2 * pad) / total_w
+    height = int(max(s[1] for s in spans) * scale + 2 * pad + 24)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="q-map" viewBox="0 0 {width} {height}" '
+           f'width="100%" role="img" aria-labelledby="static-map-title">',
+           f'<title id="static-map-title">{escape(_t("sec.map", lang))}</title>']
+    x_off = pad
+    for (city, part), (sw, _sh) in zip(panels, spans, strict=True):
+        minx, _miny, _maxx, maxy = part.total_bounds
+        out.append(f'<text x="{x_off:.0f}" y="16" font-size="13" font-weight="600" fill="#222">{escape(city)}</text>')
+
+        def project(x: float, y: float, x0: float = x_off, left: float = minx,
+                    top: float = maxy) -> tuple[float, float]:
+            return x0 + (x - left) * scale, 24 + pad + (top - y) * scale
+
+        for row in part.itertuples():
+            colour = palettes.CATEGORY_COLOURS.get(row.cat, palettes.NO_DATA)
+            d = _svg_path(row.geometry, project)
+            label = f"{row.name} ({row.key}): {t(f'cat.{row.cat}', lang)}"
+            out.append(f'<path d="{d}" fill="{colour}" stroke="#555" stroke-width="0.5" fill-rule="evenodd">'
+                       f"<title>{escape(label)}</title></path>")
+        x_off += sw * scale + gap
+    ly = 40
+    lx = width - legend_w + 10
+    counts = frame["cat"].value_counts()
+    for cat, colour in palettes.CATEGORY_COLOURS.items():
+        n = int(counts.get(cat, 0))
+        if not n and cat not in ("none", "not_classifiable"):
+            continue
+        out.append(f'<rect x="{lx}" y="{ly - 11}" width="14" height="14" fill="{colour}" stroke="#555"/>'
+                   f'<text x="{lx + 20}" y="{ly}" font-size="12" fill="#222">{escape(t(f"cat.{cat}", lang))} '
+                   f"({n})</text>")
+        ly += 20
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _svg_path(geom: Any, project: Any) -> str:
+    parts = []
+    polys = getattr(geom, "geoms", [geom])
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        for ring in [poly.exterior, *poly.interiors]:
+            pts = [project(x, y) for x, y in ring.coords]
+            parts.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts) + "Z")
+    return "".join(parts)
+
+
+# -- rendering --------------------------------------------------------------------------------------------
+
+
+def _num(v: Any, lang: str, decimals: int = 0) -> str:
+    from maps.i18n import fmt_number
+
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(f):
+        return "–"
+    return fmt_number(f, lang, decimals=decimals)
+
+
+def _series(frame: pd.DataFrame, column: str) -> list[tuple[int, float]]:
+    return [(int(y), float(v)) for y, v in zip(frame["year"], frame[column], strict=True)]
+
+
+def _charts(data: ReportData, lang: str) -> dict[str, Markup]:
+    from maps.charts import line_chart
+    from maps.i18n import indicator_label
+
+    ineq = data.inequality
+    gini = {indicator_label(ind, lang): _series(ineq[ineq["indicator"] == ind], "gini") for ind in CHART_INDICATORS}
+    th = ineq[ineq["indicator"] == THEIL_INDICATOR]
+    theil = {_t("chart.total", lang): _series(th, "theil"),
+             _t("chart.between_long", lang): _series(th, "theil_between"),
+             _t("chart.within_long", lang): _series(th, "theil_within")}
+    seg = data.segregation
+    segc = {_t("chart.dissimilarity", lang): _series(seg, "dissimilarity"),
+            _t("chart.isolation", lang): _series(seg, "isolation"),
+            _t("chart.share", lang): _series(seg, "group_share")}
+    moran = {_t("chart.moran_series", lang): _series(seg, "morans_i")}
+    kw: dict[str, Any] = {"lang": lang, "width": 540, "height": 250}
+    charts = {
+        "gini": line_chart(gini, title=_t("chart.gini", lang), decimals=2, **kw),
+        "theil": line_chart(theil, title=_t("chart.theil", lang, ind=indicator_label(THEIL_INDICATOR, lang)),
+                            decimals=3, **kw),
+        "segregation": line_chart(segc, title=_t("chart.seg", lang), decimals=2, **kw),
+        "moran": line_chart(moran, title=_t("chart.moran", lang), decimals=2, **kw),
+    }
+    return {k: thin_year_labels(v) for k, v in charts.items()}
+
+
+_YEAR_LABEL = re.compile(r'<text x="([\d.]+)" y="([\d.]+)" font-size="11" text-anchor="middle" '
+                         r'fill="#444">(\d{4})</text>')
+
+
+def thin_year_labels(svg: Markup, *, min_gap_px: float = 32.0) -> Markup:
+    """Drop x-axis year labels of a :func:`maps.charts.line_chart` that would overlap (2020, 2021, 2022, 2023
+    on a 1980-2023 axis); the first and the last year always stay. The data points are untouched."""
+    labels = [(float(m.group(1)), m.group(0)) for m in _YEAR_LABEL.finditer(str(svg))]
+    if len(labels) < 3:
+        return svg
+    keep = {labels[0][1], labels[-1][1]}
+    last_x = labels[0][0]
+    for x, text in labels[1:-1]:
+        if x - last_x >= min_gap_px and labels[-1][0] - x >= min_gap_px:
+            keep.add(text)
+            last_x = x
+    out = str(svg)
+    for _, text in labels:
+        if text not in keep:
+            out = out.replace(text, "", 1)
+    return Markup(out)
+
+
+def _category_labels(cats: Sequence[str], lang: str) -> str:
+    from maps.i18n import t
+
+    return ", ".join(t(f"cat.{c}", lang) for c in cats) if len(cats) else ""
+
+
+def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
+    from maps.i18n import indicator_label, t
+
+    res, snap, defn = data.result, data.snapshot, data.definition
+    table = res.table[~res.table["is_extra"]].copy()
+    table["status_index_sort"] = table["status_index"].fillna(-99)
+    table = table.sort_values(["city", "status_index_sort", "key"], ascending=[True, False, True])
+    cat_ids = list(defn.category_ids)
+
+    def cls_label(prefix: str, v: Any) -> str:
+        return t(f"{prefix}.{v}", lang) if isinstance(v, str) and v else "–"
+
+    def reason_label(reason: str) -> str:
+        if not reason:
+            return ""
+        if lang == "de":
+            if "no district statistics" in reason:
+                return "nicht klassifizierbar: keine Ortsteilstatistik veröffentlicht"
+            m = re.search(r"fewer than (\d+)", reason)
+            if m:
+                return f"nicht klassifizierbar: weniger als {m.group(1)} Einwohner oder unbekannt"
+        return reason
+
+    district_rows = []
+    for r in table.itertuples():
+        district_rows.append({
+            "key": r.key, "name": r.name, "city": r.city, "population": _num(r.population, lang),
+            "status": cls_label("status", r.status_class), "status_class": r.status_class or "",
+            "status_index": _num(r.status_index, lang, 2), "dynamics": cls_label("dynamics", r.dynamics_class),
+            "dynamics_class": r.dynamics_class or "",
+            "categories": _category_labels(list(r.categories), lang) or (reason_label(r.classifiable_reason)
+                                                                          if not r.classifiable else "–"),
+            "cat_ids": list(r.categories), "classifiable": bool(r.classifiable),
+            "stability": (_num(100 * r.stability, lang) + " %") if r.stability == r.stability else "–",
+            "borderline": bool(r.borderline), "budget": _num(r.budget_eur, lang) if r.budget_eur == r.budget_eur
+            else "",
+        })
+    # summary per category
+    cat_rows = []
+    for cid in cat_ids:
+        sel = table[table[f"is_{cid}"]]
+        cat_rows.append({"id": cid, "label": t(f"cat.{cid}", lang), "n": len(sel),
+                         "residents": _num(sel["population"].sum(), lang),
+                         "budget": _num(sel["budget_eur"].sum(), lang) if sel["budget_eur"].notna().any() else "–"})
+    budget_rows = [{"group": b.group, "total": _num(b.total_eur, lang), "allocated": _num(b.allocated_eur, lang),
+                    "unallocated": _num(b.unallocated_eur, lang),
+                    "note": _t("sum.no_area_note", lang) if b.note.startswith("no qualifying") and lang == "de"
+                    else b.note} for b in res.budget.itertuples()]
+    # designation check
+    dc = res.designation_check
+    des_rows = [{"key": r.key, "name": r.name, "city": r.city, "designated": _t("yes" if r.designated else "no", lang),
+                 "programmes": (r.designation_programmes or "").replace(";", ", "),
+                 "confidence": r.designation_confidence or "",
+                 "indicated": _category_labels([c for c in str(r.indicated_categories or "").split(";") if c], lang)
+                 or "–",
+                 "verdict": VERDICTS.get(r.verdict, (r.verdict, r.verdict))[0 if lang == "de" else 1],
+                 "agree": bool(r.designated) == bool(r.indicated)} for r in dc.itertuples()]
+    n_des = int(dc["designated"].sum()) if len(dc) else 0
+    both = int((dc["designated"] & dc["indicated"]).sum()) if len(dc) else 0
+    new = int((~dc["designated"].astype(bool) & dc["indicated"].astype(bool)).sum()) if len(dc) else 0
+    old = int((dc["designated"].astype(bool) & ~dc["indicated"].astype(bool)).sum()) if len(dc) else 0
+    # inequality / segregation tables
+    ineq = data.inequality
+    ineq_rows = [{"indicator": indicator_label(r.indicator, lang), "year": r.year, "n": r.n_districts,
+                  "gini": _num(r.gini, lang, 3), "theil": _num(r.theil, lang, 3),
+                  "between": _num(r.theil_between, lang, 3), "within": _num(r.theil_within, lang, 3),
+                  "share": _num(100 * r.theil_between_share, lang, 1), "cv": _num(r.cv, lang, 2),
+                  "p90": _num(r.p90_p10_ratio, lang, 1)} for r in ineq.itertuples()]
+    seg = data.segregation
+    seg_rows = [{"year": r.year, "n": r.n_districts, "share": _num(100 * r.group_share, lang, 1),
+                 "dissimilarity": _num(r.dissimilarity, lang, 3), "isolation": _num(r.isolation, lang, 3),
+                 "moran": _num(r.morans_i, lang, 3), "p": _num(r.morans_p_sim, lang, 3)} for r in seg.itertuples()]
+    # early warning
+    per_year = "Jahr" if lang == "de" else "year"
+    thr_text = ", ".join(f"{indicator_label(k, lang)} {_num(v, lang, 1)} "
+                         f"{'%' if k == 'population' else 'pp'}/{per_year}"
+                         for k, v in EARLY_WARNING_THRESHOLDS.items() if k in data.directions)
+    warn_rows = [{"key": r.key, "name": r.name, "population": _num(r.population, lang),
+                  "indicator": indicator_label(r.indicator, lang), "periods": r.last_periods, "run": r.run_length}
+                 for r in data.warnings.sort_values(["key", "indicator"]).itertuples()]
+    # evaluation
+    ev = data.evaluation
+    eval_rows, caveats = [], []
+    n_support = n_eval = 0
+    if ev is not None:
+        from geo.monitoring.evaluation import SUPPORTS
+
+        for r in ev.outcomes.itertuples():
+            ok = r.verdict == SUPPORTS
+            n_support += ok
+            n_eval += 1
+            eval_rows.append({
+                "start": r.start_year, "outcome": indicator_label(r.outcome, lang),
+                "estimate": _num(r.estimate, lang, 2), "interval": (f"[{_num(r.ci_low, lang, 2)}; "
+                                                                   f"{_num(r.ci_high, lang, 2)}]"
+                                                                   if r.ci_low == r.ci_low else "–"),
+                "treated": r.n_treated, "controls": r.n_controls_matched,
+                "pretrend": (f"{_num(r.pretrend_estimate, lang, 2)} [{_num(r.pretrend_ci_low, lang, 2)}; "
+                             f"{_num(r.pretrend_ci_high, lang, 2)}]") if r.pretrend_ci_low == r.pretrend_ci_low
+                else _num(r.pretrend_estimate, lang, 2),
+                "verdict": _t("eval.supports" if ok else "eval.too_thin", lang), "supports": ok,
+                "reason": _reason_text(r.reason, lang)})
+        caveats = [_caveat_text(c, lang) for c in ev.caveats]
+    # key points
+    cls = table[table["classifiable"]]
+    indicated = table[table[[f"is_{c}" for c in defn.indicating_categories]].any(axis=1)] \
+        if defn.indicating_categories else table.iloc[0:0]
+    points = [_t("pt.categories", lang, n=len(indicated), w=int(table["is_win"].sum()) if "is_win" in table else 0)]
+    if len(dc):
+        points.append(_t("pt.designations", lang, d=n_des, both=both, new=new, old=old))
+    th = ineq[(ineq["indicator"] == THEIL_INDICATOR) & ineq["gini"].notna()]
+    if len(th):
+        points.append(_t("pt.inequality", lang, g0=_num(th["gini"].iloc[0], lang, 2), y0=int(th["year"].iloc[0]),
+                         g1=_num(th["gini"].iloc[-1], lang, 2), y1=int(th["year"].iloc[-1]),
+                         b=_num(100 * th["theil_between_share"].iloc[-1], lang, 0)))
+    sg = seg[seg["dissimilarity"].notna()]
+    if len(sg):
+        points.append(_t("pt.segregation", lang, d0=_num(sg["dissimilarity"].iloc[0], lang, 2),
+                         y0=int(sg["year"].iloc[0]), d1=_num(sg["dissimilarity"].iloc[-1], lang, 2),
+                         y1=int(sg["year"].iloc[-1]), m1=_num(sg["morans_i"].iloc[-1], lang, 2)))
+    points.append(_t("pt.warning", lang, n=data.warnings["key"].nunique()))
+    points.append(_t("pt.borderline", lang, n=int(cls["borderline"].sum()),
+                     p=_num(100 * defn.robustness.stability_threshold, lang)))
+    if ev is not None:
+        points.append(_t("pt.evaluation", lang, s=n_support, n=n_eval))
+    # sources
+    inputs = [{"path": i["path"], "bytes": _num(i.get("bytes"), lang),
+               "synthetic": any(m in i["path"].lower() for m in SYNTHETIC_MARKERS)}
+              for i in snap.manifest.get("inputs", [])]
+    des_sources = []
+    if len(snap.designations) and "sources" in snap.designations.columns:
+        for area, src in snap.designations[["area", "sources"]].drop_duplicates("area").itertuples(index=False):
+            des_sources.append({"area": area, "sources": [s.strip() for s in str(src).split("|") if s.strip()]})
+    interactive = static = None
+    map_note = _t("map.static_note", lang)
+    if map_mode == "interactive":
+        try:
+            interactive = interactive_map_document(data, lang)
+            map_note = _t("map.note", lang)
+        except FileNotFoundError:
+            static = static_map_svg(data, lang)
+    else:
+        static = static_map_svg(data, lang)
+    return {
+        "lang": lang, "t": lambda key, **kw: _t(key, lang, **kw), "year": data.year,
+        "generated": _t("generated", lang, date=dt.date.today().isoformat(), version=snap.version, defn=defn.id,
+                        dver=defn.version, hash=defn.hash[:12]),
+        "n_areas": len(table), "n_classifiable": int(table["classifiable"].sum()),
+        "n_not_classifiable": int((~table["classifiable"]).sum()),
+        "points": points, "cat_rows": cat_rows, "budget_rows": budget_rows, "district_rows": district_rows,
+        "draws": res.meta.get("draws", defn.robustness.draws), "des_rows": des_rows,
+        "has_designations": len(dc) > 0, "ineq_rows": ineq_rows, "seg_rows": seg_rows,
+        "charts": _charts(data, lang), "warn_rows": warn_rows, "warn_note": _t(
+            "warning.note", lang, p=EARLY_WARNING_PERIODS, thr=thr_text),
+        "eval_rows": eval_rows, "caveats": caveats, "has_evaluation": ev is not None,
+        "inputs": inputs, "des_sources": des_sources, "policy": res.policy.splitlines(),
+        "synthetic": data.synthetic, "interactive_map": interactive, "static_map": static, "map_note": map_note,
+        "definition_title": defn.title,
+    }
+
+
+def _palette_css() -> str:
+    """CSS rules for the category, status and dynamics colours, from :mod:`maps.palettes` (one source)."""
+    from maps import palettes
+
+    rules = [f".cat-{k}{{background:{v}}}" for k, v in palettes.CATEGORY_COLOURS.items()]
+    rules += [f".status-{k}{{background:{v}}}" for k, v in palettes.STATUS_COLOURS.items()]
+    rules += [f".dyn-{k}{{background:{v}}}" for k, v in palettes.DYNAMICS_COLOURS.items()]
+    return "\n" + "\n".join(rules) + "\n"
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render_report(data: ReportData, *, lang: str = "de", map_mode: str = "interactive") -> str:
+    """Render :class:`ReportData` into one self-contained HTML string."""
+    from maps.i18n import check_lang
+
+    check_lang(lang)
+    if map_mode not in ("interactive", "static"):
+        raise ValidationError("invalid map mode", problems=[Problem("map", f"map mode must be 'interactive' or "
+                                                                   f"'static', got {map_mode!r}")])
+    env = _environment()
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8") + _palette_css()
+    return env.get_template("report.html").render(**_context(data, lang, map_mode), css=Markup(css))
+
+
+def build_report(snapshot: Any, definition: Any, *, year: int | None = None, lang: str = "de",
+                 map_mode: str = "interactive", draws: int | None = None) -> str:
+    """Classify, monitor and evaluate for ``year`` and return the report as one HTML string.
+
+    Parameters
+    ----------
+    snapshot
+        A loaded snapshot (:func:`geo.snapshot.load_snapshot`).
+    definition
+        Programme definition (object, mapping or YAML path).
+    year
+        Programme year (default: the latest year of the snapshot).
+    lang
+        ``"de"`` (default) or ``"en"``.
+    map_mode
+        ``"interactive"`` (Leaflet map inlined in an ``<iframe srcdoc>``) or ``"static"`` (SVG map).
+    draws
+        Monte Carlo draws of the robustness analysis (default: the definition's).
+    """
+    from maps.i18n import check_lang
+
+    check_lang(lang)
+    data = collect_report_data(snapshot, definition, year=year, draws=draws)
+    return render_report(data, lang=lang, map_mode=map_mode)
+
+
+def write_report(snapshots: str | os.PathLike[str], programme: str | os.PathLike[str],
+                 out: str | os.PathLike[str], *, version: str | None = None, year: int | None = None,
+                 lang: str = "de", map_mode: str = "interactive") -> Path:
+    """Load the snapshot and the definition, build the report and write it (UTF-8) to ``out``."""
+    from geo.classify import load_definition
+    from geo.snapshot import load_snapshot
+
+    definition = load_definition(programme)  # fails first: cheaper than loading the snapshot
+    snapshot = load_snapshot(snapshots, version)
+    html = build_report(snapshot, definition, year=year, lang=lang, map_mode=map_mode)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path
