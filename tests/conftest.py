@@ -8,6 +8,7 @@ set, so CI can never pass without really running them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,30 @@ def real_snapshot(snapshots_dir: Path):  # type: ignore[no-untyped-def]
     from geo.snapshot import load_snapshot
 
     return load_snapshot(snapshots_dir)
+
+
+CHROMIUM = os.environ.get("QUARTIERE_CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def missing_tool(message: str) -> None:
+    """Skip on a developer machine, fail in CI: browser tests must really run there."""
+    if os.environ.get("CI"):
+        pytest.fail(message + " — required in CI (scripts/install-system-deps.sh, pip install playwright)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Debian Chromium driven by Playwright for the whole session (sync API: one per thread)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_tool("the playwright Python package is not installed")
+    if not Path(CHROMIUM).exists():
+        missing_tool(f"{CHROMIUM} not found (Debian package chromium)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
+        yield b
+        b.close()
