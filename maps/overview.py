@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
@@ -22,7 +22,7 @@ import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.indicators import REGISTRY
@@ -270,7 +270,8 @@ class ThematicLayers(MacroElement):
         self.data = data
         self.css = CSS
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's Element.render returns None too
+        assert self._parent is not None, "ThematicLayers must be added to a map before rendering"
         map_name = self._parent.get_name()
         self.data["id"] = map_name
         self.script = THEMATIC_JS.replace("(MAP, DATA)", f"({map_name}, {safe_json(self.data)})")
@@ -411,7 +412,7 @@ def overview_map(
         folium.TileLayer(tiles=cfg["tiles"], attr=cfg["attribution"], name="basemap").add_to(m)
     use_assets(m, asset_base)
     m.add_child(ThematicLayers(data))
-    m.get_root().html.add_child(Element(""))  # keeps the figure's html section present
+    cast(Figure, m.get_root()).html.add_child(Element(""))  # keeps the figure's html section present
     return m
 
 

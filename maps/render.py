@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import folium
+from branca.element import Figure
 from markupsafe import Markup
 
 _VIEWPORT = re.compile(r"<meta name=\"viewport\"[^>]*>", re.DOTALL)
@@ -33,7 +35,7 @@ def add_nonce(html: str, nonce: str | None) -> str:
 
 def map_parts(m: folium.Map, *, nonce: str | None = None) -> MapParts:
     """Render ``m`` and split it into head, body and script (each already safe HTML we generated)."""
-    root = m.get_root()
+    root = cast(Figure, m.get_root())
     for child in root._children.values():
         child.render()
     head = _VIEWPORT.sub("", root.header.render())  # the page sets its own (zoomable) viewport
