@@ -97,3 +97,7 @@ class LimitError(QuartiereError):
 
 class SnapshotError(QuartiereError):
     """A snapshot folder is missing, incomplete or cannot be published."""
+
+
+class UsageError(QuartiereError):
+    """Options that do not go together."""

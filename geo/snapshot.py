@@ -108,13 +108,15 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
             "version": version,
             "created": now.isoformat().replace("+00:00", "Z"),
             "code_version": code_version(),
-            "crs": "EPSG:25832",
+            "crs": next(iter(assembly.layers.values())).crs.to_string(),
             "data_root": str(assembly.catalogue.root),
             "inputs": inputs,
             "inputs_sha256": digest,
             "statistics_tables": assembly.statistics_tables,
             "years": assembly.years,
-            "counts": {name: len(assembly.layers[name]) for name in LAYERS}
+            "dataset": assembly.dataset,
+            "layers": list(assembly.layers),
+            "counts": {name: len(frame) for name, frame in assembly.layers.items()}
             | {"indicator_rows": len(assembly.indicators)},
             "repairs": [r.to_dict() for r in assembly.repairs],
             "validation": [p.to_dict() for p in assembly.problems],

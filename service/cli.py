@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "geo.commands.info",
     "geo.commands.classify",
     "geo.commands.compare",
+    "geo.commands.national",
     "service.commands.serve",
     "service.commands.report",
 )

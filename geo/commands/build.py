@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from geo.config import DEFAULT_SNAPSHOTS, resolve_data_dir
-from geo.errors import Problem
+from geo.errors import Problem, UsageError
 from geo.indicators import SmallNumberRule
 
 if TYPE_CHECKING:
@@ -27,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "denominator, source]); repeatable")
         p.add_argument("--dataset", default="bremen", choices=sorted(DATASETS),
                        help="which official data to build from (default: %(default)s)")
+        p.add_argument("--engine", choices=("memory", "dask"), default="memory",
+                       help="germany only: compute indicators in memory or partitioned by Land on Dask")
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="germany with --engine dask: address of an existing Dask scheduler (default: a local "
+                       "cluster)")
         p.add_argument("--strict", action="store_true", help="treat warnings (e.g. repaired geometries) as errors")
         p.add_argument("--min-denominator", type=float, default=SmallNumberRule.min_denominator,
                        help="withhold a rate when its denominator is below this (default %(default)g)")
@@ -53,8 +58,11 @@ def _assemble(args: argparse.Namespace) -> Assembly:
 
     module = importlib.import_module(DATASETS[args.dataset])
     rule = SmallNumberRule(min_denominator=args.min_denominator, min_numerator=args.min_numerator)
+    options = {"engine": args.engine, "scheduler": args.scheduler} if args.dataset == "germany" else {}
+    if args.dataset != "germany" and (args.engine != "memory" or args.scheduler):
+        raise UsageError("--engine dask and --scheduler apply to --dataset germany only")
     assembly: Assembly = module.assemble(resolve_data_dir(args.data), extra=args.extra, rule=rule,
-                                         strict=args.strict, progress=_progress)
+                                         strict=args.strict, progress=_progress, **options)
     return assembly
 
 

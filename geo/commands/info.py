@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"  versions in folder: {len(list_versions(args.snapshots))}")
     print("  layers: " + ", ".join(f"{n} {name}" for name, n in m["counts"].items()))
     for name, frame in snap.layers.items():
-        by_city = frame.groupby("city").size().to_dict()
-        print(f"    {name}: " + ", ".join(f"{c} {city}" for city, c in by_city.items()))
+        if "city" in frame.columns:
+            by_city = frame.groupby("city").size().to_dict()
+            print(f"    {name}: " + ", ".join(f"{c} {city}" for city, c in by_city.items()))
     print(f"  years: {', '.join(str(y) for y in m['years'])}")
     print(f"  inputs: {len(m['inputs'])} files (sha256 of all: {m['inputs_sha256'][:16]}…)")
     print(f"  repairs ({len(m['repairs'])}):")
