@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+
 @pytest.fixture(scope="session")
 def national_dir(data_dir: Path) -> Path:
     if not (data_dir / "de-verwaltungsgebiete").is_dir():
