@@ -81,6 +81,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.table": ("Tabelle", "Table"),
     "nav.check": ("Prüfen", "Check"),
     "nav.scenarios": ("Szenarien", "Scenarios"),
+    "nav.monitoring": ("Monitoring", "Monitoring"),
     "nav.skip": ("Zum Inhalt springen", "Skip to content"),
     "nav.lang": ("English", "Deutsch"),
     "page.snapshot": ("Datenstand", "Data version"),
@@ -146,6 +147,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "check.did_you_mean": ("Meinten Sie", "Did you mean"),
     "check.outside": ("Der Punkt liegt außerhalb von Bremen und Bremerhaven.",
                       "The point lies outside Bremen and Bremerhaven."),
+    "check.fallback": ("Der Punkt liegt in keinem Ortsteil, nur in einem Stadtteil; für Stadtteile gibt es hier "
+                       "keine Prüfung (die API antwortet mit dem Stadtteil).",
+                       "The point lies in no Ortsteil, only in a Stadtteil; Stadtteile are not checked here (the "
+                       "API answers with the Stadtteil)."),
     "check.bad_coordinates": ("Die Koordinaten sind keine gültigen Zahlen (Länge −180…180, Breite −90…90).",
                               "The coordinates are not valid numbers (longitude −180…180, latitude −90…90)."),
     "check.designated_yes": ("Offiziell ausgewiesen als", "Officially designated as"),

@@ -14,6 +14,11 @@ read from the environment variable ``QUARTIERE_<KEY>`` when not given):
 ``RELOAD_INTERVAL``     seconds between looks at CURRENT (default 1)
 ``PAGES``               register the HTML pages blueprint (default true; false for an API-only server)
 ``CONTENT_SECURITY_POLICY`` the CSP header for responses that do not set their own
+``ADDRESS_FILE``        address file for offline street search: official house coordinates (``;`` CSV) or OSM
+                        address points (``.geojson``) (default none)
+``GEOCODER_URL``        Nominatim- or Photon-compatible geocoding server for address search (default none)
+``GEOCODER_KIND``       ``nominatim`` (default) or ``photon``
+``GEOCODER_TIMEOUT``    seconds before the geocoding server counts as failed (default 2)
 """
 
 from __future__ import annotations
@@ -46,6 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "PAGES": True,
     "CONTENT_SECURITY_POLICY": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
                                "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "ADDRESS_FILE": None,
+    "GEOCODER_URL": None,
+    "GEOCODER_KIND": "nominatim",
+    "GEOCODER_TIMEOUT": 2.0,
 }
 _INT_KEYS = ("MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "POLYGON_MAX_VERTICES")
 
@@ -153,6 +162,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from service.pages import bp as pages_bp
 
         app.register_blueprint(pages_bp)
+    from service.routes import monitoring as monitoring_routes
+
+    monitoring_routes.init_app(app, pages=bool(settings["PAGES"]))
+    from service.routes import places as places_routes
+
+    places_routes.init_app(app, settings)
+    app.register_blueprint(places_routes.bp)
 
     app.wsgi_app = HeaderMiddleware(app.wsgi_app, holder, csp=settings["CONTENT_SECURITY_POLICY"],  # type: ignore[method-assign]
                                     origins=list(settings["CORS_ORIGINS"]))

@@ -190,14 +190,20 @@ def parse_point_question(args: Mapping[str, str]) -> PointQuestion | str:
 # ------------------------------------------------------------------------------------- answer parts
 
 
+def _text(value: Any) -> str:
+    """A text cell; missing (None, NaN, pd.NA: pandas 3 reads empty strings of a GeoPackage as NaN) -> ""."""
+    return "" if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
 def _designation(row: Mapping[str, Any]) -> dict[str, Any]:
-    progs = str(row.get("designation_programmes") or "")
-    areas = str(row.get("designation_areas") or "")
+    progs = _text(row.get("designation_programmes"))
+    areas = _text(row.get("designation_areas"))
+    designated = row.get("designated")
     return {
-        "designated": bool(row.get("designated") or False),
+        "designated": bool(designated) if _text(designated) else False,
         "programmes": [p for p in progs.split(";") if p],
         "areas": [a for a in areas.split(";") if a],
-        "confidence": (str(row.get("designation_confidence")) or None) if row.get("designation_confidence") else None,
+        "confidence": _text(row.get("designation_confidence")) or None,
     }
 
 

@@ -279,6 +279,12 @@ def _paths() -> dict[str, Any]:
             "parameters": params,
             "responses": {"200": {"description": fmt, "content": {media: {"schema": schema}}},
                           **_problem_responses(400, 404)}}}
+    from service.routes.monitoring import openapi_paths
+
+    paths.update(openapi_paths())
+    from service.routes.places import openapi_paths as places_paths
+
+    places_paths(paths)
     return paths
 
 

@@ -267,7 +267,11 @@ def _map(data: PageData, variant: str, **kwargs: Any) -> Markup:
     profile = lang_url("pages.district", key="__KEY__")
 
     def build() -> Any:
-        return overview_map(data.wide, classification=data.result.table, lang=lang, config=data.map_config,
+        from service.monitoring import analysis_columns, page_monitoring
+
+        # hot spots and district types (built once per snapshot by service.monitoring) as map layers
+        districts = analysis_columns(page_monitoring(data), data.wide, lang)
+        return overview_map(districts, classification=data.result.table, lang=lang, config=data.map_config,
                             web=data.web, asset_base=asset_base, profile_url=profile, **kwargs)
 
     return data.map_html(variant, lang, build)
@@ -410,6 +414,9 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
 def district(key: str) -> str:
     data = page_data()
     ctx = _district_context(data, key)
+    from service.monitoring import page_monitoring, profile_analysis
+
+    ctx["analysis"] = profile_analysis(page_monitoring(data), key, g.lang)
     return render_template("pages/district.html", data=data, **ctx)
 
 
@@ -437,7 +444,20 @@ def _find_district(data: PageData, text: str) -> tuple[str | None, list[tuple[st
 
 
 def locate(data: PageData, lon: float, lat: float) -> str | None:
-    """Ortsteil key at WGS84 ``lon``/``lat`` (a point on a shared border: the smallest key), or None."""
+    """District key at WGS84 ``lon``/``lat``, or None outside both cities.
+
+    Inside the service this is the API's own lookup (:func:`service.lookup.lookup_point` on the loaded
+    locator: a point on a shared border goes to the smallest key; a point in no Ortsteil but in a Stadtteil
+    gets the Stadtteil), so the page and ``GET /api/v1/eligibility`` always name the same district.
+    """
+    if current_app.extensions.get("quartiere") is not None:
+        from service.app import state
+        from service.lookup import OUTSIDE, lookup_point
+        from service.transform import point_to_utm
+
+        st = state()
+        leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
+        return None if leaf == OUTSIDE else str(st.locator.keys[leaf])
     pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(data.wide.crs).iloc[0]
     frame = data.wide
     hits = frame.loc[frame.intersects(pt), "key"].astype(str).sort_values()
@@ -451,11 +471,15 @@ def check() -> str:
     error, key, suggestions, question = None, None, [], None
     text = (args.get("district") or "").strip()
     lon_raw, lat_raw = (args.get("lon") or "").strip(), (args.get("lat") or "").strip()
-    if text:
+    group, group_error = _place_group(text)
+    if group is not None or group_error:
+        question, error = (args.get("postcode") or text), group_error
+    elif text:
         question = text
         key, suggestions = _find_district(data, text)
         if key is None:
             error = "not_found"
+            suggestions = suggestions or _place_suggestions(text)
     elif lon_raw or lat_raw:
         question = f"{lon_raw}, {lat_raw}"
         try:
@@ -468,6 +492,8 @@ def check() -> str:
             key = locate(data, lon, lat)
             if key is None:
                 error = "outside"
+            elif key not in data.table.index:  # the lookup's Stadtteil fallback (a hole in the Ortsteil layer)
+                key, error = None, "fallback"
     ctx: dict[str, Any] = {}
     if key is not None:
         ctx = _district_context(data, key)
@@ -476,7 +502,35 @@ def check() -> str:
                  use_hash=False)
     return render_template("pages/check.html", data=data, map=_with_nonce(parts), error=error,
                            answer_key=key, suggestions=suggestions, question=question, text=text,
-                           lon=lon_raw, lat=lat_raw, names=data.names, **ctx)
+                           lon=lon_raw, lat=lat_raw, names=data.names, group=group, **_place_texts(), **ctx)
+
+
+def _place_group(text: str) -> tuple[Any, str | None]:
+    """A postcode (``?postcode=`` or 5 digits typed), Stadtteil or Stadtbezirk: its Ortsteile (service/places.py)."""
+    if current_app.extensions.get("quartiere") is None:
+        return None, None
+    from service.app import state
+    from service.places import page_group
+
+    pc = (request.args.get("postcode") or "").strip() or (text if re.fullmatch(r"\d{5}", text) else "")
+    return page_group(state(), postcode=pc or None, district=None if pc else text)
+
+
+def _place_suggestions(text: str) -> list[tuple[str, str]]:
+    """Ortsteile whose names resemble ``text`` (typos, umlauts), from the place search."""
+    if current_app.extensions.get("quartiere") is None:
+        return []
+    from service.app import state
+
+    places = getattr(state(), "places", None)
+    hits = places.index.search(text, limit=10) if places is not None else []
+    return [(str(h["key"]), str(h["name"])) for h in hits if h["type"] == "ortsteil"][:5]
+
+
+def _place_texts() -> dict[str, Any]:
+    from service.places import PAGE_TEXT
+
+    return {"ptext": PAGE_TEXT.get(g.lang, PAGE_TEXT["de"])}
 
 
 # ------------------------------------------------------------------------------------------ table

@@ -3,7 +3,8 @@
 :func:`load_state` reads one published snapshot version, obtains the classification of the official programme
 (from ``<version>/classifications/<hash>.json`` if the build published it, else from the instance cache, else
 it classifies once, here, at load time and caches the result in the instance folder), and prepares the point
-locator, the per-district answers and the OGC collections. Nothing of this happens on the request path.
+locator, the per-district answers, the OGC collections and the place search (gazetteer index, postcode
+answers). Nothing of this happens on the request path.
 
 :class:`StateHolder` keeps the current :class:`ServiceState`. At most once per second per process (or when
 asked, e.g. on SIGHUP) it looks at the ``CURRENT`` file; when it names another version, the new state is
@@ -30,6 +31,7 @@ from geo.snapshot import CURRENT, Snapshot, current_version, load_snapshot
 from service.eligibility import answer_tails, district_answers, leaf_table
 from service.lookup import PointLocator, build_locator
 from service.ogc import Collection, build_collections
+from service.places import build_places
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class ServiceState:
     collections: dict[str, Collection]
     loaded_at: float = field(default_factory=time.time)
     cache: dict[str, Any] = field(default_factory=dict)  # lazily built downloads (bytes), per snapshot
+    places: Any = None  # service.places.Places: place search index and postcode answers
 
     @property
     def version(self) -> str:
@@ -91,7 +94,7 @@ def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[s
     return ServiceState(snapshot=snapshot, definition=definition, result=result, wide=wide, locator=locator,
                         answers=answers, tails=tails, leaf_tails=leaf_tails,
                         leaf_rows=leaf_table(answers, locator.keys),
-                        collections=build_collections(snapshot, result))
+                        collections=build_collections(snapshot, result), places=build_places(snapshot, answers))
 
 
 class StateHolder:

@@ -40,6 +40,10 @@ def require_token() -> str:
 
 @bp.get("/eligibility")
 def eligibility_get() -> Response:
+    if "postcode" in request.args:  # every Ortsteil the postcode touches (service/routes/places.py)
+        from service.routes.places import eligibility_by_postcode
+
+        return eligibility_by_postcode(request.args)
     st = state()
     q = el.parse_point_question(request.args)
     if isinstance(q, str):
