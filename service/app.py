@@ -82,7 +82,7 @@ class Services:
 
 
 def services() -> Services:
-    return current_app.extensions["quartiere"]  # type: ignore[no-any-return]
+    return current_app.extensions["quartiere"]
 
 
 def state() -> ServiceState:
@@ -91,7 +91,7 @@ def state() -> ServiceState:
     st = env.get("quartiere.state")
     if st is None:
         st = env["quartiere.state"] = current_app.extensions["quartiere"].holder.state
-    return st  # type: ignore[no-any-return]
+    return st
 
 
 class HeaderMiddleware:

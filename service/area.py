@@ -115,4 +115,4 @@ def area_eligibility(state: ServiceState, body: Any, *, crs: str | None, max_ver
         "programme": common["programme"],
         "data_vintage": common["data_vintage"],
     }
-    return clean(answer)  # type: ignore[no-any-return]
+    return clean(answer)

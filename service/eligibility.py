@@ -461,7 +461,8 @@ def parse_batch_geojson(obj: Any, *, crs: str | None, max_rows: int) -> BatchPoi
         if not isinstance(f, Mapping):
             ids[i] = str(i)
             continue
-        props = f.get("properties") if isinstance(f.get("properties"), Mapping) else {}
+        raw_props = f.get("properties")
+        props: Mapping[str, Any] = raw_props if isinstance(raw_props, Mapping) else {}
         fid = f.get("id", props.get("id", i))
         ids[i] = str(fid)
         g = f.get("geometry")

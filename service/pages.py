@@ -468,7 +468,8 @@ def locate(data: PageData, lon: float, lat: float) -> str | None:
 def check() -> str:
     data = page_data()
     args = request.args
-    error, key, suggestions, question = None, None, [], None
+    error, key, question = None, None, None
+    suggestions: list[Any] = []
     text = (args.get("district") or "").strip()
     lon_raw, lat_raw = (args.get("lon") or "").strip(), (args.get("lat") or "").strip()
     group, group_error = _place_group(text)

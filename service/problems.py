@@ -64,7 +64,7 @@ STATUS: dict[type[QuartiereError], tuple[int, str, str]] = {
 def status_of(exc: QuartiereError) -> tuple[int, str, str]:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return STATUS[QuartiereError]
 
 
@@ -100,7 +100,7 @@ def from_http(exc: HTTPException) -> Response:
     elif status == 404:
         detail = f"no route for {request.method} {request.path}; see /api/v1/openapi.json"
     elif status == 405:
-        allowed = exc.valid_methods if hasattr(exc, "valid_methods") and exc.valid_methods else []  # type: ignore[attr-defined]
+        allowed = exc.valid_methods if hasattr(exc, "valid_methods") and exc.valid_methods else []
         detail = f"method {request.method} is not allowed for {request.path}" + (
             f"; allowed: {', '.join(sorted(allowed))}" if allowed else "")
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}

@@ -153,7 +153,7 @@ def scenario_id(snapshot_version: str, definition_hash: str) -> str:
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
-    return clean(frame.to_dict("records"))  # type: ignore[no-any-return]
+    return clean(frame.to_dict("records"))
 
 
 def run_scenario(data: Mapping[str, Any], *, wide: Any, official: ClassificationResult,

@@ -9,7 +9,7 @@ from typing import Any
 from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve eligibility lookups, OGC API Features, downloads and scenarios")
     p.add_argument("--snapshots", default=os.environ.get("QUARTIERE_SNAPSHOTS", str(DEFAULT_SNAPSHOTS)),
                    help="snapshots folder with CURRENT (default: %(default)s)")
@@ -40,7 +40,7 @@ def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
     """Run ``app_factory()`` in gunicorn workers with ``options`` (programmatic BaseApplication)."""
     from gunicorn.app.base import BaseApplication
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 if key in self.cfg.settings and value is not None:
