@@ -143,6 +143,42 @@ def tr(key: str) -> str:
     return t(key, getattr(g, "lang", "de"))
 
 
+@bp.app_template_filter("tags")
+def tags_filter(text: Any, prefix: str) -> str:
+    """``"llq_quartier_im_werden;win"`` -> the translated labels of those tags, joined."""
+    lang = getattr(g, "lang", "de")
+    tags = [x for x in ("" if text is None else str(text)).split(";") if x and x != "nan"]
+    return ", ".join(t(f"{prefix}.{x}", lang) if t(f"{prefix}.{x}", lang) != f"{prefix}.{x}" else x for x in tags)
+
+
+@bp.app_template_filter("verdict")
+def verdict_filter(text: Any) -> str:
+    """The engine's designation-versus-data verdict (English) in the page's language."""
+    text = "" if text is None else str(text)
+    lang = getattr(g, "lang", "de")
+    if text.startswith("designated; "):
+        return f"{t('verdict.designated', lang)}; {text[len('designated; '):]}"
+    translated = t(f"verdict.{text}", lang)
+    return text if translated == f"verdict.{text}" else translated
+
+
+@bp.app_template_filter("driver")
+def driver_filter(text: Any) -> str:
+    """``"status index driven by share_under_18_pct +0.84, ..."`` with indicator labels, in the page's language."""
+    text = "" if text is None else str(text)
+    lang = getattr(g, "lang", "de")
+    match = re.match(r"^(\w+) index driven by (.*)$", text)
+    if not match:
+        return text
+    index = t(f"index.{match.group(1)}", lang)
+    index = match.group(1) if index.startswith("index.") else index
+    parts = []
+    for item in match.group(2).split(", "):
+        name, _, value = item.rpartition(" ")
+        parts.append(f"{indicator_label(name, lang)} {value.replace('.', ',') if lang == 'de' else value}")
+    return t("verdict.driven_by", lang).format(index=index) + ": " + "; ".join(parts)
+
+
 @bp.app_template_filter("num")
 def num_filter(value: Any, decimals: int = 1) -> str:
     try:

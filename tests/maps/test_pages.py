@@ -143,3 +143,13 @@ def test_table_is_accessible_and_downloadable(client) -> None:  # type: ignore[n
     lines = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert len(lines) == 114 and lines[0].startswith("Schlüssel,Name")
     assert client.get("/table.csv?lang=en").get_data(as_text=True).lstrip("\ufeff").startswith("Key,Name")
+
+
+def test_profile_speaks_the_page_language_for_engine_texts(client) -> None:  # type: ignore[no-untyped-def]
+    """Verdicts, drivers, programme tags and confidence flags are translated, not shown as engine strings."""
+    de = client.get("/districts/04011373").get_data(as_text=True)
+    assert "ausgewiesen und durch die Daten angezeigt" in de and "designated and indicated" not in de
+    assert "Statusindex vor allem bestimmt durch" in de and "share_under_18_pct" not in de
+    assert "WiN (Wohnen in Nachbarschaften)" in de and "gleichnamiger Ortsteil" in de
+    en = client.get("/districts/04011373?lang=en").get_data(as_text=True)
+    assert "designated and indicated" in en and "Ortsteil of the same name" in en
