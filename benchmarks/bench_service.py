@@ -73,15 +73,25 @@ def _start(kind: str, snapshots: str, workers: int, threads: int, instance: str)
                              snapshots, "--workers", str(workers), "--threads", str(threads)],
                             env=env, start_new_session=True, cwd=REPO)
     url = f"http://127.0.0.1:{port}/" + ("api/v1/status" if kind == "service" else "")
-    deadline = time.time() + 120
+    deadline = time.time() + 180
+    warm_in_a_row = 0
     while time.time() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2):
-                return proc, port
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                body = resp.read()
         except OSError:
             time.sleep(0.3)
+            continue
+        if kind == "bare":
+            return proc, port
+        # steady state: every worker has finished its start-up work (snapshot, classification, monitoring);
+        # status answers come from any worker, so ask until many answers in a row say so
+        warm_in_a_row = warm_in_a_row + 1 if b'"warm":true' in body.replace(b" ", b"") else 0
+        if warm_in_a_row >= 20:
+            return proc, port
+        time.sleep(0.05)
     _stop(proc)
-    raise SystemExit(f"{kind} server did not start")
+    raise SystemExit(f"{kind} server did not start (or did not finish its start-up work) within 180 s")
 
 
 def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]

@@ -76,6 +76,7 @@ class Monitoring:
     wide: Any
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _parts: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+    ready: bool = False  # True once :meth:`warm` has built every part
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _once(self, key: tuple[str, ...], build: Callable[[], Any]) -> Any:
@@ -109,6 +110,7 @@ class Monitoring:
             self.segregation(level)
         self.districts("ortsteil")
         self.analysis()
+        self.ready = True
 
     # -- inequality -----------------------------------------------------------------------------------
     def inequality(self, level: str) -> dict[str, list[dict[str, Any]]]:
@@ -405,3 +407,11 @@ def profile_analysis(mon: Monitoring, key: str, lang: str) -> dict[str, str | No
 def page_monitoring(data: Any) -> Monitoring:
     """The :class:`Monitoring` of the pages' data (anything with snapshot, definition, result and wide)."""
     return monitoring_for(data.snapshot, data.definition, data.result, data.wide)
+
+
+def monitoring_ready(snapshot: Any, definition: Any) -> bool:
+    """Whether this process has finished building the monitoring of ``snapshot`` (start-up work done)."""
+    key = (str(snapshot.path), str(snapshot.version), str(definition.hash))
+    with _CACHE_LOCK:
+        mon = _CACHE.get(key)
+    return bool(mon is not None and mon.ready)

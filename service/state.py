@@ -14,6 +14,7 @@ assignment swaps them (atomic in CPython). Requests in flight finish with the st
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -97,6 +98,20 @@ def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[s
                         collections=build_collections(snapshot, result), places=build_places(snapshot, answers))
 
 
+
+def settle_heap() -> None:
+    """Move the long-lived objects of a loaded snapshot out of the garbage collector's reach.
+
+    The snapshot, its prepared lookups and answers are millions of objects that live until the next reload.
+    Without this, every full collection triggered by request garbage walks all of them (tens of milliseconds:
+    the p99 latency). ``gc.freeze`` parks them in the permanent generation; the previous snapshot is unfrozen
+    first so it can be freed.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class StateHolder:
     """Holds the current :class:`ServiceState` and switches to a newly published version without a gap."""
 
@@ -109,6 +124,7 @@ class StateHolder:
         self._loading: threading.Thread | None = None
         self._stamp = self._current_stamp()
         self._state = loader(current_version(self.root))
+        settle_heap()
         self._next_check = time.monotonic() + check_interval
         self.last_error: str | None = None
 
@@ -165,6 +181,7 @@ class StateHolder:
             return
         self._state = new
         self.last_error = None
+        settle_heap()
         log.info("switched to snapshot %s", version)
 
     def wait_for_reload(self, timeout: float = 60.0) -> None:

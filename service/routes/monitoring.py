@@ -264,9 +264,12 @@ def page() -> str:
 
 
 def _warm(app: Flask) -> None:
+    from service.state import settle_heap
+
     try:
         st = app.extensions["quartiere"].holder.state
         monitoring_for(st.snapshot, st.definition, st.result, st.wide).warm()
+        settle_heap()
     except Exception:  # a failure here only costs the head start; requests compute it and report errors
         log.exception("building the monitoring in the background failed")
 
