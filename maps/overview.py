@@ -297,6 +297,9 @@ def overview_map(
     use_hash: bool = True,
     height: str = "100%",
     web: gpd.GeoDataFrame | None = None,
+    focus: Mapping[str, Sequence[str]] | None = None,
+    all_label: str | None = None,
+    zoom_by_city: bool = True,
 ) -> folium.Map:
     """Build the overview map of all districts in ``districts``.
 
@@ -328,6 +331,12 @@ def overview_map(
     web
         The districts' geometry already passed through :func:`maps.geometry.web_geometry` (EPSG:4326, same row
         order), to reuse between calls; computed when omitted.
+    focus
+        Extra zoom buttons: label -> district keys (e.g. ``{"Bremen": ["04011"]}`` on a national map).
+    all_label
+        Label of the button showing every district (default: "both cities").
+    zoom_by_city
+        One zoom button per value of the ``city`` column (when there is one).
     """
     check_lang(lang)
     _check_input(districts, classification)
@@ -385,9 +394,13 @@ def overview_map(
     tip_labels = ([t("map.category", lang)] if "categories" in frame else []) + (
         [t("map.status", lang)] if "status_class" in frame else []) + [indicator_label(c, lang) for c in tip_cols]
     bounds = {"*": _bounds(web.geometry)}
-    if "city" in frame:
+    if "city" in frame and zoom_by_city:
         for city in sorted(frame["city"].dropna().unique()):
             bounds[str(city)] = _bounds(web.geometry[(frame["city"] == city).to_numpy()])
+    for label, keys in (focus or {}).items():
+        chosen = frame["key"].isin([str(k) for k in keys]).to_numpy()
+        if chosen.any():
+            bounds[str(label)] = _bounds(web.geometry[chosen])
     data = {
         "geo": {"type": "FeatureCollection", "features": features},
         "rows": rows,
@@ -403,7 +416,7 @@ def overview_map(
         "clickUrl": click_url,
         "useHash": bool(use_hash),
         "t": {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
-              "both": t("map.both", lang), "profile": t("map.profile", lang)},
+              "both": all_label or t("map.both", lang), "profile": t("map.profile", lang)},
     }
     centre = web.geometry.union_all().centroid
     m = folium.Map(location=[centre.y, centre.x], zoom_start=10, tiles=None, control_scale=True,

@@ -19,6 +19,10 @@ read from the environment variable ``QUARTIERE_<KEY>`` when not given):
 ``GEOCODER_URL``        Nominatim- or Photon-compatible geocoding server for address search (default none)
 ``GEOCODER_KIND``       ``nominatim`` (default) or ``photon``
 ``GEOCODER_TIMEOUT``    seconds before the geocoding server counts as failed (default 2)
+``NATIONAL_SNAPSHOTS``  folder of national snapshots with CURRENT (``quartiere build --dataset germany``): adds the
+                        OGC API collections gemeinden, gemeindeverbaende, kreise, laender and the page /national
+                        (default none: Bremen only)
+``NATIONAL_PROGRAMME``  national screening definition (default ``programmes/germany-screening.yml``)
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "GEOCODER_URL": None,
     "GEOCODER_KIND": "nominatim",
     "GEOCODER_TIMEOUT": 2.0,
+    "NATIONAL_SNAPSHOTS": None,
+    "NATIONAL_PROGRAMME": None,
 }
 _INT_KEYS = ("MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "POLYGON_MAX_VERTICES")
 
@@ -169,6 +175,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     places_routes.init_app(app, settings)
     app.register_blueprint(places_routes.bp)
+    if settings["NATIONAL_SNAPSHOTS"]:
+        from service.routes import national as national_routes
+
+        national_routes.init_app(app, settings)
 
     app.wsgi_app = HeaderMiddleware(app.wsgi_app, holder, csp=settings["CONTENT_SECURITY_POLICY"],  # type: ignore[method-assign]
                                     origins=list(settings["CORS_ORIGINS"]))

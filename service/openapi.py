@@ -141,9 +141,11 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
-def _paths() -> dict[str, Any]:
+def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
     key = {"type": "string", "pattern": "^[0-9]{8}$", "example": "04011373"}
-    collection_id = {"type": "string", "enum": ["ortsteile", "stadtteile", "stadtbezirke", "designations"]}
+    # national: ids of the national collections (gemeinden, ...) when the service is configured with them
+    collection_id = {"type": "string",
+                     "enum": ["ortsteile", "stadtteile", "stadtbezirke", "designations", *national]}
     paths: dict[str, Any] = {
         "/api/v1/eligibility": {
             "get": {
@@ -249,6 +251,8 @@ def _paths() -> dict[str, Any]:
                     "responses": {**_json_ok(_ref("Collection")), **_problem_responses(404)}}},
         "/ogcapi/collections/{collectionId}/items": {
             "get": {"summary": "Features (CRS84, GeoJSON)", "operationId": "ogcItems",
+                    "description": "Pages of features in key order: bbox filters by intersection, offset and limit "
+                                   "page, the 'next' link gives the following page, numberMatched counts all.",
                     "parameters": [
                         _p("collectionId", collection_id, "collection"),
                         _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
@@ -288,9 +292,9 @@ def _paths() -> dict[str, Any]:
     return paths
 
 
-@lru_cache(maxsize=1)
-def document() -> dict[str, Any]:
-    """The OpenAPI 3.0.3 document of every route of the service."""
+@lru_cache(maxsize=4)
+def document(national: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document of every route of the service (``national``: ids of national collections)."""
     return {
         "openapi": "3.0.3",
         "info": {"title": "Lebendige Quartiere", "version": "1.0.0",
@@ -298,7 +302,7 @@ def document() -> dict[str, Any]:
                                 "'Lebendige Quartiere', and why. Every error is application/problem+json; every "
                                 "response names the snapshot in X-Snapshot-Version."},
         "servers": [{"url": "/"}],
-        "paths": _paths(),
+        "paths": _paths(national),
         "components": {
             "schemas": SCHEMAS,
             "responses": {"Problem": {"description": "a problem (RFC 9457)", "content": {

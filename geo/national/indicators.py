@@ -73,6 +73,12 @@ def _register() -> None:
                       "Municipal income-tax share per inhabitant", kind="mean"),
         ind.Indicator("gisd_score", "score 0-1", "GISD (RKI, Bund)", "German Index of Socioeconomic Deprivation",
                       kind="mean"),
+        # readable labels for the INKAR codes the screening and the national map use (units as in the names)
+        ind.Indicator("sgb2_rate_pct", "%", "SGB-II-Quote", "SGB II rate", kind="published"),
+        ind.Indicator("sgb2_persons_per_1000", "‰", "Personen in SGB-II-Bedarfsgemeinschaften je 1.000 Einw.",
+                      "Persons in SGB II households per 1,000 residents", kind="published"),
+        ind.Indicator("child_poverty_pct", "%", "Kinderarmut (SGB II, unter 15 Jahre)",
+                      "Child poverty (SGB II, under 15)", kind="published"),
         ind.Indicator("gisd_quintile", "quintile", "GISD-Quintil", "GISD quintile (5 = most deprived)",
                       kind="mean"),
     ]

@@ -15,6 +15,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="snapshots folder with CURRENT (default: %(default)s)")
     p.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="official programme definition")
     p.add_argument("--instance", default=None, help="instance folder (scenario database, caches)")
+    p.add_argument("--national-snapshots", default=os.environ.get("QUARTIERE_NATIONAL_SNAPSHOTS"), metavar="DIR",
+                   help="national snapshots folder (quartiere build --dataset germany): adds the OGC API "
+                        "collections gemeinden, gemeindeverbaende, kreise, laender and the page /national")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
@@ -27,6 +30,8 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
     config: dict[str, Any] = {"SNAPSHOTS": args.snapshots, "PROGRAMME": args.programme}
     if args.instance:
         config["INSTANCE"] = args.instance
+    if getattr(args, "national_snapshots", None):
+        config["NATIONAL_SNAPSHOTS"] = args.national_snapshots
     return config
 
 

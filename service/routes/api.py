@@ -148,8 +148,9 @@ def status() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     from service.openapi import document
+    from service.routes.national import collection_ids
 
-    return _json(el.dumps(document()))
+    return _json(el.dumps(document(collection_ids())))
 
 
 @bp.get("/docs")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from service import ogc
+from service import national, ogc
 from service.app import state
 from service.eligibility import dumps
+from service.routes.national import collection_ids, national_collections
 
 # route variables are named as in the OGC API Features OpenAPI fragments (collectionId, featureId)
 
@@ -36,26 +37,41 @@ def conformance() -> Response:
 def api() -> Response:
     from service.openapi import document
 
-    return Response(dumps(document()), mimetype="application/vnd.oai.openapi+json;version=3.0")
+    return Response(dumps(document(collection_ids())), mimetype="application/vnd.oai.openapi+json;version=3.0")
 
 
 @bp.get("/collections")
 def collections() -> Response:
-    return _json(ogc.collections_doc(state().collections, _base()))
+    doc = ogc.collections_doc(state().collections, _base())
+    doc["collections"] += [national.collection_doc(c, _base()) for c in national_collections().values()]
+    return _json(doc)
+
+
+# the national collections (service.national; only when NATIONAL_SNAPSHOTS is configured) come first: their ids
+# differ from the Bremen ones
 
 
 @bp.get("/collections/<collectionId>")
 def collection(collectionId: str) -> Response:
+    nat = national_collections()
+    if collectionId in nat:
+        return _json(national.collection_doc(nat[collectionId], _base()))
     return _json(ogc.collection_doc(ogc.get_collection(state().collections, collectionId), _base()))
 
 
 @bp.get("/collections/<collectionId>/items")
 def items(collectionId: str) -> Response:
+    nat = national_collections()
+    if collectionId in nat:
+        return Response(national.items(nat[collectionId], request.args, _base()), mimetype=ogc.GEOJSON)
     c = ogc.get_collection(state().collections, collectionId)
     return Response(ogc.items(c, request.args, _base()), mimetype=ogc.GEOJSON)
 
 
 @bp.get("/collections/<collectionId>/items/<featureId>")
 def item(collectionId: str, featureId: str) -> Response:
+    nat = national_collections()
+    if collectionId in nat:
+        return Response(national.item(nat[collectionId], featureId, _base()), mimetype=ogc.GEOJSON)
     c = ogc.get_collection(state().collections, collectionId)
     return Response(ogc.item(c, featureId, _base()), mimetype=ogc.GEOJSON)

@@ -1,0 +1,104 @@
+"""Fixtures of the national service tests: one national snapshot published from the real files per session, an
+app serving it beside the Bremen snapshot, and one gunicorn (``quartiere serve --national-snapshots``).
+
+Real-data fixtures skip without ``../shared/data/de-*`` on a developer machine and fail when ``CI`` is set
+(through the shared ``data_dir`` fixture and :func:`national_data`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.service.conftest import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def national_data(data_dir: Path) -> Path:
+    if not (data_dir / "de-verwaltungsgebiete").is_dir():
+        message = f"national data (de-*) not found in {data_dir}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " — required in CI")
+        pytest.skip(message)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def national_snapshots(national_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A national snapshot published from the real files (``quartiere build --dataset germany``), ~30 s."""
+    from geo.national.build import assemble
+    from geo.snapshot import publish
+
+    root = tmp_path_factory.mktemp("national-snapshots")
+    publish(assemble(national_data), root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def national_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Instance folder shared by the app and gunicorn: the classification is computed once and cached here."""
+    return tmp_path_factory.mktemp("national-instance")
+
+
+@pytest.fixture(scope="session")
+def national_app(snapshots_dir: Path, national_snapshots: Path, national_instance: Path):  # type: ignore[no-untyped-def]
+    from service.app import create_app
+
+    return create_app({"SNAPSHOTS": str(snapshots_dir), "NATIONAL_SNAPSHOTS": str(national_snapshots),
+                       "INSTANCE": str(national_instance), "TESTING": True})
+
+
+@pytest.fixture(scope="session")
+def national_state(national_app):  # type: ignore[no-untyped-def]
+    return national_app.extensions["quartiere_national"].state
+
+
+@pytest.fixture()
+def nclient(national_app):  # type: ignore[no-untyped-def]
+    return national_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def national_server(national_app, snapshots_dir: Path, national_snapshots: Path,  # type: ignore[no-untyped-def]
+                    national_instance: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of ``quartiere serve --national-snapshots`` (gunicorn, 1 worker) on a free localhost port.
+
+    Depends on ``national_app`` so the classification is already cached in the shared instance folder.
+    """
+    port = free_port()
+    log = (tmp_path_factory.mktemp("national-log") / "gunicorn.log").open("w")
+    cmd = [sys.executable, "-m", "service.cli", "serve", "--snapshots", str(snapshots_dir), "--national-snapshots",
+           str(national_snapshots), "--instance", str(national_instance), "--port", str(port), "--workers", "1",
+           "--threads", "4"]
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited with {proc.returncode}; see {log.name}")
+            try:
+                with urllib.request.urlopen(f"{base}/ogcapi/collections/kreise", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.time() > deadline:
+                    pytest.fail("server did not start within 90 s")
+                time.sleep(0.3)
+        yield base
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)  # this server's own process group only
+        proc.wait(30)
+        log.close()
