@@ -77,3 +77,22 @@ def browser() -> Iterator[object]:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS, headless=True)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def national_dir(data_dir: Path) -> Path:
+    """The data folder, checked to hold the national files (``de-*``)."""
+    if not (data_dir / "de-verwaltungsgebiete").is_dir():
+        message = f"national data (de-*) not found in {data_dir}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " — required in CI")
+        pytest.skip(message)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def national_assembly(national_dir: Path):  # type: ignore[no-untyped-def]
+    """The national dataset assembled once per session (about 15 s), shared by every test folder."""
+    from geo.national.build import assemble
+
+    return assemble(national_dir)

@@ -6,27 +6,9 @@ and fail when ``CI`` is set (through the shared ``data_dir`` fixture and :func:`
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def national_dir(data_dir: Path) -> Path:
-    if not (data_dir / "de-verwaltungsgebiete").is_dir():
-        message = f"national data (de-*) not found in {data_dir}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — required in CI")
-        pytest.skip(message)
-    return data_dir
-
-
-@pytest.fixture(scope="session")
-def national_assembly(national_dir: Path):  # type: ignore[no-untyped-def]
-    from geo.national.build import assemble
-
-    return assemble(national_dir)
 
 
 @pytest.fixture(scope="session")

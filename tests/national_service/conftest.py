@@ -2,7 +2,7 @@
 app serving it beside the Bremen snapshot, and one gunicorn (``quartiere serve --national-snapshots``).
 
 Real-data fixtures skip without ``../shared/data/de-*`` on a developer machine and fail when ``CI`` is set
-(through the shared ``data_dir`` fixture and :func:`national_data`).
+(through the shared ``data_dir`` and ``national_dir`` fixtures in ``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -25,23 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def national_data(data_dir: Path) -> Path:
-    if not (data_dir / "de-verwaltungsgebiete").is_dir():
-        message = f"national data (de-*) not found in {data_dir}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — required in CI")
-        pytest.skip(message)
-    return data_dir
-
-
-@pytest.fixture(scope="session")
-def national_snapshots(national_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A national snapshot published from the real files (``quartiere build --dataset germany``), ~30 s."""
-    from geo.national.build import assemble
+def national_snapshots(national_assembly, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """A national snapshot published from the real files (as ``quartiere build --dataset germany``)."""
     from geo.snapshot import publish
 
     root = tmp_path_factory.mktemp("national-snapshots")
-    publish(assemble(national_data), root)
+    publish(national_assembly, root)
     return root
 
 
