@@ -76,13 +76,17 @@ class Monitoring:
     wide: Any
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _parts: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
+    _part_locks: dict[tuple[str, ...], threading.RLock] = field(default_factory=dict, repr=False)
     ready: bool = False  # True once :meth:`warm` has built every part
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _once(self, key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+        """Build the part ``key`` once; each part has its own lock, so a page never waits for unrelated parts."""
         part = self._parts.get(key)
         if part is None:
             with self._lock:
+                lock = self._part_locks.setdefault(key, threading.RLock())
+            with lock:
                 part = self._parts.get(key)
                 if part is None:
                     part = build()
@@ -105,11 +109,11 @@ class Monitoring:
 
     def warm(self) -> None:
         """Build every part now (used in a background thread after start-up)."""
+        self.analysis()  # first: the overview map and the profiles need it
+        self.districts("ortsteil")
         for level in INEQUALITY_LEVELS:
             self.inequality(level)
             self.segregation(level)
-        self.districts("ortsteil")
-        self.analysis()
         self.ready = True
 
     # -- inequality -----------------------------------------------------------------------------------
