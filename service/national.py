@@ -38,7 +38,7 @@ from geo.classify import ClassificationResult, Definition, classify, load_defini
 from geo.errors import QuartiereError, SnapshotError, UnknownKeyError
 from geo.snapshot import GPKG, MANIFEST, Snapshot, current_version
 from service.eligibility import clean, dumps
-from service.ogc import CRS84, DEFAULT_LIMIT, GEOJSON, MAX_LIMIT, _int_param, parse_bbox
+from service.ogc import DEFAULT_LIMIT, GEOJSON, MAX_LIMIT, _int_param, parse_bbox
 
 log = logging.getLogger(__name__)
 
@@ -322,21 +322,10 @@ def item(c: NationalCollection, fid: str, base: str) -> bytes:
 
 
 def collection_doc(c: NationalCollection, base: str) -> dict[str, Any]:
-    """The collection document (same shape as the Bremen collections', see :func:`service.ogc.collection_doc`)."""
-    return {
-        "id": c.id,
-        "title": c.title,
-        "description": c.description,
-        "itemType": "feature",
-        "crs": [CRS84],
-        "storageCrs": CRS84,
-        "extent": {"spatial": {"bbox": [c.extent], "crs": CRS84}},
-        "links": [
-            {"href": f"{base}/collections/{c.id}", "rel": "self", "type": "application/json", "title": c.title},
-            {"href": f"{base}/collections/{c.id}/items", "rel": "items", "type": GEOJSON,
-             "title": f"{c.title} (GeoJSON)"},
-        ],
-    }
+    """The collection document, the same shape as the Bremen collections'."""
+    from service.ogc import collection_doc as doc
+
+    return doc(c, base)
 
 
 # ----------------------------------------------------------------------------------------------- the map page

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import geopandas as gpd
@@ -128,7 +128,19 @@ def landing_page(base: str, title: str) -> dict[str, Any]:
     }
 
 
-def collection_doc(c: Collection, base: str) -> dict[str, Any]:
+class _Described(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def extent(self) -> Any: ...
+
+
+def collection_doc(c: _Described, base: str) -> dict[str, Any]:
+    """OGC API collection document of any collection with id, title, description and extent (CRS84)."""
     return {
         "id": c.id,
         "title": c.title,

@@ -103,22 +103,26 @@ def csp_header(nonce: str, *, tiles: str | None = None) -> str:
             "form-action 'self'; frame-ancestors 'none'")
 
 
-@bp.before_request
-def _nonce() -> None:
+def page_setup() -> None:
+    """Before every page request (any blueprint serving pages): the CSP nonce and the language."""
     if not getattr(g, "csp_nonce", None):
         g.csp_nonce = secrets.token_urlsafe(16)
     lang = request.args.get("lang", "de")
     g.lang = lang if lang in LANGS else "de"
 
 
-@bp.after_request
-def _headers(response: Response) -> Response:
+def page_headers(response: Response) -> Response:
+    """After every page request (any blueprint serving pages): the strict CSP with the nonce, and friends."""
     if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
         tiles = (current_app.config.get("MAP_CONFIG") or {}).get("tiles")
         response.headers["Content-Security-Policy"] = csp_header(g.csp_nonce, tiles=tiles)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+bp.before_request(page_setup)
+bp.after_request(page_headers)
 
 
 @bp.app_template_global("lang_url")

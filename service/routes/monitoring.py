@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, Response, g, render_template, request
 
 from service import eligibility as el
 from service.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, monitoring_for
+from service.pages import page_headers, page_setup
 
 log = logging.getLogger(__name__)
 
@@ -228,18 +229,9 @@ def _page_context(mon: Monitoring, lang: str, indicator: str, key: str) -> dict[
     }
 
 
-@page_bp.before_request
-def _page_setup() -> None:
-    from service.pages import _nonce
-
-    _nonce()  # the pages' CSP nonce and language (see the contract at the top of service/pages.py)
-
-
-@page_bp.after_request
-def _page_headers(response: Response) -> Response:
-    from service.pages import _headers
-
-    return _headers(response)
+# the pages' CSP nonce, language and headers (see the contract at the top of service/pages.py)
+page_bp.before_request(page_setup)
+page_bp.after_request(page_headers)
 
 
 @page_bp.route("/monitoring")

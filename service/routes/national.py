@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
 from service.national import NationalCollection, NationalState, load_national
+from service.pages import page_headers, page_setup
 
 EXTENSION = "quartiere_national"
 bp = Blueprint("national", __name__)
@@ -102,27 +103,9 @@ def collection_ids(app: Flask | None = None) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------------------------- page
 
 
-@bp.before_request
-def _setup() -> None:
-    import secrets
-
-    from maps.i18n import LANGS
-
-    if not getattr(g, "csp_nonce", None):
-        g.csp_nonce = secrets.token_urlsafe(16)
-    lang = request.args.get("lang", "de")
-    g.lang = lang if lang in LANGS else "de"
-
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    from service.pages import csp_header
-
-    if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
-        tiles = (current_app.config.get("MAP_CONFIG") or {}).get("tiles")
-        response.headers["Content-Security-Policy"] = csp_header(g.csp_nonce, tiles=tiles)
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+# the pages' CSP nonce, language and headers (see the contract at the top of service/pages.py)
+bp.before_request(page_setup)
+bp.after_request(page_headers)
 
 
 def _map_parts(st: NationalState, lang: str) -> Any:
