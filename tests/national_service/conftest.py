@@ -7,19 +7,13 @@ Real-data fixtures skip without ``../shared/data/de-*`` on a developer machine a
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import free_port
+from tests.servers import free_port, serve_app
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,28 +60,9 @@ def national_server(national_app, snapshots_dir: Path, national_snapshots: Path,
     Depends on ``national_app`` so the classification is already cached in the shared instance folder.
     """
     port = free_port()
-    log = (tmp_path_factory.mktemp("national-log") / "gunicorn.log").open("w")
     cmd = [sys.executable, "-m", "service.cli", "serve", "--snapshots", str(snapshots_dir), "--national-snapshots",
            str(national_snapshots), "--instance", str(national_instance), "--port", str(port), "--workers", "1",
            "--threads", "4"]
-    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"{base}/ogcapi/collections/kreise", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.time() > deadline:
-                    pytest.fail("server did not start within 90 s")
-                time.sleep(0.3)
+    with serve_app(cmd, port, tmp_path_factory.mktemp("national-log") / "gunicorn.log",
+                   ready_path="/ogcapi/collections/kreise") as base:
         yield base
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)  # this server's own process group only
-        proc.wait(30)
-        log.close()

@@ -3,8 +3,6 @@ page in headless Chromium (400 Kreis shapes, no outside requests)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import pytest
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -28,25 +26,11 @@ def test_gdal_reads_kreise_and_a_bbox_of_gemeinden(national_server: str) -> None
 
 
 def test_national_page_in_browser(browser, national_server: str) -> None:  # type: ignore[no-untyped-def]
-    from tests.browser.conftest import Watch, screenshot
+    from tests.browser.conftest import screenshot
+    from tests.servers import watched_page
 
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="de-DE", base_url=national_server)
-    watch = Watch()
-
-    def route(r):  # type: ignore[no-untyped-def]
-        host = urlsplit(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-            r.continue_()
-        else:
-            watch.outside.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page = context.new_page()
-    page.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: watch.page_errors.append(str(e)))
-    try:
-        page.goto("/table")  # a cheap page with the navigation (the map page "/" first computes monitoring)
+    with watched_page(browser, national_server) as page:
+        page.goto("/")
         page.locator("nav a", has_text="Deutschland").click()
         page.wait_for_selector("path.leaflet-interactive")
         assert page.locator("path.leaflet-interactive").count() == 400
@@ -63,6 +47,4 @@ def test_national_page_in_browser(browser, national_server: str) -> None:  # typ
         page.locator(".q-control select").select_option("child_poverty_pct")
         assert "Child poverty" in page.locator(".q-legend").inner_text()
         screenshot(page, "national-en")
-        watch.assert_clean()
-    finally:
-        context.close()
+        page.watch.assert_clean()

@@ -6,16 +6,13 @@ pages talk to a gunicorn configured with the invented address file ``tests/data/
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import _free_port, page  # noqa: F401 (fixture re-exported for tests/places)
+from tests.browser.conftest import page  # noqa: F401 (fixture re-exported for tests/places)
+from tests.servers import free_port, gunicorn_command, serve_app
 
 REPO = Path(__file__).resolve().parents[2]
 ADDRESS_FILE = REPO / "tests" / "data" / "addresses" / "hauskoordinaten_sample.csv"
@@ -47,33 +44,8 @@ def plain_app(snapshots_dir: Path, places_instance: Path):  # type: ignore[no-un
 def server(snapshots_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """gunicorn with ADDRESS_FILE on a free localhost port (overrides the browser tests' ``server``)."""
     instance = tmp_path_factory.mktemp("places-browser-instance")
-    port = _free_port()
+    port = free_port()
     config = {"SNAPSHOTS": str(snapshots_dir), "INSTANCE": str(instance), "ADDRESS_FILE": str(ADDRESS_FILE)}
-    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
-    log_path = tmp_path_factory.mktemp("places-browser-log") / "gunicorn.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4",
-                                 "--timeout", "120", f"service.app:create_app({config!r})"],
-                                cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            import urllib.request
-
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"gunicorn exited with {proc.returncode}; see {log_path}")
-                try:
-                    with urllib.request.urlopen(base + "/api/v1/status", timeout=2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail("gunicorn did not start within 90 s")
-                    time.sleep(0.3)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    with serve_app(gunicorn_command(config, port), port,
+                   tmp_path_factory.mktemp("places-browser-log") / "gunicorn.log") as base:
+        yield base

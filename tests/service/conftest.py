@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port  # noqa: F401 (used by the service tests)
 
 TOKEN = "test-token-please-change"
 #: a point inside Tenever (representative point of Ortsteil 04011373, WGS84)
 TENEVER = (8.958208, 53.070638)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
