@@ -94,7 +94,7 @@ def test_national_page(nclient) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_ogc_operations_conform_with_national(national_app) -> None:  # type: ignore[no-untyped-def]
-    schemathesis = pytest.importorskip("schemathesis")
+    import schemathesis
     from hypothesis import HealthCheck, given, settings
 
     from tests.service.test_schemathesis import CHECKS
