@@ -6,7 +6,7 @@ The SVG uses presentation attributes only (no ``style`` attributes), so it satis
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -31,6 +31,18 @@ def _nice_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
     if ticks[-1] < hi:
         ticks.append(round(ticks[-1] + step, 10))
     return ticks
+
+
+def spaced_ticks(years: Sequence[int], sx: Callable[[float], float], *, min_gap_px: float) -> list[int]:
+    """Years to label on the x axis: the first and the last always, others only where they keep ``min_gap_px``
+    from their labelled neighbours (2020-2023 on a 1980-2023 axis would otherwise print over each other)."""
+    if len(years) <= 2:
+        return list(years)
+    keep = [years[0]]
+    for yr in years[1:-1]:
+        if sx(yr) - sx(keep[-1]) >= min_gap_px and sx(years[-1]) - sx(yr) >= min_gap_px:
+            keep.append(yr)
+    return [*keep, years[-1]]
 
 
 def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str, unit: str = "",
@@ -73,8 +85,7 @@ def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str,
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#444">'
                    f"{escape(fmt_number(tv, lang, decimals=decimals if abs(y1 - y0) < 10 else 0))}</text>")
-    tick_years = years if len(years) <= 10 else years[:: max(1, len(years) // 8)]
-    for yr in tick_years:
+    for yr in spaced_ticks(years, sx, min_gap_px=32.0):
         out.append(f'<text x="{sx(yr):.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle" '
                    f'fill="#444">{yr}</text>')
     out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#888"/>')

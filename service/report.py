@@ -649,30 +649,7 @@ def _charts(data: ReportData, lang: str) -> dict[str, Markup]:
         "segregation": line_chart(segc, title=_t("chart.seg", lang), decimals=2, **kw),
         "moran": line_chart(moran, title=_t("chart.moran", lang), decimals=2, **kw),
     }
-    return {k: thin_year_labels(v) for k, v in charts.items()}
-
-
-_YEAR_LABEL = re.compile(r'<text x="([\d.]+)" y="([\d.]+)" font-size="11" text-anchor="middle" '
-                         r'fill="#444">(\d{4})</text>')
-
-
-def thin_year_labels(svg: Markup, *, min_gap_px: float = 32.0) -> Markup:
-    """Drop x-axis year labels of a :func:`maps.charts.line_chart` that would overlap (2020, 2021, 2022, 2023
-    on a 1980-2023 axis); the first and the last year always stay. The data points are untouched."""
-    labels = [(float(m.group(1)), m.group(0)) for m in _YEAR_LABEL.finditer(str(svg))]
-    if len(labels) < 3:
-        return svg
-    keep = {labels[0][1], labels[-1][1]}
-    last_x = labels[0][0]
-    for x, text in labels[1:-1]:
-        if x - last_x >= min_gap_px and labels[-1][0] - x >= min_gap_px:
-            keep.add(text)
-            last_x = x
-    out = str(svg)
-    for _, text in labels:
-        if text not in keep:
-            out = out.replace(text, "", 1)
-    return Markup(out)
+    return charts
 
 
 def _category_labels(cats: Sequence[str], lang: str) -> str:
