@@ -31,6 +31,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "cat.watch_list": ("Beobachtungsgebiet", "Watch list"),
     "cat.phase_out_candidate": ("Auslaufkandidat", "Phase-out candidate"),
     "cat.none": ("Keine Kategorie", "No category"),
+    # national screening categories (programmes/germany-screening.yml)
+    "cat.very_high_need": ("Sehr hohe soziale Herausforderungen", "Very high social challenges"),
+    "cat.high_need": ("Hohe soziale Herausforderungen", "High social challenges"),
+    "cat.child_poverty_hotspot": ("Schwerpunkt Kinderarmut", "Child poverty hotspot"),
+    "cat.shrinking_with_need": ("Schrumpfend mit hohem Bedarf", "Shrinking with high need"),
     "cat.not_classifiable": ("Nicht klassifizierbar", "Not classifiable"),
     # status and dynamics classes
     "status.high": ("hoch", "high"),

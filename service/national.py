@@ -424,6 +424,7 @@ def kreis_panel(state: NationalState, key: str, lang: str) -> dict[str, Any]:
         "status_index": fmt_number(float(row["status_index"]), lang, decimals=2)
         if pd.notna(row.get("status_index")) else "–",
         "dynamics": t(f"dynamics.{dynamics}", lang) if isinstance(dynamics, str) and dynamics else "–",
-        "categories": [labels.get(c, c) for c in cats],
+        "categories": [t(f"cat.{c}", lang) if t(f"cat.{c}", lang) != f"cat.{c}" else labels.get(c, c)
+                       for c in cats],
         "indicators": indicators,
     }

@@ -117,3 +117,10 @@ def test_ogc_operations_conform_with_national(national_app) -> None:  # type: ig
         except Exception as exc:
             failures.append(f"{op.label}: {exc}"[:2000])
     assert count == 4 and not failures, "\n\n".join(failures)
+
+
+def test_national_page_names_categories_in_the_page_language(nclient) -> None:  # type: ignore[no-untyped-def]
+    de = nclient.get("/national?kreis=04011").get_data(as_text=True)
+    assert "Sehr hohe soziale Herausforderungen" in de and "Very high social challenges" not in de
+    en = nclient.get("/national?kreis=04011&lang=en").get_data(as_text=True)
+    assert "Very high social challenges" in en
