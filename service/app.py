@@ -138,8 +138,24 @@ class HeaderMiddleware:
         return self.app(environ, start)
 
 
+def import_libraries_before_threads() -> None:
+    """Import the spatial-statistics libraries now, in the thread that builds the app.
+
+    ``geo`` imports libpysal, esda, tobler and scikit-learn lazily (the command line stays quick). In the service
+    the first import must not happen in two threads at once: libpysal's package imports itself in a circle and
+    fails with "partially initialized module 'libpysal.common'" when a request thread and the monitoring
+    thread import it together, leaving the request hanging. Importing here, before any worker or background
+    thread starts, settles the modules once.
+    """
+    import esda.moran  # noqa: F401
+    import libpysal.weights  # noqa: F401
+    import sklearn.cluster  # noqa: F401
+    import tobler.area_weighted  # noqa: F401
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. See the module docstring for the configuration keys."""
+    import_libraries_before_threads()
     settings = _settings(config)
     app = Flask(__name__, instance_path=str(Path(settings["INSTANCE"]).resolve()) if settings["INSTANCE"] else None)
     app.config.update(settings)

@@ -134,3 +134,24 @@ def test_switches_to_new_version_without_gap(snapshots_dir: Path, tmp_path: Path
             break
         holder.wait_for_reload(0.2)
     assert new in seen
+
+
+def test_spatial_libraries_are_imported_before_any_thread_starts(snapshots_dir: Path, tmp_path: Path) -> None:
+    """libpysal cannot be imported for the first time by two threads at once (a request hung in CI): the app
+    imports it, esda, tobler and scikit-learn before it starts its first thread."""
+    script = f"""
+import sys, threading
+seen = []
+start = threading.Thread.start
+def watched(self, *a, **k):
+    seen.append(all(m in sys.modules for m in ("libpysal.weights", "esda.moran", "tobler.area_weighted",
+                                               "sklearn.cluster")))
+    return start(self, *a, **k)
+threading.Thread.start = watched
+from service.app import create_app
+create_app({{"SNAPSHOTS": {str(snapshots_dir)!r}, "INSTANCE": {str(tmp_path / "inst")!r}, "MONITORING_PREWARM": True}})
+print("threads", len(seen), "all-imported", all(seen))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2], check=True).stdout
+    assert "all-imported True" in out and "threads 0" not in out
