@@ -137,9 +137,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
             problems.append(Problem("read", exc.message, file=str(path)))
     for table in tables:
         problems += validate.check_negative_counts(table.data, table.layout.counts, str(table.file))
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} input problem(s)",
-                              problems=problems)
+    validate.raise_on_errors(problems, str(data_dir), stage="the input files")
     timings["read"] = time.perf_counter() - t0
 
     say("repairing and validating boundaries")
@@ -183,9 +181,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         layers[level] = frame.sort_values("key").reset_index(drop=True)
     problems += _check_coverage(cat, layers["ortsteil"])
     timings["boundaries"] = time.perf_counter() - t1
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the "
-                              "boundaries", problems=problems)
+    validate.raise_on_errors(problems, str(data_dir), stage="the boundaries")
 
     say("computing indicators")
     t2 = time.perf_counter()
@@ -199,14 +195,8 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     long = long.sort_values(["level", "key", "indicator", "year"]).reset_index(drop=True)
     timings["indicators"] = time.perf_counter() - t2
 
-    if strict:
-        problems = [Problem(p.check, p.message, "error", p.file, p.key, p.detail) if p.severity == "warning" else p
-                    for p in problems]
-        problems += [Problem("repair", r.description, "error", key=r.keys[0] if r.keys else None) for r in log
-                     if r.step == "repair_invalid_geometry"]
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the inputs",
-                              problems=problems)
+    problems = validate.escalate(problems, log, strict=strict)
+    validate.raise_on_errors(problems, str(data_dir))
     out_layers = {LEVEL_LAYERS[lvl]: _wide_layer(frame, lvl, long, designations) for lvl, frame in layers.items()}
     postcodes, shares = None, None
     if cat.postcodes:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.errors import Problem
+from geo.errors import Problem, ValidationError
+from geo.repairs import Repair
 
 KEY_RE = r"^\d{8}$"
 #: overlaps between neighbours of one level up to this area are slivers of digitising, not errors
@@ -127,3 +128,21 @@ def check_sums(children: pd.DataFrame, published: pd.DataFrame, level: str, indi
         problems.append(Problem("sums_match", f"{level}: sums of Ortsteile equal the published totals in all "
                                 f"{n_checked} comparisons ({', '.join(indicators)})", severity="info"))
     return problems
+
+
+def escalate(problems: list[Problem], repairs: list[Repair], *, strict: bool) -> list[Problem]:
+    """With ``strict``, warnings become errors and every repaired geometry is an error too."""
+    if not strict:
+        return problems
+    out = [Problem(p.check, p.message, "error", p.file, p.key, p.detail) if p.severity == "warning" else p
+           for p in problems]
+    out += [Problem("repair", r.description, "error", key=r.keys[0] if r.keys else None) for r in repairs
+            if r.step == "repair_invalid_geometry"]
+    return out
+
+
+def raise_on_errors(problems: list[Problem], where: str, *, stage: str = "the inputs") -> None:
+    """Raise :class:`ValidationError` with every problem when any of them is an error."""
+    n = sum(p.severity == "error" for p in problems)
+    if n:
+        raise ValidationError(f"{where}: {n} problem(s) in {stage}", problems=problems)

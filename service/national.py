@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +37,7 @@ from geo.classify import ClassificationResult, Definition, classify, load_defini
 from geo.errors import QuartiereError, SnapshotError, UnknownKeyError
 from geo.snapshot import GPKG, MANIFEST, Snapshot, current_version
 from service.eligibility import clean, dumps
-from service.ogc import DEFAULT_LIMIT, GEOJSON, MAX_LIMIT, _int_param, parse_bbox
+from service.ogc import DEFAULT_LIMIT, GEOJSON, MAX_LIMIT, _int_param, page_links, parse_bbox
 
 log = logging.getLogger(__name__)
 
@@ -292,18 +291,7 @@ def items(c: NationalCollection, args: Mapping[str, str], base: str) -> bytes:
         idx = query_bbox(c, bbox)
         matched = len(idx)
         page = [c.features[i] for i in idx[offset:offset + limit]]
-    href = f"{base}/collections/{c.id}/items"
-    keep = {"bbox": args["bbox"]} if args.get("bbox") else {}
-    links = [{"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset})}", "rel": "self",
-              "type": GEOJSON, "title": "this page"},
-             {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json",
-              "title": c.title}]
-    if offset + limit < matched:
-        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset + limit})}",
-                      "rel": "next", "type": GEOJSON, "title": "next page"})
-    if offset > 0:
-        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': max(0, offset - limit)})}",
-                      "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    links = page_links(c, args, base, limit=limit, offset=offset, matched=matched)
     head = b'{"type":"FeatureCollection","features":['
     tail = (f'],"links":{dumps(links)},"numberMatched":{matched},"numberReturned":{len(page)},'
             f'"timeStamp":"{_stamp()}"}}').encode()

@@ -208,6 +208,24 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
+def page_links(c: _Described, args: Mapping[str, str], base: str, *, limit: int, offset: int,
+               matched: int) -> list[dict[str, str]]:
+    """self, collection, next and prev links of an ``/items`` page (the bbox filter carried along)."""
+    href = f"{base}/collections/{c.id}/items"
+    keep = {"bbox": args["bbox"]} if args.get("bbox") else {}
+    links = [{"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset})}", "rel": "self",
+              "type": GEOJSON, "title": "this page"},
+             {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json",
+              "title": c.title}]
+    if offset + limit < matched:
+        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset + limit})}",
+                      "rel": "next", "type": GEOJSON, "title": "next page"})
+    if offset > 0:
+        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': max(0, offset - limit)})}",
+                      "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    return links
+
+
 def items(c: Collection, args: Mapping[str, str], base: str) -> str:
     """The ``/items`` answer as GeoJSON text (FeatureCollection with links and counts)."""
     limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -223,18 +241,7 @@ def items(c: Collection, args: Mapping[str, str], base: str) -> str:
         idx = idx[shapely.intersects(c.geoms, box)]
     matched = len(idx)
     page = idx[offset:offset + limit]
-    href = f"{base}/collections/{c.id}/items"
-    keep = {k: v for k, v in args.items() if k in ("bbox",) and v}
-    links = [{"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset})}", "rel": "self",
-              "type": GEOJSON, "title": "this page"},
-             {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json",
-              "title": c.title}]
-    if offset + limit < matched:
-        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': offset + limit})}",
-                      "rel": "next", "type": GEOJSON, "title": "next page"})
-    if offset > 0:
-        links.append({"href": f"{href}?{urlencode({**keep, 'limit': limit, 'offset': max(0, offset - limit)})}",
-                      "rel": "prev", "type": GEOJSON, "title": "previous page"})
+    links = page_links(c, args, base, limit=limit, offset=offset, matched=matched)
     stamp = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     feats = ",".join(c.features[i] for i in page)
     return (f'{{"type":"FeatureCollection","features":[{feats}],"links":{dumps(links)},'

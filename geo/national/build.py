@@ -270,9 +270,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     for level, frame in data.layers.items():
         problems += validate.check_overlaps(frame, level, tolerance_m2=OVERLAP_TOLERANCE_M2)
     timings["overlaps"] = time.perf_counter() - t1
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the "
-                              "national inputs", problems=problems)
+    validate.raise_on_errors(problems, str(data_dir), stage="the national inputs")
     say(f"computing indicators ({engine} engine)")
     t2 = time.perf_counter()
     if engine == "dask":
@@ -285,14 +283,8 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         raise ValueError(f"engine must be 'memory' or 'dask', got {engine!r}")
     problems += _check_population_sums(long, data.attrs)
     timings["indicators"] = time.perf_counter() - t2
-    if strict:
-        problems = [Problem(p.check, p.message, "error", p.file, p.key, p.detail) if p.severity == "warning" else p
-                    for p in problems]
-        problems += [Problem("repair", r.description, "error", key=r.keys[0] if r.keys else None) for r in log
-                     if r.step == "repair_invalid_geometry"]
-    if any(p.severity == "error" for p in problems):
-        raise ValidationError(f"{data_dir}: {sum(p.severity == 'error' for p in problems)} problem(s) in the inputs",
-                              problems=problems)
+    problems = validate.escalate(problems, log, strict=strict)
+    validate.raise_on_errors(problems, str(data_dir))
     say("building the wide layers")
     types = {"kreis": data.bbsr.get("kreis"), "gemeindeverband": data.bbsr.get("gemeindeverband")}
     out_layers = {}
