@@ -84,9 +84,9 @@ def _start(kind: str, snapshots: str, workers: int, threads: int, instance: str)
             continue
         if kind == "bare":
             return proc, port
-        # steady state: every worker has finished its start-up work (snapshot, classification, monitoring);
-        # status answers come from any worker, so ask until many answers in a row say so
-        warm_in_a_row = warm_in_a_row + 1 if b'"warm":true' in body.replace(b" ", b"") else 0
+        # steady state: every worker has loaded the snapshot and its published products (nothing is computed
+        # after that); status answers come from any worker, so ask until many answers in a row succeed
+        warm_in_a_row = warm_in_a_row + 1 if b'"snapshot_version"' in body else 0
         if warm_in_a_row >= 20:
             return proc, port
         time.sleep(0.05)

@@ -99,5 +99,9 @@ class SnapshotError(QuartiereError):
     """A snapshot folder is missing, incomplete or cannot be published."""
 
 
+class ProductMissingError(SnapshotError):
+    """A published snapshot version lacks a product the service reads (an older build): rebuild it."""
+
+
 class UsageError(QuartiereError):
     """Options that do not go together."""

@@ -7,7 +7,8 @@ Layout::
       <version>/districts.gpkg     layers ortsteile, stadtteile, stadtbezirke (EPSG:25832), tables indicators,
                                    designations
       <version>/manifest.json      version, time, inputs with SHA-256, repairs, validation report, code version
-      <version>/classifications/   results of programme definitions run against this snapshot (by hash)
+      <version>/classifications/   classification of each programme definition published with the build (by hash)
+      <version>/products/          monitoring products of each of those definitions (see :mod:`geo.products`)
 
 A version is written into a hidden temporary folder, renamed into place, made read-only and only then named in
 CURRENT (written to a temporary file and renamed over it): a failed build leaves the previous version and
@@ -20,10 +21,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +39,7 @@ import pyogrio
 
 import geo
 from geo.build import Assembly
+from geo.config import DEFAULT_PROGRAMME
 from geo.errors import SnapshotError, UnknownKeyError
 
 GPKG = "districts.gpkg"
@@ -75,8 +79,13 @@ def _new_version(root: Path, digest: str, now: dt.datetime) -> str:
     return version
 
 
-def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
+def publish(assembly: Assembly, out: str | os.PathLike[str], *,
+            programmes: Sequence[str | os.PathLike[str]] | None = None) -> Path:
     """Write ``assembly`` as a new version under ``out`` and point CURRENT at it, atomically.
+
+    Before the rename, the products of every programme definition in ``programmes`` (default: the shipped
+    ``programmes/lebendige-quartiere.yml`` for the Bremen dataset, none for others) are computed and written
+    into the version folder (:func:`geo.products.build_products`) and listed in the manifest.
 
     Returns
     -------
@@ -121,11 +130,19 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
             "repairs": [r.to_dict() for r in assembly.repairs],
             "validation": [p.to_dict() for p in assembly.problems],
             "timings_s": {k: round(v, 3) for k, v in assembly.timings.items()},
+            "products": [],
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
-                                    encoding="utf-8")
-        for path in tmp.iterdir():
-            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        _write_manifest(tmp, manifest)
+        if programmes is None:
+            programmes = [DEFAULT_PROGRAMME] if assembly.dataset == "bremen" else []
+        if programmes:
+            from geo.products import build_products
+
+            entries, timings = build_products(tmp, programmes)
+            manifest["products"] = entries
+            manifest["timings_s"].update({k: round(v, 3) for k, v in timings.items()})
+            _write_manifest(tmp, manifest)
+        _make_read_only(tmp)
         final = root / version
         os.rename(tmp, final)
     except BaseException:
@@ -133,6 +150,17 @@ def publish(assembly: Assembly, out: str | os.PathLike[str]) -> Path:
         raise
     set_current(root, version)
     return final
+
+
+def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=_json_default),
+                                   encoding="utf-8")
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH | (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+                                                                 if path.is_dir() else 0))
 
 
 def _json_default(obj: object) -> object:
@@ -152,12 +180,24 @@ def set_current(root: Path, version: str) -> None:
     os.replace(tmp, root / CURRENT)
 
 
+#: a version name as :func:`publish` makes them: a plain folder name, never a path
+VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,99}")
+
+
 def current_version(root: str | os.PathLike[str]) -> str:
-    """The version named in ``root/CURRENT``."""
+    """The version named in ``root/CURRENT``: a plain version name of a folder in ``root``."""
     path = Path(root) / CURRENT
     if not path.is_file():
         raise SnapshotError(f"{root}: no snapshot published yet (no CURRENT file); run 'quartiere build'")
-    return path.read_text(encoding="utf-8").strip()
+    try:
+        version = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{path}: cannot be read ({exc})") from exc
+    if not VERSION_NAME.fullmatch(version) or ".." in version:
+        raise SnapshotError(f"{path} must name a version folder in {root}, got {version[:60]!r}")
+    if not (Path(root) / version).is_dir():
+        raise SnapshotError(f"{path} names version {version!r}, which is not in {root}; rebuild: quartiere build")
+    return version
 
 
 def list_versions(root: str | os.PathLike[str]) -> list[str]:
@@ -252,13 +292,27 @@ class Snapshot:
 
 
 def load_snapshot(root: str | os.PathLike[str], version: str | None = None) -> Snapshot:
-    """Load the snapshot ``version`` (default: CURRENT) from the snapshots folder ``root``."""
+    """Load the snapshot ``version`` (default: CURRENT) from the snapshots folder ``root``.
+
+    A damaged version (unreadable manifest, truncated GeoPackage) raises :class:`SnapshotError`.
+    """
     root = Path(root)
     version = version or current_version(root)
     path = root / version
     if not (path / MANIFEST).is_file() or not (path / GPKG).is_file():
         raise SnapshotError(f"{path}: snapshot version is missing or incomplete")
+    try:
+        return _read_snapshot(path)
+    except (OSError, ValueError, KeyError, TypeError, pyogrio.errors.DataSourceError,
+            pyogrio.errors.DataLayerError) as exc:
+        raise SnapshotError(f"{path}: snapshot version is damaged ({str(exc)[:200]}); rebuild: quartiere build") \
+            from exc
+
+
+def _read_snapshot(path: Path) -> Snapshot:
     manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict):
+        raise ValueError("manifest.json is not an object")
     layers = {name: pyogrio.read_dataframe(path / GPKG, layer=name) for name in manifest.get("layers", LAYERS)}
     for frame in layers.values():
         for col in [c for c in frame.columns if c == "key" or c.endswith("_key")]:

@@ -166,7 +166,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     programme = settings["PROGRAMME"]
 
     def loader(version: str) -> ServiceState:
-        return load_state(snapshots, programme, instance=instance, version=version)
+        return load_state(snapshots, programme, version=version)
 
     holder = StateHolder(snapshots, loader, check_interval=float(settings["RELOAD_INTERVAL"]))
     store = ScenarioStore(instance / "scenarios.sqlite3")

@@ -17,24 +17,16 @@ satisfy::
 no ``Content-Security-Policy`` yet; an app-wide CSP must include ``'nonce-' + g.csp_nonce`` in ``script-src``
 and ``style-src`` for these pages. No page has inline event handlers or ``style`` attributes.
 
-Configuration read from ``current_app.config`` (all optional except the snapshots folder):
+Configuration read from ``current_app.config`` (all optional):
 
-``SNAPSHOTS`` (or ``SNAPSHOTS_DIR``, ``QUARTIERE_SNAPSHOTS``; env ``QUARTIERE_SNAPSHOTS``)
-    The snapshots folder (its CURRENT version is shown).
-``PROGRAMME``
-    The official programme definition (default ``programmes/lebendige-quartiere.yml`` of the repository).
 ``SCENARIOS_DIR``
     Folder of draft definitions ``<id>.yml`` for ``/scenarios/<id>`` (default: ``programmes/``).
 ``MAP_CONFIG``
     Overrides of :data:`maps.DEFAULT_CONFIG` (classification scheme and classes, ``tiles`` and
     ``attribution`` for a basemap).
-``PAGES_DRAWS``
-    Monte Carlo draws when a classification must be computed because the snapshot has no stored result for
-    the definition (default: the definition's own number).
 
-The classification shown is the one stored next to the snapshot
-(``<version>/classifications/<definition hash>.json``, written by ``quartiere classify``); only when it is
-missing is it computed once, at the first page request, and kept in memory.
+The pages show the service's loaded state (:func:`service.app.state`): the snapshot version, and the
+classification and monitoring that ``quartiere build`` published in it, so pages and API always agree.
 """
 
 from __future__ import annotations
@@ -42,7 +34,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import re
 import secrets
 import threading
@@ -203,6 +194,7 @@ class PageData:
     definition: Any
     result: Any
     wide: gpd.GeoDataFrame
+    monitoring: Any  # service.monitoring.Monitoring, or None for a version built without it
     map_config: dict[str, Any]
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _maps: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
@@ -240,64 +232,21 @@ class PageData:
 _LOAD_LOCK = threading.Lock()
 
 
-def _classification(snapshot: Any, definition: Any, wide: Any) -> Any:
-    from geo.classify import classify, load_result
-
-    stored = Path(snapshot.path) / "classifications" / f"{definition.hash}.json"
-    if stored.is_file():
-        return load_result(stored)
-    draws = current_app.config.get("PAGES_DRAWS")
-    return classify(wide, definition, draws=draws, meta={"snapshot_version": snapshot.version})
-
-
-def _own_state() -> tuple[str, Any]:
-    """Snapshot, definition, result and wide table when the app has no service state (a bare test app)."""
-    from geo.classify import load_definition
-    from geo.snapshot import current_version, load_snapshot
-
-    cfg = current_app.config
-    raw = cfg.get("SNAPSHOTS") or cfg.get("SNAPSHOTS_DIR") or os.environ.get("QUARTIERE_SNAPSHOTS")
-    if not raw:
-        raise RuntimeError("pages: no snapshots folder configured (app.config['SNAPSHOTS'])")
-    root = Path(raw)
-    version = current_version(root)
-
-    def load() -> tuple[Any, Any, Any, Any]:
-        snapshot = load_snapshot(root, version)
-        definition = load_definition(cfg.get("PROGRAMME") or _REPO / "programmes" / "lebendige-quartiere.yml")
-        wide = snapshot.wide("ortsteil")
-        return snapshot, definition, _classification(snapshot, definition, wide), wide
-
-    return version, load
-
-
 def page_data() -> PageData:
-    """The snapshot and classification of this request, with the pages' caches.
+    """The service state of this request (snapshot, published classification and monitoring) with the pages'
+    caches (maps rendered once per language and snapshot version)."""
+    from service.app import state
 
-    Inside the service (``create_app``) this is the service's loaded state (``app.extensions["quartiere"]``),
-    so pages and API always show the same snapshot version; a bare app with only this blueprint loads the
-    snapshot named by ``config["SNAPSHOTS"]`` itself.
-    """
-    services = current_app.extensions.get("quartiere")
-    if services is not None:
-        from service.app import state
-
-        st = state()
-        version = st.version
-
-        def load() -> tuple[Any, Any, Any, Any]:
-            return st.snapshot, st.definition, st.result, st.wide
-    else:
-        version, load = _own_state()
+    st = state()
     store = current_app.extensions.setdefault("quartiere_pages", {})
     with _LOAD_LOCK:
-        data = store.get(version)
+        data = store.get(st.version)
         if data is None:
-            snapshot, definition, result, wide = load()
-            data = PageData(snapshot=snapshot, definition=definition, result=result, wide=wide,
+            data = PageData(snapshot=st.snapshot, definition=st.definition, result=st.result, wide=st.wide,
+                            monitoring=st.monitoring_product,
                             map_config=dict(current_app.config.get("MAP_CONFIG") or {}))
             store.clear()
-            store[version] = data
+            store[st.version] = data
     return data
 
 
@@ -307,10 +256,10 @@ def _map(data: PageData, variant: str, **kwargs: Any) -> Markup:
     profile = lang_url("pages.district", key="__KEY__")
 
     def build() -> Any:
-        from service.monitoring import analysis_columns, page_monitoring
+        from service.monitoring import analysis_columns
 
-        # hot spots and district types (built once per snapshot by service.monitoring) as map layers
-        districts = analysis_columns(page_monitoring(data), data.wide, lang)
+        # hot spots and district types (published by the build) as map layers
+        districts = analysis_columns(data.monitoring, data.wide, lang) if data.monitoring else data.wide
         return overview_map(districts, classification=data.result.table, lang=lang, config=data.map_config,
                             web=data.web, asset_base=asset_base, profile_url=profile, **kwargs)
 
@@ -454,9 +403,10 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
 def district(key: str) -> str:
     data = page_data()
     ctx = _district_context(data, key)
-    from service.monitoring import page_monitoring, profile_analysis
+    from service.monitoring import profile_analysis
 
-    ctx["analysis"] = profile_analysis(page_monitoring(data), key, g.lang)
+    ctx["analysis"] = (profile_analysis(data.monitoring, key, g.lang) if data.monitoring else
+                       {"hotspot": None, "district_type": None})
     return render_template("pages/district.html", data=data, **ctx)
 
 
@@ -669,13 +619,20 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
     store = current_app.extensions.setdefault("quartiere_scenarios", {})
     definition = load_definition(_scenarios_dir() / f"{scenario_id}.yml")
     cache_key = (data.snapshot.version, definition.hash)
-    with _LOAD_LOCK:
-        if cache_key not in store:
-            if definition.hash == data.definition.hash:
-                store[cache_key] = data.result
-            else:
-                store[cache_key] = _classification(data.snapshot, definition, data.wide)
-    return definition, store[cache_key]
+    if definition.hash == data.definition.hash:
+        return definition, data.result
+    result = store.get(cache_key)
+    if result is None:
+        # published by ``quartiere build --programme FILE``; a draft file added since is classified once here
+        # (outside any shared lock: two first requests may both compute it, neither blocks other pages)
+        from geo.classify import classify, load_result
+        from geo.products import classification_path
+
+        stored = classification_path(Path(data.snapshot.path), definition.hash)
+        result = (load_result(stored) if stored.is_file() else
+                  classify(data.wide, definition, meta={"snapshot_version": data.snapshot.version}))
+        store[cache_key] = result
+    return definition, result
 
 
 @bp.route("/scenarios")

@@ -30,6 +30,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from geo.errors import Problem, ValidationError
+from geo.monitoring.products import EARLY_WARNING_PERIODS, EARLY_WARNING_THRESHOLDS, early_warning_directions
 
 __all__ = [
     "CHART_INDICATORS",
@@ -55,9 +56,6 @@ MAP_INDICATORS: tuple[str, ...] = ("population", "share_foreign_pct", "share_und
 #: counts) to count as negative; two periods running give a warning. The shares of foreign nationals rose in
 #: the whole city by about 1 to 1.7 pp a year in 2021-2023 (arrivals from Ukraine): 1.5 pp/year keeps the list
 #: to districts rising faster than that, instead of listing most of the city.
-EARLY_WARNING_THRESHOLDS: dict[str, float] = {"population": 1.0, "share_foreign_pct": 1.5,
-                                              "share_foreign_under_18_pct": 1.5, "share_under_18_pct": 0.5}
-EARLY_WARNING_PERIODS = 2
 SYNTHETIC_MARKERS = ("synthetic", "synthetisch", "fake", "dummy")
 
 # -- texts -------------------------------------------------------------------------------------------------
@@ -419,18 +417,6 @@ def _check_year(snapshot: Any, year: int | None) -> int:
                               problems=[Problem("year", f"--year must be one of {', '.join(map(str, years))}, "
                                                 f"got {year}")])
     return int(year)
-
-
-def early_warning_directions(definition: Any, long: pd.DataFrame) -> dict[str, int]:
-    """Indicator -> +1/-1 for the early warning: population (+1) and every definition indicator with a series."""
-    from geo.monitoring import DEFAULT_DIRECTIONS
-
-    dirs = dict(DEFAULT_DIRECTIONS)
-    counts = long[long["level"] == "ortsteil"].groupby("indicator")["year"].nunique()
-    for ind in definition.indicators:
-        if ind.column in EARLY_WARNING_THRESHOLDS and counts.get(ind.column, 0) >= 3:
-            dirs[ind.column] = -1 if ind.direction == "higher_is_worse" else +1
-    return dirs
 
 
 def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = None, draws: int | None = None,

@@ -1,15 +1,19 @@
-"""The loaded snapshot and everything precomputed from it, held immutably and swapped atomically.
+"""The loaded snapshot and everything the build published for it, held immutably and swapped atomically.
 
-:func:`load_state` reads one published snapshot version, obtains the classification of the official programme
-(from ``<version>/classifications/<hash>.json`` if the build published it, else from the instance cache, else
-it classifies once, here, at load time and caches the result in the instance folder), and prepares the point
-locator, the per-district answers, the OGC collections and the place search (gazetteer index, postcode
-answers). Nothing of this happens on the request path.
+:func:`load_state` reads one published snapshot version and the products ``quartiere build`` published in it
+(:mod:`geo.products`): the classification of the official programme and its monitoring. It prepares the point
+locator, the per-district answers, the OGC collections and the place search (lookups over what was read, no
+classification and no statistics). A version without the products raises
+:class:`geo.errors.ProductMissingError` ("rebuild"), which the HTTP layer answers with 503.
 
 :class:`StateHolder` keeps the current :class:`ServiceState`. At most once per second per process (or when
-asked, e.g. on SIGHUP) it looks at the ``CURRENT`` file; when it names another version, the new state is
-loaded in a background thread while requests keep being answered from the old one, and then one reference
-assignment swaps them (atomic in CPython). Requests in flight finish with the state they started with.
+asked) it looks at the ``CURRENT`` file; when it names another version, the new state is loaded in a background
+thread while requests keep being answered from the old one, and then one reference assignment swaps them
+(atomic in CPython). Requests in flight finish with the state they started with. It always ends on the
+version CURRENT names last: a change seen while a load is running is picked up when that load ends.
+
+At start-up a current version that cannot be loaded (truncated GeoPackage, damaged manifest) is replaced by
+the newest loadable version with a warning; with none the holder raises :class:`geo.errors.SnapshotError`.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ from typing import Any
 
 import pandas as pd
 
-from geo.classify import ClassificationResult, Definition, classify, load_definition, load_result, save_result
-from geo.errors import QuartiereError
-from geo.snapshot import CURRENT, Snapshot, current_version, load_snapshot
+from geo.classify import ClassificationResult, Definition, load_definition, load_result
+from geo.errors import ProductMissingError, QuartiereError, SnapshotError
+from geo.products import require_product
+from geo.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
 from service.eligibility import answer_tails, district_answers, leaf_table
 from service.lookup import PointLocator, build_locator
+from service.monitoring import Monitoring, load_monitoring
 from service.ogc import Collection, build_collections
 from service.places import build_places
 
@@ -54,40 +60,39 @@ class ServiceState:
     loaded_at: float = field(default_factory=time.time)
     cache: dict[str, Any] = field(default_factory=dict)  # lazily built downloads (bytes), per snapshot
     places: Any = None  # service.places.Places: place search index and postcode answers
+    monitoring_product: Monitoring | None = None
+    monitoring_missing: str | None = None
 
     @property
     def version(self) -> str:
         return self.snapshot.version
 
+    @property
+    def monitoring(self) -> Monitoring:
+        """The published monitoring (raises :class:`ProductMissingError` for a version built without it)."""
+        if self.monitoring_product is None:
+            raise ProductMissingError(self.monitoring_missing or f"snapshot {self.version} has no monitoring; "
+                                      "rebuild it: quartiere build")
+        return self.monitoring_product
 
-def official_result(snapshot: Snapshot, definition: Definition, wide: Any,
-                    instance: Path | None) -> ClassificationResult:
-    """The official classification for ``snapshot``: published, cached, or computed now (and cached)."""
-    published = snapshot.path / "classifications" / f"{definition.hash}.json"
-    if published.is_file():
-        return load_result(published)
-    cached = instance / "classifications" / snapshot.version / f"{definition.hash}.json" if instance else None
-    if cached is not None and cached.is_file():
-        try:
-            return load_result(cached)
-        except QuartiereError:
-            log.warning("ignoring unreadable cached classification %s", cached)
-    result = classify(wide, definition, meta={"snapshot_version": snapshot.version})
-    if cached is not None:
-        try:
-            save_result(result, cached)
-        except OSError as exc:  # a read-only instance folder only costs the cache
-            log.warning("cannot cache the classification in %s: %s", cached, exc)
-    return result
+
+def official_result(snapshot: Snapshot, definition: Definition) -> ClassificationResult:
+    """The official classification that the build published for ``snapshot`` (never computed here)."""
+    return load_result(require_product(snapshot.path, snapshot.manifest, "classification", definition))
 
 
 def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[str], *,
-               instance: str | os.PathLike[str] | None = None, version: str | None = None) -> ServiceState:
+               version: str | None = None) -> ServiceState:
     """Load ``version`` (default CURRENT) of ``snapshots`` and prepare everything the service needs."""
     snapshot = load_snapshot(snapshots, version)
     definition = load_definition(programme)
     wide = snapshot.wide("ortsteil")
-    result = official_result(snapshot, definition, wide, Path(instance) if instance else None)
+    result = official_result(snapshot, definition)
+    try:
+        monitoring: Monitoring | None = load_monitoring(snapshot, definition)
+        monitoring_missing = None
+    except ProductMissingError as exc:  # an older build: the monitoring routes answer 503 "rebuild"
+        monitoring, monitoring_missing = None, exc.message
     locator = build_locator(snapshot.layers["ortsteile"], snapshot.layers["stadtteile"])
     answers = district_answers(snapshot, result, definition, indicator_years=wide.attrs.get("indicator_years"))
     tails = answer_tails(answers)
@@ -95,7 +100,8 @@ def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[s
     return ServiceState(snapshot=snapshot, definition=definition, result=result, wide=wide, locator=locator,
                         answers=answers, tails=tails, leaf_tails=leaf_tails,
                         leaf_rows=leaf_table(answers, locator.keys),
-                        collections=build_collections(snapshot, result), places=build_places(snapshot, answers))
+                        collections=build_collections(snapshot, result), places=build_places(snapshot, answers),
+                        monitoring_product=monitoring, monitoring_missing=monitoring_missing)
 
 
 
@@ -112,6 +118,32 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def servable_version(snapshots: str | os.PathLike[str], programme: str | os.PathLike[str]) -> str:
+    """The version a server would start on, checked cheaply (no thread, no data read): CURRENT names a plain
+    version whose manifest parses and lists the official programme's classification.
+
+    Raises :class:`SnapshotError` (or :class:`ProductMissingError`) with what to do.
+    """
+    import json
+
+    root = Path(snapshots)
+    version = current_version(root)
+    path = root / version
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(f"{path}/manifest.json cannot be read ({exc}); rebuild: quartiere build") from exc
+    if not isinstance(manifest, dict):
+        raise SnapshotError(f"{path}/manifest.json is not a manifest; rebuild: quartiere build")
+    require_product(path, manifest, "classification", load_definition(programme))
+    return version
+
+
+def _load_error(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= 300 else text[:300] + "…"
+
+
 class StateHolder:
     """Holds the current :class:`ServiceState` and switches to a newly published version without a gap."""
 
@@ -122,18 +154,37 @@ class StateHolder:
         self._interval = check_interval
         self._lock = threading.Lock()
         self._loading: threading.Thread | None = None
+        self.last_error: str | None = None
         self._stamp = self._current_stamp()
-        self._state = loader(current_version(self.root))
+        self._state = self._initial_state()
         settle_heap()
         self._next_check = time.monotonic() + check_interval
-        self.last_error: str | None = None
 
-    def _current_stamp(self) -> tuple[int, int] | None:
+    def _initial_state(self) -> ServiceState:
+        """CURRENT's version, else (damaged) the newest version that loads, with a warning."""
+        version = current_version(self.root)
+        try:
+            return self._loader(version)
+        except ProductMissingError:
+            raise
+        except Exception as exc:  # a damaged version: any reader error
+            first = f"snapshot {version} named in CURRENT cannot be loaded: {_load_error(exc)}"
+        for other in sorted((v for v in list_versions(self.root) if v != version), reverse=True):
+            try:
+                state = self._loader(other)
+            except Exception:  # try the next older one
+                continue
+            self.last_error = f"{first}; serving the newest loadable version {other} instead"
+            log.warning(self.last_error)
+            return state
+        raise SnapshotError(f"{first}; no other loadable version in {self.root}; rebuild: quartiere build")
+
+    def _current_stamp(self) -> tuple[int, int, int] | None:
         try:
             st = (self.root / CURRENT).stat()
         except OSError:
             return None
-        return (st.st_mtime_ns, st.st_ino)
+        return (st.st_mtime_ns, st.st_ino, st.st_size)
 
     @property
     def state(self) -> ServiceState:
@@ -147,35 +198,37 @@ class StateHolder:
     def check(self, *, wait: bool = False) -> bool:
         """Start loading the version named in CURRENT if it differs; with ``wait`` load it synchronously.
 
-        Returns True when a reload was started (or done).
+        Returns True when a reload was started (or done). While a load runs nothing is recorded, so a change
+        of CURRENT during the load is seen at the next check after it.
         """
-        stamp = self._current_stamp()
-        if stamp == self._stamp and not wait:
-            return False
-        try:
-            version = current_version(self.root)
-        except QuartiereError as exc:
-            self.last_error = str(exc)
-            return False
-        self._stamp = stamp
-        if version == self._state.version:
-            return False
-        if wait:
-            self._load(version)
-            return True
         with self._lock:
             if self._loading is not None and self._loading.is_alive():
                 return False
-            self._loading = threading.Thread(target=self._load, args=(version,), daemon=True,
-                                             name=f"snapshot-load-{version}")
-            self._loading.start()
+            stamp = self._current_stamp()
+            if stamp == self._stamp and not wait:
+                return False
+            try:
+                version = current_version(self.root)
+            except QuartiereError as exc:
+                self.last_error = str(exc)
+                self._stamp = stamp
+                return False
+            self._stamp = stamp
+            if version == self._state.version:
+                return False
+            if not wait:
+                self._loading = threading.Thread(target=self._load, args=(version,), daemon=True,
+                                                 name=f"snapshot-load-{version}")
+                self._loading.start()
+                return True
+        self._load(version)
         return True
 
     def _load(self, version: str) -> None:
         try:
             new = self._loader(version)
         except Exception as exc:  # keep serving the old version; report it
-            self.last_error = f"cannot load snapshot {version}: {exc}"
+            self.last_error = f"cannot load snapshot {version}: {_load_error(exc)}"
             log.error(self.last_error)
             self._stamp = None  # retry at the next check
             return
@@ -188,5 +241,3 @@ class StateHolder:
         t = self._loading
         if t is not None:
             t.join(timeout)
-
-

@@ -40,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         if name == "build":
             p.add_argument("--out", metavar="SNAPSHOTS", default=str(DEFAULT_SNAPSHOTS),
                            help="snapshots folder (default: %(default)s)")
+            p.add_argument("--programme", metavar="FILE", action="append", type=Path, default=[],
+                           help="also publish the classification and monitoring of this programme definition "
+                           "(the shipped programmes/lebendige-quartiere.yml is always published for bremen; "
+                           "repeatable)")
             p.set_defaults(func=run_build)
         else:
             p.set_defaults(func=run_validate)
@@ -86,8 +90,18 @@ def run_build(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     assembly = _assemble(args)
-    _progress("writing snapshot")
-    path = publish(assembly, args.out)
+    programmes: list[Path] = []
+    if args.dataset == "bremen":
+        from geo.classify import load_definition
+        from geo.config import DEFAULT_PROGRAMME
+
+        for programme in args.programme:
+            load_definition(programme)  # a bad definition stops the build before anything is written
+        programmes = [DEFAULT_PROGRAMME, *[p for p in args.programme if p.resolve() != DEFAULT_PROGRAMME.resolve()]]
+    elif args.programme:
+        raise UsageError("--programme applies to --dataset bremen only")
+    _progress("writing snapshot, classifying and computing the monitoring products")
+    path = publish(assembly, args.out, programmes=programmes)
     _report([p for p in assembly.problems if p.severity != "info"])
     layers = ", ".join(f"{len(f)} {name}" for name, f in assembly.layers.items())
     print(f"published {path.name} in {path.parent}: {layers}; {len(assembly.indicators):,} indicator rows "

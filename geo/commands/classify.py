@@ -5,7 +5,8 @@ Snapshot mode::
     quartiere classify --programme programmes/lebendige-quartiere.yml --snapshot snapshots --out result.csv
 
 writes one row per district and stores the full result (reasons, near misses, designation check, robustness)
-as ``SNAPSHOTS/<version>/classifications/<definition_hash>.json``.
+beside the CSV as ``<out>.json``. A published snapshot version is never written to (to publish a definition's
+classification with a snapshot: ``quartiere build --programme FILE``).
 
 Table mode (any city, no geometry, no snapshot)::
 
@@ -38,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--id-column", help="id column of --table")
     p.add_argument("--draws", type=int, help="Monte Carlo draws (default: the definition's; 0 = none)")
     p.add_argument("--seed", type=int, help="Monte Carlo seed (default: the definition's)")
-    p.add_argument("--no-store", action="store_true", help="do not store the full result next to the snapshot")
+    p.add_argument("--no-store", action="store_true", help="do not store the full result beside the CSV (<out>.json)")
     p.add_argument("--out", required=True, help="output CSV, one row per district")
     p.set_defaults(func=run)
 
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         out = csv_frame(result)
         stored = None
         if not args.no_store:
-            stored = save_result(result, snap.path / "classifications" / f"{result.definition_hash}.json")
+            stored = save_result(result, Path(args.out).with_suffix(".json"))
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(out_path, index=False)

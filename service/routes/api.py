@@ -134,15 +134,15 @@ def scenario_get(scenario_id: str) -> Response:
 
 @bp.get("/status")
 def status() -> Response:
-    from service.monitoring import monitoring_ready
-
     st = state()
     h = services().holder
     return _json(el.dumps({"snapshot_version": st.version, "snapshot_created": st.snapshot.manifest.get("created"),
                            "programme": {"id": st.definition.id, "hash": st.definition.hash},
                            "districts": {k: len(v) for k, v in st.snapshot.layers.items()},
                            "reload_error": h.last_error,
-                           "warm": monitoring_ready(st.snapshot, st.definition)}))
+                           "products": {"classification": True,
+                                        "monitoring": st.monitoring_product is not None},
+                           "products_error": st.monitoring_missing}))
 
 
 @bp.get("/openapi.json")

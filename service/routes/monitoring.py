@@ -1,21 +1,18 @@
 """Monitoring over time: ``/api/v1/monitoring/...`` (JSON) and the page ``/monitoring`` (German/English).
 
-Thin adapters over :mod:`service.monitoring`, whose results are built once per loaded snapshot. ``init_app``
-registers the blueprints and, unless the app is testing (or ``MONITORING_PREWARM`` is false), builds the
-monitoring of the current snapshot in a background thread right after start-up, so the first request does not
-wait for it.
+Thin adapters over :mod:`service.monitoring`, which reads what ``quartiere build`` published in the snapshot
+version; nothing is computed here. ``init_app`` registers the blueprints.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, render_template, request
 
 from service import eligibility as el
-from service.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, monitoring_for
+from service.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer
 from service.pages import page_headers, page_setup
 
 log = logging.getLogger(__name__)
@@ -34,8 +31,7 @@ DEFAULT_DISTRICT = "04011373"  # Tenever
 def current_monitoring() -> Monitoring:
     from service.app import state
 
-    st = state()
-    return monitoring_for(st.snapshot, st.definition, st.result, st.wide)
+    return state().monitoring
 
 
 # ------------------------------------------------------------------------------------------------- API
@@ -255,21 +251,8 @@ def page() -> str:
 # ------------------------------------------------------------------------------------------------- setup
 
 
-def _warm(app: Flask) -> None:
-    from service.state import settle_heap
-
-    try:
-        st = app.extensions["quartiere"].holder.state
-        monitoring_for(st.snapshot, st.definition, st.result, st.wide).warm()
-        settle_heap()
-    except Exception:  # a failure here only costs the head start; requests compute it and report errors
-        log.exception("building the monitoring in the background failed")
-
-
 def init_app(app: Flask, *, pages: bool = True) -> None:
-    """Register the monitoring API (and the page when ``pages``) and start building the monitoring."""
+    """Register the monitoring API (and the page when ``pages``)."""
     app.register_blueprint(api_bp)
     if pages:
         app.register_blueprint(page_bp)
-    if app.config.get("MONITORING_PREWARM", not app.testing):
-        threading.Thread(target=_warm, args=(app,), daemon=True, name="monitoring-warm").start()

@@ -1,4 +1,4 @@
-"""Monitoring API and page through the Flask test client, and the once-per-snapshot computation."""
+"""Monitoring API and page through the Flask test client, read from what the build published."""
 
 from __future__ import annotations
 
@@ -84,40 +84,63 @@ def test_unknown_district_is_404_problem(client, key: str) -> None:  # type: ign
     assert resp.mimetype == "application/problem+json"
 
 
-def test_computed_once_per_snapshot(state, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import geo.monitoring as gm
-    from service.monitoring import Monitoring, district_answer, inequality_answer
+def test_build_publishes_the_monitoring_with_checksums(state) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
 
-    calls = {"inequality": 0, "trends": 0}
-    real_ineq, real_trends = gm.inequality_series, gm.district_trends
-
-    def ineq(*a, **k):  # type: ignore[no-untyped-def]
-        calls["inequality"] += 1
-        return real_ineq(*a, **k)
-
-    def trends(*a, **k):  # type: ignore[no-untyped-def]
-        calls["trends"] += 1
-        return real_trends(*a, **k)
-
-    monkeypatch.setattr(gm, "inequality_series", ineq)
-    monkeypatch.setattr(gm, "district_trends", trends)
-    mon = Monitoring(snapshot=state.snapshot, definition=state.definition, result=state.result, wide=state.wide)
-    for _ in range(3):
-        inequality_answer(mon, "share_foreign_pct")
-        inequality_answer(mon, "population")
-        district_answer(mon, TENEVER)
-    assert calls["inequality"] == 1
-    n_trend_calls = calls["trends"]
-    district_answer(mon, "04011372" if "04011372" in mon.districts("ortsteil") else TENEVER)
-    assert calls["trends"] == n_trend_calls  # every district of the level came from the first build
+    products = state.snapshot.manifest["products"]
+    kinds = {(p["kind"], p["definition_hash"]) for p in products}
+    assert ("classification", state.definition.hash) in kinds and ("monitoring", state.definition.hash) in kinds
+    for item in products:
+        path = state.snapshot.path / item["path"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == item["sha256"]
+        assert not path.stat().st_mode & 0o222  # published products are read-only
 
 
-def test_monitoring_for_reuses_one_object(state) -> None:  # type: ignore[no-untyped-def]
-    from service.monitoring import monitoring_for
+def test_service_computes_nothing(snapshots_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A fresh app answers every monitoring route and page with classification and statistics switched off."""
+    import geo.classify
+    import geo.classify.engine
+    import geo.monitoring.products as gp
+    from service.app import create_app
 
-    a = monitoring_for(state.snapshot, state.definition, state.result, state.wide)
-    b = monitoring_for(state.snapshot, state.definition, state.result, state.wide)
-    assert a is b
+    def boom(*a, **k):  # type: ignore[no-untyped-def]
+        raise AssertionError("computed in the service")
+
+    for module, name in ((gp, "inequality_series"), (gp, "segregation_series"), (gp, "district_trends"),
+                         (gp, "early_warning"), (geo.classify, "classify"), (geo.classify.engine, "classify")):
+        monkeypatch.setattr(module, name, boom)
+    app = create_app({"SNAPSHOTS": str(snapshots_dir), "INSTANCE": str(tmp_path / "inst"), "TESTING": True})
+    client = app.test_client()
+    for url in ("/api/v1/monitoring/inequality?indicator=population", f"/api/v1/monitoring/districts/{TENEVER}",
+                "/api/v1/monitoring/districts/04011000", "/monitoring", "/", f"/districts/{TENEVER}",
+                f"/api/v1/eligibility?district={TENEVER}"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_version_without_monitoring_answers_503_rebuild(snapshots_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An older build (no monitoring product): the monitoring answers 503 "rebuild", everything else works."""
+    import json
+    import shutil
+
+    from geo.snapshot import current_version, set_current
+    from service.app import create_app
+
+    version = current_version(snapshots_dir)
+    root = tmp_path / "snapshots"
+    shutil.copytree(snapshots_dir / version, root / version)
+    manifest_path = root / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["products"] = [p for p in manifest["products"] if p["kind"] != "monitoring"]
+    manifest_path.chmod(0o644)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    set_current(root, version)
+    client = create_app({"SNAPSHOTS": str(root), "INSTANCE": str(tmp_path / "inst"), "TESTING": True}).test_client()
+    for url in ("/api/v1/monitoring/inequality?indicator=population", "/monitoring"):
+        resp = client.get(url)
+        assert resp.status_code == 503 and resp.mimetype == "application/problem+json", url
+        assert "rebuild" in resp.get_json()["detail"]
+    assert client.get(f"/api/v1/eligibility?district={TENEVER}").status_code == 200
+    assert client.get("/api/v1/status").get_json()["products"]["monitoring"] is False
 
 
 def test_openapi_documents_monitoring(client) -> None:  # type: ignore[no-untyped-def]
@@ -165,10 +188,9 @@ def test_overview_map_has_hotspot_and_type_layers(client, lang: str, title: str,
 
 
 def test_analysis_columns(state) -> None:  # type: ignore[no-untyped-def]
-    from service.monitoring import analysis_columns, monitoring_for
+    from service.monitoring import analysis_columns
 
-    mon = monitoring_for(state.snapshot, state.definition, state.result, state.wide)
-    frame = analysis_columns(mon, state.wide, "de")
+    frame = analysis_columns(state.monitoring, state.wide, "de")
     classifiable = state.result.table.set_index("key")["classifiable"]
     ok = frame["key"].map(classifiable).fillna(False).astype(bool)
     assert set(frame.loc[ok, "hotspot"].dropna()) <= {"HH", "LL", "HL", "LH", "ns"}

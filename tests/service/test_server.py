@@ -136,9 +136,9 @@ def test_switches_to_new_version_without_gap(snapshots_dir: Path, tmp_path: Path
     assert new in seen
 
 
-def test_spatial_libraries_are_imported_before_any_thread_starts(snapshots_dir: Path, tmp_path: Path) -> None:
-    """libpysal cannot be imported for the first time by two threads at once (a request hung in CI): the app
-    imports it, esda, tobler and scikit-learn before it starts its first thread."""
+def test_create_app_starts_no_thread(snapshots_dir: Path, tmp_path: Path) -> None:
+    """Building the app starts no thread: nothing is computed in the background, and nothing a forked gunicorn
+    worker could inherit half-done (a lock held by a thread that does not exist in the worker hung pages)."""
     script = f"""
 import sys, threading
 seen = []
@@ -149,9 +149,9 @@ def watched(self, *a, **k):
     return start(self, *a, **k)
 threading.Thread.start = watched
 from service.app import create_app
-create_app({{"SNAPSHOTS": {str(snapshots_dir)!r}, "INSTANCE": {str(tmp_path / "inst")!r}, "MONITORING_PREWARM": True}})
-print("threads", len(seen), "all-imported", all(seen))
+create_app({{"SNAPSHOTS": {str(snapshots_dir)!r}, "INSTANCE": {str(tmp_path / "inst")!r}}})
+print("threads", len(seen))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).resolve().parents[2], check=True).stdout
-    assert "all-imported True" in out and "threads 0" not in out
+    assert "threads 0" in out

@@ -1,0 +1,252 @@
+"""The monitoring products of one snapshot and programme definition, computed by the build and only read after.
+
+:func:`monitoring_product` computes everything the monitoring API, the monitoring page, the overview map's hot
+spot and type layers and the profiles show, as one JSON-ready document; ``quartiere build`` publishes it in the
+version folder (see :mod:`geo.products`) and the service loads it as it is. Nothing here runs on a request.
+
+Choices (shared with the programme report, so page and report agree):
+
+* The series run up to the snapshot's latest data year (projections for later years are left out).
+* Inequality covers every indicator of the level except the source columns ``si_*``, with the Theil index split
+  into between and within Stadtbezirke (:func:`geo.monitoring.inequality_series`).
+* Segregation of foreign nationals: dissimilarity, isolation and global Moran's I (999 permutations, fixed seed)
+  per year (:func:`geo.monitoring.segregation_series`).
+* Trend and change of trend: :func:`geo.monitoring.district_trends` (split year 2010).
+* Early warning: :data:`EARLY_WARNING_THRESHOLDS`, :data:`EARLY_WARNING_PERIODS`, :func:`early_warning_directions`.
+* Hot spots: Local Moran's I of the programme's status index (:func:`geo.hotspots.local_hotspots`, 999
+  permutations, FDR 5 %), on the classifiable Ortsteile; others are "not tested".
+* District types: k-means on the status index's indicators (:func:`geo.typology.fit_typology`, k = 3..8 by
+  silhouette), on the classifiable Ortsteile.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.monitoring.inequality import inequality_series, parent_map
+from geo.monitoring.segregation import segregation_series
+from geo.monitoring.trends import DEFAULT_DIRECTIONS, district_trends, early_warning
+
+__all__ = [
+    "EARLY_WARNING_PERIODS",
+    "EARLY_WARNING_THRESHOLDS",
+    "FORMAT",
+    "HOTSPOT_FIELD",
+    "INEQUALITY_LEVELS",
+    "PERMUTATIONS",
+    "SEED",
+    "SPLIT_YEAR",
+    "analysis_frame",
+    "early_warning_directions",
+    "monitoring_long",
+    "monitoring_product",
+]
+
+#: format of the published document (a service refuses other formats with "rebuild the snapshot")
+FORMAT = "quartiere-monitoring/1"
+#: levels whose districts can be compared by the inequality endpoint (grouped by Stadtbezirk)
+INEQUALITY_LEVELS = ("ortsteil", "stadtteil")
+#: the index whose hot and cold spots are mapped
+HOTSPOT_FIELD = "status_index"
+SPLIT_YEAR = 2010
+PERMUTATIONS = 999
+SEED = 12345
+#: early warning: change per period (annualised; % per year for counts) against the desired direction
+EARLY_WARNING_THRESHOLDS: dict[str, float] = {"population": 1.0, "share_foreign_pct": 1.5,
+                                              "share_foreign_under_18_pct": 1.5, "share_under_18_pct": 0.5}
+EARLY_WARNING_PERIODS = 2
+
+
+def _num(x: Any) -> float | None:
+    """A JSON-safe number (NaN/inf -> None)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def early_warning_directions(definition: Any, long: pd.DataFrame) -> dict[str, int]:
+    """Indicator -> +1/-1 for the early warning: population (+1) and every definition indicator with a series."""
+    dirs = dict(DEFAULT_DIRECTIONS)
+    counts = long[long["level"] == "ortsteil"].groupby("indicator")["year"].nunique()
+    for ind in definition.indicators:
+        if ind.column in EARLY_WARNING_THRESHOLDS and counts.get(ind.column, 0) >= 3:
+            dirs[ind.column] = -1 if ind.direction == "higher_is_worse" else +1
+    return dirs
+
+
+def monitoring_long(snapshot: Any) -> pd.DataFrame:
+    """The long indicator table up to the snapshot's latest data year, keys as plain strings."""
+    ind = snapshot.indicators
+    out = ind[ind["year"] <= snapshot.latest_year].copy()
+    out["key"] = out["key"].astype(str)
+    return out
+
+
+def warning_rule(definition: Any, long: pd.DataFrame) -> dict[str, Any]:
+    dirs = early_warning_directions(definition, long)
+    return {"periods": EARLY_WARNING_PERIODS,
+            "directions": dict(dirs),
+            "thresholds": {k: EARLY_WARNING_THRESHOLDS.get(k, 0.0) for k in dirs},
+            "text": (f"an early warning is raised when each of the last {EARLY_WARNING_PERIODS} period changes "
+                     "(between consecutive observed years, annualised; % per year for counts) went against the "
+                     "indicator's desired direction by more than its threshold")}
+
+
+def _inequality(snapshot: Any, long: pd.DataFrame, wide: Any, level: str) -> dict[str, list[dict[str, Any]]]:
+    frame = inequality_series(long, groups=parent_map(wide if level == "ortsteil" else snapshot.wide(level)),
+                              level=level)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, part in frame.groupby("indicator", sort=True):
+        out[str(name)] = [
+            {"year": int(r["year"]), "n_districts": int(r["n_districts"]), "weighted": bool(r["weighted"]),
+             "mean": _num(r["mean"]), "gini": _num(r["gini"]), "theil": _num(r["theil"]),
+             "theil_between": _num(r["theil_between"]), "theil_within": _num(r["theil_within"]),
+             "theil_between_share": _num(r["theil_between_share"]), "cv": _num(r["cv"]),
+             "p90_p10_ratio": _num(r["p90_p10_ratio"]), "note": str(r["note"] or "")}
+            for r in part.sort_values("year").to_dict("records")]
+    return out
+
+
+def _segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = segregation_series(long, districts=snapshot.layer(level), level=level, permutations=PERMUTATIONS,
+                                   seed=SEED)
+    return [{"year": int(r["year"]), "n_districts": int(r["n_districts"]), "group_share": _num(r["group_share"]),
+             "dissimilarity": _num(r["dissimilarity"]), "isolation": _num(r["isolation"]),
+             "morans_i": _num(r["morans_i"]), "morans_expected_i": _num(r["morans_expected_i"]),
+             "morans_p_sim": _num(r["morans_p_sim"]), "note": str(r["note"] or "")}
+            for r in frame.to_dict("records")]
+
+
+def _district_bodies(long: pd.DataFrame, result: Any, rule: dict[str, Any], level: str) -> dict[str, Any]:
+    from geo.indicators import REGISTRY
+
+    data = long[long["level"] == level].dropna(subset=["value"])
+    names = sorted(data["indicator"].unique())
+    trends = pd.concat([district_trends(data, indicator=n, level=level, split_year=SPLIT_YEAR) for n in names],
+                       ignore_index=True) if names else pd.DataFrame()
+    dirs = {k: d for k, d in rule["directions"].items() if k in set(names)}
+    ew = (early_warning(data, directions=dirs, level=level, periods=rule["periods"],
+                        threshold={k: rule["thresholds"][k] for k in dirs})
+          if dirs else pd.DataFrame(columns=["key"]))
+    classifiable: dict[str, bool] = {}
+    if level == "ortsteil":
+        tab = result.table
+        classifiable = dict(zip(tab["key"].astype(str), tab["classifiable"].astype(bool), strict=True))
+    series_by_key = {k: part for k, part in data.sort_values(["key", "indicator", "year"]).groupby("key")}
+    trends_by_key = {k: part for k, part in trends.groupby("key")} if len(trends) else {}
+    ew_by_key = {k: part for k, part in ew.groupby("key")} if len(ew) else {}
+    out: dict[str, dict[str, Any]] = {}
+    for key, part in series_by_key.items():
+        indicators: dict[str, dict[str, Any]] = {}
+        for name, s in part.groupby("indicator", sort=True):
+            ind = REGISTRY.get(str(name))
+            indicators[str(name)] = {"unit": ind.unit if ind is not None else "",
+                                     "series": [[int(y), _num(v)] for y, v in zip(s["year"], s["value"],
+                                                                                  strict=True)]}
+        for r in trends_by_key.get(key, pd.DataFrame()).to_dict("records"):
+            indicators[str(r["indicator"])]["trend"] = {
+                "n_years": int(r["n_years"]), "first_year": int(r["first_year"]), "last_year": int(r["last_year"]),
+                "slope_per_year": _num(r["slope_per_year"]), "slope_early": _num(r["slope_early"]),
+                "slope_recent": _num(r["slope_recent"]), "trend_change": _num(r["trend_change"]),
+                "note": str(r["note"] or "")}
+        warns = [{"indicator": str(r["indicator"]), "direction": int(r["direction"]),
+                  "threshold": _num(r["threshold"]), "unit": str(r["unit"]), "last_periods": str(r["last_periods"]),
+                  "run_length": int(r["run_length"]), "warning": bool(r["warning"])}
+                 for r in ew_by_key.get(key, pd.DataFrame()).to_dict("records")]
+        listed = classifiable.get(str(key), True)
+        out[str(key)] = {"level": level, "indicators": indicators,
+                         "early_warning": {"warning": bool(listed and any(w["warning"] for w in warns)),
+                                           "indicators": warns,
+                                           "note": "" if listed else "not classifiable (too few residents or no "
+                                                                      "statistics): not listed in early warnings"}}
+    return out
+
+
+def _analysis(definition: Any, result: Any, wide: Any) -> dict[str, Any]:
+    """Hot spots and district types per Ortsteil as records (see :func:`analysis_frame`)."""
+    from geo.hotspots import local_hotspots
+    from geo.typology import fit_typology
+
+    tab = result.table.set_index(result.table["key"].astype(str))
+    keys = wide["key"].astype(str).to_numpy()
+    out = pd.DataFrame(index=pd.Index(keys, name="key"))
+    ok = tab["classifiable"].reindex(keys).fillna(False).astype(bool).to_numpy()
+    frame = wide[["key", "geometry"]].copy()
+    frame["key"] = keys
+    values = pd.to_numeric(tab[HOTSPOT_FIELD], errors="coerce").reindex(keys).to_numpy() \
+        if HOTSPOT_FIELD in tab.columns else np.full(len(keys), np.nan)
+    frame["value"] = np.where(ok, values, np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hs = local_hotspots(frame, "value", permutations=PERMUTATIONS, seed=SEED)
+    code = {"hot_spot": "HH", "cold_spot": "LL", "high_low_outlier": "HL", "low_high_outlier": "LH",
+            "not_significant": "ns"}
+    out["hotspot"] = [code.get(c) for c in hs["hotspot_class"]]
+    out["hotspot_class"] = hs["hotspot_class"].to_numpy()
+    spec = next((s for s in definition.indices if s.field == HOTSPOT_FIELD), None)
+    columns: list[str] = []
+    if spec is not None:
+        cols = {ind.id: ind.column for ind in definition.indicators}
+        columns = [cols.get(c.indicator, c.indicator) for c in spec.components]
+    columns = [c for c in columns if c in wide.columns]
+    out["type_id"] = None
+    out["type_label_de"] = None
+    out["type_label_en"] = None
+    k = None
+    if columns:
+        base = pd.DataFrame(wide[["key", *columns]]).assign(key=keys)[ok]
+        typ = fit_typology(base, columns)
+        k = typ.k
+        labelled = typ.assignments.set_index("key").dropna(subset=["type_id"])
+        out.loc[labelled.index, "type_id"] = [int(i) for i in labelled["type_id"]]
+        out.loc[labelled.index, "type_label_de"] = [f"Typ {int(i)}: {lab}" for i, lab in
+                                                    zip(labelled["type_id"], labelled["label_de"], strict=True)]
+        out.loc[labelled.index, "type_label_en"] = [f"Type {int(i)}: {lab}" for i, lab in
+                                                    zip(labelled["type_id"], labelled["label_en"], strict=True)]
+    def text(v: Any) -> str | None:
+        return v if isinstance(v, str) else None
+
+    records = [{"key": str(key), "hotspot": text(r["hotspot"]), "hotspot_class": str(r["hotspot_class"]),
+                "type_id": None if pd.isna(r["type_id"]) else int(r["type_id"]),
+                "type_label_de": text(r["type_label_de"]), "type_label_en": text(r["type_label_en"])}
+               for key, r in out.iterrows()]
+    return {"rows": records, "typology_columns": columns, "typology_k": k}
+
+
+def analysis_frame(analysis: dict[str, Any]) -> pd.DataFrame:
+    """The published hot-spot and type records as a frame indexed by key (``type_id`` nullable integer)."""
+    frame = pd.DataFrame(analysis["rows"], columns=["key", "hotspot", "hotspot_class", "type_id", "type_label_de",
+                                                    "type_label_en"]).set_index("key")
+    frame["type_id"] = frame["type_id"].astype("Int64")
+    frame.attrs["typology_columns"] = list(analysis.get("typology_columns") or [])
+    frame.attrs["typology_k"] = analysis.get("typology_k")
+    return frame
+
+
+def monitoring_product(snapshot: Any, definition: Any, result: Any, wide: Any | None = None) -> dict[str, Any]:
+    """Every monitoring answer of ``snapshot`` under ``definition`` (with its classification ``result``)."""
+    wide = snapshot.wide("ortsteil") if wide is None else wide
+    long = monitoring_long(snapshot)
+    rule = warning_rule(definition, long)
+    pairs = long[["key", "level"]].drop_duplicates("key")
+    levels = sorted(long["level"].astype(str).unique())
+    return {
+        "format": FORMAT,
+        "snapshot_version": str(snapshot.version),
+        "definition_hash": str(definition.hash),
+        "levels": dict(zip(pairs["key"].astype(str), pairs["level"].astype(str), strict=True)),
+        "rule": rule,
+        "inequality": {lv: _inequality(snapshot, long, wide, lv) for lv in INEQUALITY_LEVELS},
+        "segregation": {lv: _segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS},
+        "districts": {lv: _district_bodies(long, result, rule, lv) for lv in levels},
+        "analysis": _analysis(definition, result, wide),
+    }
