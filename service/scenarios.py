@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from geo.classify import ClassificationResult, classify, compare_results, load_result, parse_definition
+from geo.classify.definition import read_yaml
 from geo.errors import DefinitionError, InputError, Problem, UnknownKeyError
 from service.eligibility import clean
 
@@ -135,13 +136,13 @@ def parse_definition_body(body: bytes, content_type: str | None) -> Mapping[str,
     except UnicodeDecodeError as exc:
         raise InputError(f"the definition is not UTF-8 text: {exc}") from exc
     try:
-        data = json.loads(text) if ctype == "application/json" else yaml.safe_load(text)
+        data = json.loads(text) if ctype == "application/json" else read_yaml(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"the definition is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
                          problems=[Problem(check="json", message=str(exc))]) from exc
     except yaml.YAMLError as exc:
         raise InputError(f"the definition is not valid YAML: {exc}",
-                         problems=[Problem(check="yaml", message=str(exc))]) from exc
+                         problems=[Problem(check=getattr(exc, "check", "yaml"), message=str(exc))]) from exc
     if not isinstance(data, Mapping):
         raise DefinitionError(f"a programme definition is a mapping (object), got {type(data).__name__}",
                               problems=[Problem(check="definition", message="top level must be a mapping")])

@@ -41,6 +41,112 @@ FIXED_CATEGORY_IDS = (
 )
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
+#: upper bounds of every count in a definition (a definition is written by people: these are generous)
+LIMITS: Mapping[str, int] = {
+    "draws": 10_000,  # Monte Carlo draws of the robustness test
+    "seed": 2**32 - 1,  # numpy seeds are 32-bit
+    "min_neighbours": 100,
+    "indicators": 200,
+    "indices": 20,
+    "components": 200,
+    "cutoffs": 50,
+    "categories": 100,
+    "conditions": 100,  # per ``all`` / ``any`` list and in ``classifiable_when``
+    "values": 1_000,  # items of an ``in`` / ``not_in`` list
+    "ids": 100,  # items of a list of category ids
+    "groups": 100,  # budget totals, domain weights
+    "name_chars": 200,  # ids, column names, fields, versions
+    "text_chars": 2_000,  # titles, labels, descriptions, reasons, units
+}
+#: limits of the YAML reader (:func:`read_yaml`), checked while composing, before anything is expanded
+MAX_YAML_DEPTH = 32
+MAX_YAML_NODES = 50_000
+#: longest echo of a wrong value in a problem message
+MAX_ECHO = 80
+#: most problems listed one by one (the message still counts all of them)
+MAX_PROBLEMS = 100
+
+
+def _clip(value: Any, limit: int = MAX_ECHO) -> str:
+    """A short printable form of ``value`` for a message: never the whole of a long string or a large list."""
+    if isinstance(value, str):
+        text = repr(value[: limit + 1])
+    elif isinstance(value, Mapping):
+        return f"a mapping with {len(value)} key(s)"
+    elif isinstance(value, list | tuple) and len(value) > 10:
+        return f"a list of {len(value)} items"
+    else:
+        try:
+            text = repr(value)
+        except ValueError:  # an int too long for str() (Python's int-string limit)
+            return "a number too long to show"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class DefinitionYAMLError(yaml.MarkedYAMLError):
+    """YAML that is refused before it is expanded: aliases or anchors, too deep, too many nodes, bad values.
+
+    A :class:`yaml.YAMLError`, so every reader of definitions reports it like any other YAML error; ``check``
+    names the problem for :class:`~geo.errors.Problem`.
+    """
+
+    def __init__(self, problem: str, mark: Any = None, *, check: str) -> None:
+        super().__init__(problem=problem, problem_mark=mark)
+        self.check = check
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader refusing aliases and anchors and limiting nesting and node count while composing.
+
+    An alias bomb ("billion laughs") expands a few kilobytes into gigabytes only when aliases are resolved;
+    refusing the alias event stops it before any expansion. The depth limit keeps the recursive composer far
+    from Python's recursion limit.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            kind = "alias *" if isinstance(event, yaml.AliasEvent) else "anchor &"
+            raise DefinitionYAMLError(f"YAML anchors and aliases are not accepted in a programme definition "
+                                      f"(found {kind}{_clip(event.anchor, 40).strip(chr(39))}); write the "
+                                      "values out", event.start_mark, check="yaml_alias")
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise DefinitionYAMLError(f"the YAML document has more than {MAX_YAML_NODES:,} nodes",
+                                      event.start_mark, check="yaml_size")
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise DefinitionYAMLError(f"the YAML document is nested more than {MAX_YAML_DEPTH} levels deep",
+                                          event.start_mark, check="yaml_depth")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_yaml(text: str) -> Any:
+    """Parse YAML text with the safe loader, refusing aliases/anchors and bounding depth and size.
+
+    The one YAML reader of programme definitions (files, the CLI and the service's scenario bodies).
+
+    Raises
+    ------
+    yaml.YAMLError
+        Syntax errors, and :class:`DefinitionYAMLError` for what is refused (``check`` says which).
+    """
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except (ValueError, OverflowError) as exc:  # e.g. an int of more than 4,300 digits, a date like 2024-13-45
+        raise DefinitionYAMLError(f"a value cannot be read: {_clip(str(exc), 200)}", check="yaml_value") from None
+    finally:
+        loader.dispose()
+
 
 # ---------------------------------------------------------------------------------------------------------
 # validated definition objects
@@ -292,24 +398,58 @@ def load_definition(source: str | os.PathLike[str] | Mapping[str, Any]) -> Defin
             problems=[Problem(check="definition_file", message=f"file {path} does not exist", file=str(path))],
         )
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DefinitionError(
             f"programme definition {path} is not valid YAML",
-            problems=[Problem(check="yaml", message=str(exc), file=str(path))],
+            problems=[Problem(check=getattr(exc, "check", "yaml"), message=str(exc), file=str(path))],
         ) from exc
     return parse_definition(data, source_name=str(path))
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond the float range
+        return False
 
 
 class _Collector:
     def __init__(self, source_name: str | None) -> None:
         self.problems: list[Problem] = []
+        self.count = 0  # every problem found (only the first MAX_PROBLEMS are kept)
         self.source_name = source_name
 
     def add(self, path: str, message: str, check: str = "definition") -> None:
-        self.problems.append(
-            Problem(check=check, message=f"{path}: {message}", file=self.source_name, detail={"field": path})
-        )
+        self.count += 1
+        if len(self.problems) < MAX_PROBLEMS:
+            path = _clip(path, 2 * MAX_ECHO) if len(path) > 2 * MAX_ECHO else path
+            self.problems.append(
+                Problem(check=check, message=f"{path}: {message}", file=self.source_name, detail={"field": path})
+            )
+
+    def sized(self, value: Any, path: str, limit_key: str) -> bool:
+        """False (and a problem) when the list or mapping ``value`` has more items than ``LIMITS[limit_key]``."""
+        limit = LIMITS[limit_key]
+        if isinstance(value, list | Mapping) and len(value) > limit:
+            self.add(path, f"has {len(value):,} items; at most {limit:,} are accepted", "limit")
+            return False
+        return True
+
+    def text(self, obj: Mapping[str, Any], key: str, path: str, default: str) -> str:
+        """An optional free text (label, description, unit): a string or number of bounded length."""
+        value = obj.get(key)
+        if value is None:
+            return default
+        full = f"{path}.{key}" if path else key
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.add(full, f"must be a text, got {_clip(value)}", "type")
+            return default
+        out = value if isinstance(value, str) else _clip(value)
+        if len(out) > LIMITS["text_chars"]:
+            self.add(full, f"has {len(out):,} characters; at most {LIMITS['text_chars']:,} are accepted", "limit")
+            return default
+        return out
 
     # typed getters ------------------------------------------------------------------------------------
     def mapping(self, obj: Any, path: str) -> Mapping[str, Any] | None:
@@ -321,8 +461,9 @@ class _Collector:
     def unknown_keys(self, obj: Mapping[str, Any], allowed: Sequence[str], path: str) -> None:
         for key in obj:
             if key not in allowed:
+                name = key if isinstance(key, str) and len(key) <= MAX_ECHO else _clip(key)
                 self.add(
-                    f"{path}.{key}" if path else str(key),
+                    f"{path}.{name}" if path else str(name),
                     f"unknown field (allowed: {', '.join(allowed)})",
                     "unknown_field",
                 )
@@ -356,18 +497,19 @@ class _Collector:
         maximum: float | None = None,
         strict_min: bool = False,
     ) -> float | None:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            self.add(full, f"must be a finite number, got {value!r}", "type")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not _finite(value):
+            self.add(full, f"must be a finite number, got {_clip(value)}", "type")
             return None
         if minimum is not None and (value <= minimum if strict_min else value < minimum):
-            self.add(full, f"must be {'>' if strict_min else '>='} {minimum}, got {value!r}", "range")
+            self.add(full, f"must be {'>' if strict_min else '>='} {minimum}, got {_clip(value)}", "range")
             return None
         if maximum is not None and value > maximum:
-            self.add(full, f"must be <= {maximum}, got {value!r}", "range")
+            self.add(full, f"must be <= {maximum:,}, got {_clip(value)}", "range")
             return None
         return float(value)
 
-    def string(self, obj: Mapping[str, Any], key: str, path: str, *, default: Any = ...) -> str | None:
+    def string(self, obj: Mapping[str, Any], key: str, path: str, *, default: Any = ...,
+               limit: str = "name_chars") -> str | None:
         full = f"{path}.{key}" if path else key
         if key not in obj or obj[key] is None:
             if default is ...:
@@ -376,7 +518,11 @@ class _Collector:
             return default
         value = obj[key]
         if not isinstance(value, str) or not value.strip():
-            self.add(full, f"must be a non-empty string, got {value!r}", "type")
+            self.add(full, f"must be a non-empty string, got {_clip(value)}", "type")
+            return None
+        if len(value) > LIMITS[limit]:
+            self.add(full, f"has {len(value):,} characters; at most {LIMITS[limit]:,} are accepted, got "
+                     f"{_clip(value)}", "limit")
             return None
         return value
 
@@ -385,7 +531,7 @@ class _Collector:
     ) -> str | None:
         value = self.string(obj, key, path, default=default)
         if value is not None and value not in choices:
-            self.add(f"{path}.{key}" if path else key, f"must be one of {', '.join(choices)}, got {value!r}")
+            self.add(f"{path}.{key}" if path else key, f"must be one of {', '.join(choices)}, got {_clip(value)}")
             return None
         return value
 
@@ -393,7 +539,7 @@ class _Collector:
         if key not in obj or obj[key] is None:
             return default
         if not isinstance(obj[key], bool):
-            self.add(f"{path}.{key}", f"must be true or false, got {obj[key]!r}", "type")
+            self.add(f"{path}.{key}", f"must be true or false, got {_clip(obj[key])}", "type")
             return default
         return bool(obj[key])
 
@@ -401,12 +547,14 @@ class _Collector:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value:
-            self.add(full, f"must be a non-empty list of {what} ids, got {value!r}", "type")
+            self.add(full, f"must be a non-empty list of {what} ids, got {_clip(value)}", "type")
+            return ()
+        if not self.sized(value, full, "ids"):
             return ()
         out = []
         for k, item in enumerate(value):
             if item not in known:
-                self.add(f"{full}[{k}]", f"unknown {what} {item!r} (known: {', '.join(known) or 'none'})")
+                self.add(f"{full}[{k}]", f"unknown {what} {_clip(item)} (known: {', '.join(known) or 'none'})")
             else:
                 out.append(item)
         return tuple(out)
@@ -445,9 +593,15 @@ def parse_definition(data: Any, *, source_name: str | None = None) -> Definition
 
     def_id = c.string(top, "id", "")
     if def_id is not None and not _ID_RE.match(def_id.replace("-", "_")):
-        c.add("id", f"must be lower-case letters, digits, '-' or '_', got {def_id!r}")
+        c.add("id", f"must be lower-case letters, digits, '-' or '_', got {_clip(def_id)}")
     version = top.get("version", "1")
-    title = c.string(top, "title", "", default=def_id or "")
+    if isinstance(version, bool) or not isinstance(version, str | int | float):
+        c.add("version", f"must be a text or number, got {_clip(version)}", "type")
+    elif len(str(version)) > LIMITS["name_chars"]:
+        c.add("version", f"has {len(str(version)):,} characters; at most {LIMITS['name_chars']} are accepted, "
+              f"got {_clip(version)}", "limit")
+    title = c.string(top, "title", "", default=def_id or "", limit="text_chars")
+    c.text(top, "description", "", default="")
     id_column = c.string(top, "id_column", "", default="key")
     name_column = c.string(top, "name_column", "", default="name")
     group_column = c.string(top, "group_column", "", default="city")
@@ -480,7 +634,7 @@ def parse_definition(data: Any, *, source_name: str | None = None) -> Definition
     budget = _parse_budget(c, top.get("budget"), cat_ids)
 
     if c.problems:
-        n = len(c.problems)
+        n = c.count
         fields = ", ".join(str(p.detail.get("field")) for p in c.problems[:5])
         more = f" and {n - 5} more" if n > 5 else ""
         where = f" in {source_name}" if source_name else ""
@@ -522,6 +676,8 @@ def _parse_indicators(c: _Collector, raw: Any) -> list[Indicator]:
     if not isinstance(raw, list) or not raw:
         c.add("indicators", "is required: a non-empty list of indicators", "missing")
         return out
+    if not c.sized(raw, "indicators", "indicators"):
+        return out
     seen: set[str] = set()
     for i, item in enumerate(raw):
         path = f"indicators[{i}]"
@@ -532,11 +688,13 @@ def _parse_indicators(c: _Collector, raw: Any) -> list[Indicator]:
         ind_id = c.string(m, "id", path)
         if ind_id is not None:
             if ind_id in seen:
-                c.add(f"{path}.id", f"duplicate indicator id {ind_id!r}")
+                c.add(f"{path}.id", f"duplicate indicator id {_clip(ind_id)}")
             seen.add(ind_id)
         column = c.string(m, "column", path, default=ind_id)
         direction = c.choice(m, "direction", path, DIRECTIONS)
-        unit = m.get("unit", "")
+        unit = c.text(m, "unit", path, default="")
+        label = c.text(m, "label", path, default=ind_id or "")
+        c.text(m, "note", path, default="")
         shrink = None
         if m.get("shrinkage") is not None:
             sm = c.mapping(m["shrinkage"], f"{path}.shrinkage")
@@ -551,7 +709,7 @@ def _parse_indicators(c: _Collector, raw: Any) -> list[Indicator]:
                 if num and den and scale and model:
                     shrink = Shrinkage(num, den, scale, group_by, model)
         if ind_id and column and direction:
-            out.append(Indicator(ind_id, column, direction, str(unit), str(m.get("label", ind_id)), shrink))
+            out.append(Indicator(ind_id, column, direction, unit, label, shrink))
     return out
 
 
@@ -562,6 +720,8 @@ def _parse_cutoffs(c: _Collector, m: Mapping[str, Any], path: str) -> tuple[tupl
     ok = True
     if not isinstance(cut_raw, list) or not cut_raw:
         c.add(f"{path}.cutoffs", "is required: a non-empty list of numbers in increasing order", "missing")
+        ok = False
+    elif not c.sized(cut_raw, f"{path}.cutoffs", "cutoffs"):
         ok = False
     else:
         for k, v in enumerate(cut_raw):
@@ -584,6 +744,10 @@ def _parse_cutoffs(c: _Collector, m: Mapping[str, Any], path: str) -> tuple[tupl
     if not isinstance(lab_raw, list) or not all(isinstance(x, str) and x for x in lab_raw):
         c.add(f"{path}.labels", "is required: a list of class labels (strings), best class first", "missing")
         ok = False
+    elif len(lab_raw) > LIMITS["cutoffs"] + 1 or any(len(x) > LIMITS["name_chars"] for x in lab_raw):
+        c.add(f"{path}.labels", f"at most {LIMITS['cutoffs'] + 1} labels of at most {LIMITS['name_chars']} "
+              "characters each are accepted", "limit")
+        ok = False
     else:
         labels = list(lab_raw)
         if len(set(labels)) != len(labels):
@@ -605,10 +769,13 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
         return out
     if not m:
         c.add("indices", "at least one index is required")
+    if not c.sized(m, "indices", "indices"):
+        return out
     for name, spec in m.items():
         path = f"indices.{name}"
-        if not isinstance(name, str) or not _ID_RE.match(name):
-            c.add(path, "index names must be lower-case identifiers")
+        if not isinstance(name, str) or not _ID_RE.match(name) or len(name) > LIMITS["name_chars"]:
+            c.add(f"indices.{_clip(name)}", "index names must be lower-case identifiers (at most "
+                  f"{LIMITS['name_chars']} characters)")
             continue
         sm = c.mapping(spec, path)
         if sm is None:
@@ -621,6 +788,8 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
         craw = sm.get("components")
         if not isinstance(craw, list) or not craw:
             c.add(f"{path}.components", "is required: a non-empty list of {indicator, weight}", "missing")
+        elif not c.sized(craw, f"{path}.components", "components"):
+            pass
         else:
             used: set[str] = set()
             for k, item in enumerate(craw):
@@ -631,10 +800,10 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
                 c.unknown_keys(cm, ("indicator", "weight", "domain"), cp)
                 ind = c.string(cm, "indicator", cp)
                 if ind is not None and ind not in ind_ids:
-                    c.add(f"{cp}.indicator", f"unknown indicator {ind!r} (defined: {', '.join(ind_ids)})")
+                    c.add(f"{cp}.indicator", f"unknown indicator {_clip(ind)} (defined: {', '.join(ind_ids)})")
                     ind = None
                 if ind is not None and ind in used:
-                    c.add(f"{cp}.indicator", f"indicator {ind!r} used twice in this index")
+                    c.add(f"{cp}.indicator", f"indicator {_clip(ind)} used twice in this index")
                 weight = c.number(cm, "weight", cp, default=1.0, minimum=0)
                 domain = c.string(cm, "domain", cp, default=None)
                 if method == "exponential" and domain is None:
@@ -651,16 +820,17 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
             dw = sm.get("domain_weights")
             if dw is None:
                 domain_weights = {d: 1.0 / len(domains) for d in domains} if domains else {}
-            elif c.mapping(dw, f"{path}.domain_weights") is not None:
+            elif c.mapping(dw, f"{path}.domain_weights") is not None and c.sized(dw, f"{path}.domain_weights",
+                                                                                    "groups"):
                 for d, w in dw.items():
                     num = c.as_number(w, f"{path}.domain_weights.{d}", minimum=0)
                     if d not in domains:
-                        c.add(f"{path}.domain_weights.{d}", f"no component has domain {d!r}")
+                        c.add(f"{path}.domain_weights.{d}", f"no component has domain {_clip(d)}")
                     elif num is not None:
                         domain_weights[d] = num
                 for d in domains:
                     if d not in dw:
-                        c.add(f"{path}.domain_weights", f"weight for domain {d!r} is missing")
+                        c.add(f"{path}.domain_weights", f"weight for domain {_clip(d)} is missing")
         flag_pct = c.number(sm, "flag_percentile", path, default=0.9, minimum=0, maximum=1) or 0.9
         if method and comps and cutoffs:
             out.append(
@@ -672,7 +842,7 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
                     labels=labels,
                     domain_weights=domain_weights,
                     flag_percentile=flag_pct,
-                    label=str(sm.get("label", name)),
+                    label=c.text(sm, "label", path, default=name),
                 )
             )
     return out
@@ -689,7 +859,7 @@ def _parse_matrix(c: _Collector, raw: Any, index_names: list[str]) -> tuple[str,
     cols = c.string(m, "columns", "matrix")
     for key, val in (("rows", rows), ("columns", cols)):
         if val is not None and val not in index_names:
-            c.add(f"matrix.{key}", f"unknown index {val!r} (defined: {', '.join(index_names)})")
+            c.add(f"matrix.{key}", f"unknown index {_clip(val)} (defined: {', '.join(index_names)})")
             return None
     if rows and cols:
         return (rows, cols)
@@ -701,19 +871,35 @@ def _parse_condition_value(c: _Collector, op: str | None, value: Any, path: str)
         return c.as_number(value, f"{path}.value")
     if op in ("in", "not_in"):
         if not isinstance(value, list) or not value:
-            c.add(f"{path}.value", f"operator {op!r} needs a non-empty list, got {value!r}", "type")
+            c.add(f"{path}.value", f"operator {op!r} needs a non-empty list, got {_clip(value)}", "type")
+            return None
+        if not c.sized(value, f"{path}.value", "values"):
+            return None
+        bad = [k for k, v in enumerate(value) if not _scalar_ok(v)]
+        if bad:
+            c.add(f"{path}.value[{bad[0]}]", f"must be a number or a text of at most {LIMITS['text_chars']:,} "
+                  f"characters, got {_clip(value[bad[0]])}", "type")
             return None
         return tuple(value)
-    if isinstance(value, list | dict) or value is None:
-        c.add(f"{path}.value", f"operator {op!r} needs a single value, got {value!r}", "type")
+    if not _scalar_ok(value):
+        c.add(f"{path}.value", f"operator {op!r} needs a single value (a number or a text of at most "
+              f"{LIMITS['text_chars']:,} characters), got {_clip(value)}", "type")
         return None
     return value
+
+
+def _scalar_ok(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= LIMITS["text_chars"]
+    return value is not None and not isinstance(value, list | dict | Mapping)
 
 
 def _parse_classifiable(c: _Collector, raw: Any) -> list[ClassifiableCheck]:
     out: list[ClassifiableCheck] = []
     if not isinstance(raw, list):
         c.add("classifiable_when", "must be a list of checks", "type")
+        return out
+    if not c.sized(raw, "classifiable_when", "conditions"):
         return out
     for i, item in enumerate(raw):
         path = f"classifiable_when[{i}]"
@@ -724,7 +910,7 @@ def _parse_classifiable(c: _Collector, raw: Any) -> list[ClassifiableCheck]:
         fld = c.string(m, "field", path)
         op = c.choice(m, "op", path, OPS)
         value = _parse_condition_value(c, op, m.get("value"), path) if op else None
-        reason = c.string(m, "reason", path)
+        reason = c.string(m, "reason", path, limit="text_chars")
         optional = c.boolean(m, "optional", path, default=False)
         if fld and op and reason and value is not None:
             out.append(ClassifiableCheck(fld, op, value, reason, optional))
@@ -738,6 +924,8 @@ def _parse_conditions(
     if not isinstance(raw, list) or not raw:
         c.add(path, "must be a non-empty list of conditions", "type")
         return out
+    if not c.sized(raw, path, "conditions"):
+        return out
     for k, item in enumerate(raw):
         cp = f"{path}[{k}]"
         m = c.mapping(item, cp)
@@ -748,7 +936,7 @@ def _parse_conditions(
             cats = c.id_list(m["category"], f"{cp}.category", earlier, "earlier category")
             is_ = c.boolean(m, "is", cp, default=True)
             if cats:
-                out.append(Condition(categories=cats, is_=is_, label=str(m.get("label", ""))))
+                out.append(Condition(categories=cats, is_=is_, label=c.text(m, "label", cp, default="")))
             continue
         c.unknown_keys(m, ("field", "op", "value", "label"), cp)
         fld = c.string(m, "field", cp)
@@ -758,14 +946,14 @@ def _parse_conditions(
             labels = class_labels[fld]
             vals = value if isinstance(value, tuple) else (value,)
             if op in NUMERIC_OPS:
-                c.add(f"{cp}.op", f"field {fld!r} holds class labels; use ==, !=, in or not_in")
+                c.add(f"{cp}.op", f"field {_clip(fld)} holds class labels; use ==, !=, in or not_in")
                 value = None
             for v in vals:
                 if op not in NUMERIC_OPS and v not in labels:
-                    c.add(f"{cp}.value", f"unknown class label {v!r} of {fld} (labels: {', '.join(labels)})")
+                    c.add(f"{cp}.value", f"unknown class label {_clip(v)} of {fld} (labels: {', '.join(labels)})")
                     value = None
         if fld and op and value is not None:
-            out.append(Condition(field=fld, op=op, value=value, label=str(m.get("label", ""))))
+            out.append(Condition(field=fld, op=op, value=value, label=c.text(m, "label", cp, default="")))
     return out
 
 
@@ -773,6 +961,8 @@ def _parse_categories(c: _Collector, raw: Any, indices: list[IndexSpec]) -> list
     out: list[Category] = []
     if not isinstance(raw, list) or not raw:
         c.add("categories", "is required: a non-empty list of categories", "missing")
+        return out
+    if not c.sized(raw, "categories", "categories"):
         return out
     class_labels = {idx.class_field: idx.labels for idx in indices}
     earlier: list[str] = []
@@ -785,23 +975,25 @@ def _parse_categories(c: _Collector, raw: Any, indices: list[IndexSpec]) -> list
         cid = c.string(m, "id", path)
         if cid is not None:
             if not _ID_RE.match(cid):
-                c.add(f"{path}.id", f"category ids must be lower-case identifiers, got {cid!r}")
+                c.add(f"{path}.id", f"category ids must be lower-case identifiers, got {_clip(cid)}")
             if cid in earlier:
-                c.add(f"{path}.id", f"duplicate category id {cid!r}")
+                c.add(f"{path}.id", f"duplicate category id {_clip(cid)}")
         if "all" not in m and "any" not in m:
             c.add(path, "needs at least one of 'all' or 'any' (the rule's conditions)", "missing")
         conds_all = _parse_conditions(c, m["all"], f"{path}.all", earlier, class_labels) if "all" in m else []
         conds_any = _parse_conditions(c, m["any"], f"{path}.any", earlier, class_labels) if "any" in m else []
         statistical = c.boolean(m, "statistical", path, default=True)
+        label = c.text(m, "label", path, default=cid or "")
+        description = c.text(m, "description", path, default="")
         if cid is not None:
             out.append(
                 Category(
                     id=cid,
-                    label=str(m.get("label", cid)),
+                    label=label,
                     all=tuple(conds_all),
                     any=tuple(conds_any),
                     statistical=statistical,
-                    description=str(m.get("description", "")),
+                    description=description,
                 )
             )
             earlier.append(cid)
@@ -820,7 +1012,8 @@ def _parse_spatial(c: _Collector, raw: Any, cat_ids: list[str]) -> SpatialSpec:
         if em is not None:
             c.unknown_keys(em, ("categories", "min_neighbours"), "spatial.enclave")
             cats = c.id_list(em.get("categories"), "spatial.enclave.categories", cat_ids, "category")
-            mn = c.number(em, "min_neighbours", "spatial.enclave", default=2, minimum=1)
+            mn = c.number(em, "min_neighbours", "spatial.enclave", default=2, minimum=1,
+                          maximum=LIMITS["min_neighbours"])
             if mn is not None and mn != int(mn):
                 c.add("spatial.enclave.min_neighbours", f"must be a whole number, got {mn}")
             if cats and mn is not None:
@@ -845,8 +1038,8 @@ def _parse_robustness(c: _Collector, raw: Any) -> RobustnessSpec:
         return RobustnessSpec()
     p = "robustness"
     c.unknown_keys(m, ("draws", "seed", "weight_concentration", "threshold_jitter_sd", "stability_threshold"), p)
-    draws = c.number(m, "draws", p, default=1000, minimum=0)
-    seed = c.number(m, "seed", p, default=0, minimum=0)
+    draws = c.number(m, "draws", p, default=1000, minimum=0, maximum=LIMITS["draws"])
+    seed = c.number(m, "seed", p, default=0, minimum=0, maximum=LIMITS["seed"])
     for key, val in (("draws", draws), ("seed", seed)):
         if val is not None and val != int(val):
             c.add(f"{p}.{key}", f"must be a whole number, got {val}")
@@ -883,11 +1076,11 @@ def _parse_budget(c: _Collector, raw: Any, cat_ids: list[str]) -> BudgetSpec | N
     if tm is not None:
         if not tm:
             c.add(f"{p}.totals", "needs at least one group with its annual budget in EUR")
-        for group, amount in tm.items():
+        for group, amount in (tm.items() if c.sized(tm, f"{p}.totals", "groups") else ()):
             num = c.as_number(amount, f"{p}.totals.{group}", minimum=0)
             if num is not None:
                 if round(num * 100) != num * 100:
-                    c.add(f"{p}.totals.{group}", f"must be a whole number of cents, got {amount!r}")
+                    c.add(f"{p}.totals.{group}", f"must be a whole number of cents, got {_clip(amount)}")
                 totals[str(group)] = num
     need_field = c.string(m, "need_field", p, default="status_index")
     need_offset = c.number(m, "need_offset", p, default=1.0)
