@@ -1,16 +1,39 @@
-"""``quartiere serve``: run the HTTP service under gunicorn (or Flask's development server with ``--dev``)."""
+"""``quartiere serve``: run the HTTP service under gunicorn (or Flask's development server with ``--dev``).
+
+The gunicorn master never builds the app: ``create_app`` starts threads (snapshot reload, monitoring warm-up)
+and imports numpy, whose thread pool starts with it; a worker forked from a master holding such threads inherits
+their locks without the threads that would release them, and its requests hang. The master therefore only checks
+the snapshots folder cheaply (:func:`check_snapshots`: ``CURRENT`` and the version's ``manifest.json``, plain file
+reads, no thread, no heavy import) and each worker builds its own app after the fork (``preload_app`` off).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
+from geo.errors import QuartiereError, SnapshotError, UsageError
+
+#: the names geo.snapshot uses (not imported from there: it imports numpy and geopandas, which start threads)
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+GEOPACKAGE = "districts.gpkg"
+#: gunicorn's exit status when a worker cannot boot (the master stops with it)
+WORKER_BOOT_ERROR = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="serve eligibility lookups, OGC API Features, downloads and scenarios")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--snapshots", default=os.environ.get("QUARTIERE_SNAPSHOTS", str(DEFAULT_SNAPSHOTS)),
                    help="snapshots folder with CURRENT (default: %(default)s)")
     p.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="official programme definition")
@@ -23,7 +46,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (gthread; default: %(default)s)")
     p.add_argument("--dev", action="store_true", help="Flask's development server (reloader off, debug off)")
-    p.set_defaults(func=run)
+
+
+#: options passed on to the clean master process, as (flag, attribute)
+_VALUE_OPTIONS = (("--snapshots", "snapshots"), ("--programme", "programme"), ("--instance", "instance"),
+                  ("--national-snapshots", "national_snapshots"), ("--host", "host"), ("--port", "port"),
+                  ("--workers", "workers"), ("--threads", "threads"))
+
+
+def master_argv(args: argparse.Namespace) -> list[str]:
+    """The command line of the clean master process for ``args`` (``python -m service.commands.serve ...``)."""
+    argv = [sys.executable, "-m", "service.commands.serve"]
+    for flag, attr in _VALUE_OPTIONS:
+        value = getattr(args, attr, None)
+        if value is not None:
+            argv += [flag, str(value)]
+    return argv
 
 
 def app_config(args: argparse.Namespace) -> dict[str, Any]:
@@ -35,36 +73,139 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
     return config
 
 
+def check_snapshots(root: str | os.PathLike[str], *, what: str = "snapshots") -> str:
+    """The current version of ``root``, checked cheaply: CURRENT names a folder with a readable manifest.json
+    and the GeoPackage. Raises :class:`SnapshotError` with the path and the problem; starts no thread."""
+    folder = Path(root)
+    if not folder.is_dir():
+        raise SnapshotError(f"{what} folder {folder} does not exist; run 'quartiere build --out {folder}'")
+    current = folder / CURRENT
+    if not current.is_file():
+        raise SnapshotError(f"{folder}: no snapshot published yet (no {CURRENT} file); "
+                            f"run 'quartiere build --out {folder}'")
+    try:
+        version = current.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SnapshotError(f"{current}: cannot be read ({exc})") from exc
+    if not version or "/" in version or version.startswith("."):
+        raise SnapshotError(f"{current}: does not name a snapshot version (content {version!r})")
+    manifest = folder / version / MANIFEST
+    if not manifest.is_file():
+        raise SnapshotError(f"{current} names version {version}, but {manifest} does not exist")
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise SnapshotError(f"{manifest}: not a readable JSON manifest ({exc})") from exc
+    if not isinstance(data, dict):
+        raise SnapshotError(f"{manifest}: not a snapshot manifest (a JSON object was expected)")
+    if what == "snapshots" and not (folder / version / GEOPACKAGE).is_file():
+        raise SnapshotError(f"{folder / version}: {GEOPACKAGE} is missing (incomplete snapshot)")
+    return version
+
+
+def check_config(args: argparse.Namespace) -> None:
+    """What the master checks before any worker starts (files only; no app, no thread)."""
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port {args.port}: not a TCP port (1-65535)")
+    if args.workers < 1 or args.threads < 1:
+        raise UsageError("--workers and --threads must be at least 1")
+    check_snapshots(args.snapshots)
+    if getattr(args, "national_snapshots", None):
+        check_snapshots(args.national_snapshots, what="national snapshots")
+    if not Path(args.programme).is_file():
+        raise UsageError(f"--programme {args.programme}: file not found")
+
+
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
             "worker_class": "gthread", "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
+            # no app in the master; no control-socket thread in it either (gunicorn's default socket path is
+            # shared by every gunicorn of the user)
+            "preload_app": False, "control_socket_disable": True,
             "accesslog": None, "errorlog": "-", "loglevel": "warning"}
 
 
-def run_gunicorn(app_factory: Any, options: dict[str, Any]) -> None:
-    """Run ``app_factory()`` in gunicorn workers with ``options`` (programmatic BaseApplication)."""
+def run_gunicorn(app_factory: Any, options: dict[str, Any], *, announce: str | None = None) -> None:
+    """Run ``app_factory()`` in gunicorn workers with ``options`` (programmatic BaseApplication).
+
+    ``preload_app`` stays off, so gunicorn calls :meth:`load` in each worker after the fork, never in the master.
+    ``announce`` is printed to stderr once the master listens.
+    """
     from gunicorn.app.base import BaseApplication
+
+    options = {**options, "preload_app": False}
+
+    def when_ready(server: Any) -> None:
+        if announce:
+            print(announce, file=sys.stderr, flush=True)
 
     class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 if key in self.cfg.settings and value is not None:
                     self.cfg.set(key, value)
+            self.cfg.set("when_ready", when_ready)
 
         def load(self) -> Any:
-            return app_factory()
+            try:
+                return app_factory()
+            except QuartiereError as exc:  # a deliberate error (e.g. a snapshot without its products): no traceback
+                print(f"error: {exc}", file=sys.stderr, flush=True)
+                sys.exit(WORKER_BOOT_ERROR)
 
     _App().run()
 
 
-def run(args: argparse.Namespace) -> int:
+def _create(config: dict[str, Any]) -> Any:
     from service.app import create_app
 
-    config = app_config(args)
+    return create_app(config)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``quartiere serve``: check the folders, then become the gunicorn master (or run Flask's server)."""
+    check_config(args)
     if args.dev:
-        app = create_app(config)
+        app = _create(app_config(args))
+        print(f"listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
         app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
         return 0
-    create_app(config)  # fail fast in the master (bad folder, no CURRENT) before forking workers
-    run_gunicorn(lambda: create_app(config), gunicorn_options(args))
+    # The command line has imported pandas for the other subcommands' parsers (numpy's thread pool runs now):
+    # the master replaces this process by a fresh interpreter that imports only this module and gunicorn.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = master_argv(args)
+    os.execv(argv[0], argv)
+    return 0  # not reached
+
+
+def serve_master(args: argparse.Namespace) -> int:
+    """The gunicorn master: one thread, no app; workers build theirs after the fork."""
+    check_config(args)
+    config = app_config(args)
+    try:
+        run_gunicorn(lambda: _create(config), gunicorn_options(args),
+                     announce=f"listening on http://{args.host}:{args.port}")
+    except SystemExit as exc:
+        if exc.code == WORKER_BOOT_ERROR:
+            print("error: the service could not start (the workers' message is above)", file=sys.stderr)
+            return 2
+        raise
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="quartiere serve", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return serve_master(args)
+    except QuartiereError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
