@@ -103,5 +103,13 @@ class ProductMissingError(SnapshotError):
     """A published snapshot version lacks a product the service reads (an older build): rebuild it."""
 
 
+class StorageError(QuartiereError):
+    """Stored data (the scenario database) cannot be read or written just now."""
+
+
+class StorageFullError(StorageError):
+    """The disk (or the database's size limit) is full: nothing more can be stored."""
+
+
 class UsageError(QuartiereError):
     """Options that do not go together."""

@@ -45,7 +45,15 @@ import numpy as np
 import pandas as pd
 
 from geo.classify import ClassificationResult, Definition
-from geo.errors import InputError, LimitError, OutOfAreaError, Problem, UnknownKeyError, ValidationError
+from geo.errors import (
+    GeometryError,
+    InputError,
+    LimitError,
+    OutOfAreaError,
+    Problem,
+    UnknownKeyError,
+    ValidationError,
+)
 from geo.indicators import REGISTRY
 from geo.snapshot import Snapshot
 
@@ -55,6 +63,8 @@ LAT_RANGE = (-90.0, 90.0)
 SUPPORTED_CRS = {"EPSG:4326": "EPSG:4326", "CRS84": "EPSG:4326", "OGC:CRS84": "EPSG:4326",
                  "EPSG:25832": "EPSG:25832", "EPSG:3857": "EPSG:3857", "EPSG:4258": "EPSG:4258",
                  "EPSG:31467": "EPSG:31467"}
+#: deepest nesting accepted in a JSON body (GeoJSON needs 7, a programme definition about 6)
+MAX_JSON_DEPTH = 64
 BATCH_COLUMNS = ["id", "status", "level", "key", "name", "city", "ortsteil_key", "stadtteil_key",
                  "stadtbezirk_key", "designated", "designation_programmes", "categories", "funding_strands",
                  "status_class", "dynamics_class", "stability"]
@@ -85,6 +95,87 @@ def decision_id(question: Mapping[str, Any] | str, snapshot_version: str, defini
     q = question if isinstance(question, str) else dumps(question)
     payload = f'{{"question":{q},"snapshot_version":{dumps(snapshot_version)},"definition_hash":"{definition_hash}"}}'
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------------------------------- bodies
+
+
+def read_json(raw: bytes | str, what: str = "the body") -> Any:
+    """Parse a JSON request body; every way it can fail is an :class:`InputError` (400), never a 500.
+
+    Besides syntax: bytes that are not UTF-8, nesting deeper than :data:`MAX_JSON_DEPTH` (Python's parser
+    raises RecursionError at about 1,000 levels; below that every recursive consumer of the value would be at
+    risk) and integers of more than 4,300 digits (Python's int-string limit raises ValueError).
+    """
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{what} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                         problems=[Problem(check="json", message=str(exc)[:200])]) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position "
+                         f"{exc.start:,}); send JSON as UTF-8", problems=[Problem(check="encoding",
+                                                                                  message="not UTF-8")]) from None
+    except RecursionError:
+        raise _too_deep(what) from None
+    except ValueError as exc:  # int-string conversion limit (JSONDecodeError is handled above)
+        raise InputError(f"{what} has a number that cannot be read: {str(exc)[:120]}",
+                         problems=[Problem(check="number", message="number too long")]) from None
+    check_depth(data, what)
+    return data
+
+
+def _too_deep(what: str) -> InputError:
+    return InputError(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep",
+                      problems=[Problem(check="nesting", message=f"at most {MAX_JSON_DEPTH} levels")])
+
+
+def check_depth(data: Any, what: str = "the body", limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise :class:`InputError` when lists/objects in ``data`` nest deeper than ``limit`` (iterative walk)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        if isinstance(obj, dict | list):
+            if depth > limit:
+                raise _too_deep(what)
+            stack.extend((v, depth + 1) for v in (obj.values() if isinstance(obj, dict) else obj)
+                         if isinstance(v, dict | list))
+
+
+def check_area_geojson(body: Any) -> None:
+    """The outline of a GeoJSON area body, checked before it is read as a geometry (:mod:`service.area`).
+
+    A Feature's ``geometry`` and every member of a FeatureCollection's ``features`` must be objects; anything
+    else is a :class:`GeometryError` naming the member (the geometry reader expects mappings there).
+    """
+    if not isinstance(body, Mapping):
+        return  # answered by area_eligibility
+    kind = body.get("type")
+    if kind == "FeatureCollection":
+        feats = body.get("features")
+        if not isinstance(feats, list):
+            raise GeometryError(f"the FeatureCollection's 'features' must be a list, got {_kind(feats)}")
+        for i, f in enumerate(feats):
+            if not isinstance(f, Mapping):
+                raise GeometryError(f"features[{i}] must be a GeoJSON Feature object, got {_kind(f)}")
+        if len(feats) == 1:
+            _check_feature(feats[0], "features[0]")
+    elif kind == "Feature":
+        _check_feature(body, "the Feature")
+
+
+def _check_feature(f: Mapping[str, Any], where: str) -> None:
+    g = f.get("geometry")
+    if f.get("type") == "Feature" and g is not None and not isinstance(g, Mapping):
+        raise GeometryError(f"the geometry of {where} must be a GeoJSON geometry object, got {_kind(g)}")
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value[:40] + ("…" if len(value) > 40 else ""))
+    if value is None or isinstance(value, bool | int | float):
+        return "a number" if isinstance(value, int | float) and not isinstance(value, bool) else repr(value)
+    return f"a {type(value).__name__}"
 
 
 # --------------------------------------------------------------------------------------------- questions
@@ -399,7 +490,12 @@ class BatchPoints:
 
 def parse_batch_csv(data: bytes, *, crs: str | None, max_rows: int) -> BatchPoints:
     """Read ``id,lon,lat`` (WGS84) or ``id,x,y`` (``crs``, default EPSG:25832) from CSV bytes."""
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
+    try:
+        text = data.decode("utf-8-sig", errors="strict") if data else ""
+    except UnicodeDecodeError as exc:
+        raise InputError(f"the CSV body is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                         f"position {exc.start:,}); save the file as UTF-8 (CSV UTF-8 in Excel)",
+                         problems=[Problem(check="encoding", message="not UTF-8")]) from None
     if not text.strip():
         raise InputError("the CSV body is empty; send a header 'id,lon,lat' or 'id,x,y' and one row per point")
     try:

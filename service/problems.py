@@ -24,6 +24,8 @@ from geo.errors import (
     OutOfAreaError,
     QuartiereError,
     SnapshotError,
+    StorageError,
+    StorageFullError,
     UnknownKeyError,
     ValidationError,
 )
@@ -57,6 +59,8 @@ STATUS: dict[type[QuartiereError], tuple[int, str, str]] = {
     DefinitionError: (422, "Invalid programme definition", "definition"),
     SnapshotError: (503, "Snapshot not available", "snapshot"),
     DataNotFoundError: (503, "Data not available", "data"),
+    StorageFullError: (507, "Insufficient Storage", "storage-full"),
+    StorageError: (503, "Storage not available", "storage"),
     QuartiereError: (400, "Bad request", "bad-request"),
 }
 
@@ -115,6 +119,13 @@ def from_auth(exc: AuthError) -> Response:
     return problem_response(exc.status, title, exc.message, slug="auth", headers=headers)
 
 
+def from_recursion(exc: RecursionError) -> Response:
+    """Safety net: nesting is bounded where bodies are parsed, so this only answers what slipped through."""
+    log.warning("RecursionError on %s %s (input nested too deeply?)", request.method, request.path, exc_info=exc)
+    return problem_response(400, "Bad request", "the request is nested too deeply to be processed",
+                            slug="bad-request")
+
+
 def from_unexpected(exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.path)
     return problem_response(500, "Internal Server Error",
@@ -127,4 +138,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(QuartiereError, from_domain)
     app.register_error_handler(HTTPException, from_http)
     app.register_error_handler(AuthError, from_auth)
+    app.register_error_handler(RecursionError, from_recursion)
     app.register_error_handler(Exception, from_unexpected)

@@ -24,8 +24,8 @@ import yaml
 
 from geo.classify import ClassificationResult, classify, compare_results, load_result, parse_definition
 from geo.classify.definition import read_yaml
-from geo.errors import DefinitionError, InputError, Problem, UnknownKeyError
-from service.eligibility import clean
+from geo.errors import DefinitionError, InputError, Problem, StorageError, StorageFullError, UnknownKeyError
+from service.eligibility import clean, read_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -53,6 +53,18 @@ CREATE TABLE IF NOT EXISTS audit (
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
 
 
+def storage_error(exc: sqlite3.OperationalError) -> StorageError:
+    """The domain error of a failed SQLite operation: :class:`StorageFullError` when the disk is full."""
+    text = str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text or "database or disk is full" in text:
+        return StorageFullError("the scenario store is full (no space left on the server's disk); nothing was "
+                                "stored, try again later or ask the operator to free space",
+                                problems=[Problem(check="storage_full", message=text[:200])])
+    return StorageError(f"the scenario store cannot be used just now ({text[:200]}); try again later",
+                        problems=[Problem(check="storage", message=text[:200])])
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -69,13 +81,17 @@ class ScenarioStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        """A connection; SQLite's operational errors (disk full, I/O error) become :class:`StorageError`."""
         try:
-            con.execute("PRAGMA synchronous=FULL")
-            con.execute("PRAGMA busy_timeout=30000")
-            yield con
-        finally:
-            con.close()
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            try:
+                con.execute("PRAGMA synchronous=FULL")
+                con.execute("PRAGMA busy_timeout=30000")
+                yield con
+            finally:
+                con.close()
+        except sqlite3.OperationalError as exc:
+            raise storage_error(exc) from exc
 
     def put(self, record: Mapping[str, Any], *, actor: str) -> bool:
         """Insert ``record`` (keys of the ``scenarios`` table) and its audit row; False if the id exists."""
@@ -136,10 +152,7 @@ def parse_definition_body(body: bytes, content_type: str | None) -> Mapping[str,
     except UnicodeDecodeError as exc:
         raise InputError(f"the definition is not UTF-8 text: {exc}") from exc
     try:
-        data = json.loads(text) if ctype == "application/json" else read_yaml(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"the definition is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
-                         problems=[Problem(check="json", message=str(exc))]) from exc
+        data = read_json(text, "the definition") if ctype == "application/json" else read_yaml(text)
     except yaml.YAMLError as exc:
         raise InputError(f"the definition is not valid YAML: {exc}",
                          problems=[Problem(check=getattr(exc, "check", "yaml"), message=str(exc))]) from exc

@@ -143,7 +143,7 @@ def read_yaml(text: str) -> Any:
     try:
         return loader.get_single_data()
     except (ValueError, OverflowError) as exc:  # e.g. an int of more than 4,300 digits, a date like 2024-13-45
-        raise DefinitionYAMLError(f"a value cannot be read: {_clip(str(exc), 200)}", check="yaml_value") from None
+        raise DefinitionYAMLError(f"a value cannot be read: {str(exc)[:200]}", check="yaml_value") from None
     finally:
         loader.dispose()
 

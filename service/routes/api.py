@@ -62,6 +62,7 @@ def eligibility_post() -> Response:
     from service.area import area_eligibility
 
     body = _body_json()
+    el.check_area_geojson(body)
     crs = el.normalise_crs(request.args.get("crs"), default="") if request.args.get("crs") else None
     answer = area_eligibility(state(), body, crs=crs,
                               max_vertices=int(services().settings["POLYGON_MAX_VERTICES"]))
@@ -72,10 +73,7 @@ def _body_json() -> object:
     raw = request.get_data(cache=False)
     if not raw.strip():
         raise InputError("the request body is empty; send GeoJSON")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"the body is not valid JSON: {exc}") from exc
+    return el.read_json(raw)
 
 
 @bp.post("/eligibility/batch")

@@ -94,3 +94,130 @@ def test_wrong_values_are_echoed_short(client) -> None:  # type: ignore[no-untyp
         "id": "x" * 50_000, "title": ["a" * 10_000], "indicators": 5, **{("k" * 5000): 1}}), 422)
     assert len(body["detail"]) < 1000
     assert all(len(p["message"]) < 400 for p in body["problems"])
+
+
+# ------------------------------------------------------------------------- 2. client errors are not 500
+
+DEEP_JSON = "[" * 10_000 + "]" * 10_000
+DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
+BIG = "1" * 5_000
+
+
+@pytest.mark.parametrize(("path", "ctype", "data"), [
+    ("/api/v1/eligibility", "application/json", DEEP_JSON),
+    ("/api/v1/eligibility", "application/geo+json", DEEP_OBJECT),
+    ("/api/v1/eligibility", "application/json", '{"type": "Polygon", "coordinates": ' + "[" * 200 + "]" * 200 + "}"),
+    ("/api/v1/eligibility/batch", "application/geo+json", DEEP_JSON),
+    ("/api/v1/eligibility/batch", "application/json", DEEP_OBJECT),
+    ("/api/v1/scenarios", "application/json", DEEP_JSON),
+    ("/api/v1/scenarios", "application/json", DEEP_OBJECT),
+    ("/api/v1/scenarios", "application/yaml", DEEP_JSON),
+    ("/api/v1/scenarios", "application/yaml", "a:\n" + "".join("  " * i + "- \n" for i in range(1, 3000))),
+])
+def test_deep_nesting_is_a_client_error(client, path: str, ctype: str, data: str) -> None:  # type: ignore[no-untyped-def]
+    body = problem(client.post(path, data=data, content_type=ctype, headers=AUTH), 400)
+    assert "nested" in body["detail"]
+
+
+@pytest.mark.parametrize(("path", "ctype", "data"), [
+    ("/api/v1/eligibility", "application/json", BIG),
+    ("/api/v1/eligibility", "application/json", '{"type": "Point", "coordinates": [' + BIG + ", 53]}"),
+    ("/api/v1/eligibility/batch", "application/geo+json",
+     '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", '
+     '"coordinates": [' + BIG + ", 53]}}]}"),
+    ("/api/v1/scenarios", "application/json", '{"id": "x", "robustness": {"draws": ' + BIG + "}}"),
+    ("/api/v1/scenarios", "application/yaml", "id: x\nrobustness:\n  draws: " + BIG + "\n"),
+])
+def test_integers_beyond_the_int_string_limit(client, path: str, ctype: str, data: str) -> None:  # type: ignore[no-untyped-def]
+    body = problem(client.post(path, data=data, content_type=ctype, headers=AUTH), 400)
+    assert "4300 digits" in body["detail"]
+
+
+def test_integers_beyond_the_float_range_in_a_definition(client) -> None:  # type: ignore[no-untyped-def]
+    body = problem(client.post("/api/v1/scenarios", headers=AUTH, content_type="application/json",
+                               data='{"id": "x", "min_population": 1' + "0" * 400 + "}"), 422)
+    assert "finite number" in _fields(body)["min_population"]
+
+
+def test_batch_csv_not_utf8(client) -> None:  # type: ignore[no-untyped-def]
+    body = problem(client.post("/api/v1/eligibility/batch", data=b"id,lon,lat\n\xff\xfe,8.9,53.0\n",
+                               content_type="text/csv"), 400)
+    assert "not UTF-8" in body["detail"] and "0xff" in body["detail"]
+    body = problem(client.post("/api/v1/eligibility/batch", data=b'{"type": "\xff"}',
+                               content_type="application/json"), 400)
+    assert "UTF-8" in body["detail"]
+
+
+@pytest.mark.parametrize(("obj", "words"), [
+    ({"type": "Feature", "geometry": 5}, "geometry of the Feature"),
+    ({"type": "Feature", "geometry": [1, 2]}, "geometry of the Feature"),
+    ({"type": "FeatureCollection", "features": [1]}, "features[0]"),
+    ({"type": "FeatureCollection", "features": ["x", {}]}, "features[0]"),
+    ({"type": "FeatureCollection", "features": {"a": 1}}, "must be a list"),
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": "POLYGON"}]}, "features[0]"),
+])
+def test_malformed_geojson_members(client, obj: object, words: str) -> None:  # type: ignore[no-untyped-def]
+    body = problem(client.post("/api/v1/eligibility", json=obj), 400)
+    assert words in body["detail"]
+
+
+class _FullDisk:
+    """A sqlite3 connection whose statements starting with ``verb`` fail as on a full disk."""
+
+    def __init__(self, con, verb: str) -> None:  # type: ignore[no-untyped-def]
+        self.con, self.verb = con, verb
+
+    def execute(self, sql: str, *args):  # type: ignore[no-untyped-def]
+        import sqlite3
+
+        if sql.lstrip().upper().startswith(self.verb):
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.con.execute(sql, *args)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+@pytest.fixture()
+def full_disk(app, monkeypatch):  # type: ignore[no-untyped-def]
+    """Make the scenario store's INSERT (``full_disk("INSERT")``) or SELECT fail with SQLITE_FULL."""
+    import sqlite3
+
+    store_path = str(app.extensions["quartiere"].store.path)
+    real = sqlite3.connect
+
+    def arm(verb: str) -> None:
+        def connect(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+            con = real(path, *args, **kwargs)
+            return _FullDisk(con, verb) if str(path) == store_path else con
+
+        monkeypatch.setattr(sqlite3, "connect", connect)
+
+    return arm
+
+
+def test_full_disk_on_scenario_post_and_get(client, full_disk) -> None:  # type: ignore[no-untyped-def]
+    full_disk("INSERT")
+    draft = _draft_yaml().replace("id: draft-lower-threshold", "id: draft-full-disk", 1)
+    body = problem(_post_yaml(client, draft), 507)
+    assert "full" in body["detail"] and body["problems"][0]["check"] == "storage_full"
+    full_disk("SELECT")
+    body = problem(client.get("/api/v1/scenarios/0123456789abcdef"), 507)
+    assert "full" in body["detail"]
+    body = problem(client.get("/api/v1/downloads/classification.csv?scenario=0123456789abcdef"), 507)
+
+
+def test_recursion_error_is_never_a_500(app) -> None:  # type: ignore[no-untyped-def]
+    from flask import Flask
+
+    from service import problems as pr
+
+    probe = Flask("probe")
+    pr.register(probe)
+
+    @probe.get("/deep")
+    def deep() -> str:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    body = problem(probe.test_client().get("/deep"), 400)
+    assert "nested too deeply" in body["detail"]
