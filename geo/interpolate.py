@@ -18,12 +18,23 @@ Uncertainty policy (written down once, stated in the output):
   district that contributes to it (that count is NaN).
 * A polygon that overlaps no district with statistics raises :class:`NoStatisticsError`; one that overlaps no
   district at all raises :class:`geo.errors.OutOfAreaError`.
+
+Threads (the web service answers drawn areas from several request threads at once): the districts are held
+in an :class:`AreaIndex` built once by :func:`prepare_area_index`, before any request thread uses it. It
+keeps its own copies of the district geometries, **never prepared**, and an ``STRtree`` that is queried once
+at build time (GEOS builds a tree lazily on its first query). A request only queries the tree with its own
+polygon (shapely prepares that per-request geometry for the ``intersects`` predicate) and overlays the hits
+with it (``shapely.intersection``, which reads the district geometries and never touches preparation
+state). Never evaluate a predicate such as ``districts.intersects(geom)`` on shared geometries from request
+threads: when the shared geometries are prepared (the point locator prepares the snapshot's layers), GEOS
+builds a prepared geometry's segment index and point locator lazily on first use, and two threads doing that
+at once corrupt the heap ("double free or corruption", SIGSEGV). Nor use ``GeoDataFrame.sindex`` of shared
+frames there: it is built lazily, too.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +55,11 @@ from geo.indicators import REGISTRY, SmallNumberRule, rates_from_counts
 __all__ = [
     "AREA_CRS",
     "DEFAULT_MAX_VERTICES",
+    "AreaIndex",
     "CustomAreaEstimate",
     "NoStatisticsError",
     "estimate_custom_area",
+    "prepare_area_index",
     "read_custom_area",
 ]
 
@@ -235,8 +248,58 @@ def _count_columns(districts: pd.DataFrame) -> list[str]:
             and pd.api.types.is_numeric_dtype(districts[name])]
 
 
+@dataclass(frozen=True)
+class AreaIndex:
+    """Districts prepared once for :func:`estimate_custom_area` (read-only afterwards, safe to share by threads).
+
+    Attributes
+    ----------
+    frame
+        The districts' attributes without geometry, in the order of ``geoms``.
+    geoms
+        Own copies of the district geometries (EPSG:25832), never prepared.
+    tree
+        ``STRtree`` over ``geoms``, already built (queried once when the index was made).
+    areas
+        Area of every district in m².
+    counts
+        The count columns interpolated by default.
+    """
+
+    frame: pd.DataFrame
+    geoms: np.ndarray
+    tree: shapely.STRtree
+    areas: np.ndarray
+    counts: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def prepare_area_index(districts: gpd.GeoDataFrame, *,
+                       count_columns: Sequence[str] | None = None) -> AreaIndex:
+    """Check ``districts`` and build the :class:`AreaIndex` (call it once, before request threads use it).
+
+    Raises :class:`ValidationError` / :class:`CRSError` like :func:`estimate_custom_area`.
+    """
+    districts = _check_districts(districts)
+    counts = list(count_columns) if count_columns is not None else _count_columns(districts)
+    missing = [c for c in counts if c not in districts.columns]
+    if missing:
+        raise ValidationError("count columns not in the districts frame",
+                              problems=[Problem("missing_column", f"districts frame lacks {c!r}") for c in missing])
+    shared = np.asarray(districts.geometry.to_numpy(), dtype=object)
+    # own objects: whatever prepares the caller's geometries (e.g. the point locator) cannot reach these
+    geoms = shapely.from_wkb(shapely.to_wkb(shared, include_srid=False))
+    tree = shapely.STRtree(geoms)
+    if len(geoms):
+        tree.query(shapely.box(*shapely.total_bounds(geoms)))  # build the tree now, not on a request
+    frame = pd.DataFrame(districts.drop(columns=districts.geometry.name)).reset_index(drop=True)
+    return AreaIndex(frame=frame, geoms=geoms, tree=tree, areas=shapely.area(geoms), counts=tuple(counts))
+
+
 def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | Mapping[str, Any] | str,
-                         districts: gpd.GeoDataFrame, *, crs: Any = None, key: str = "custom",
+                         districts: gpd.GeoDataFrame | AreaIndex, *, crs: Any = None, key: str = "custom",
                          name: str = "Eigenes Gebiet", min_share: float = 0.25, rests_on_share: float = 0.5,
                          max_vertices: int = DEFAULT_MAX_VERTICES, rule: SmallNumberRule | None = None,
                          count_columns: Sequence[str] | None = None) -> CustomAreaEstimate:
@@ -248,7 +311,8 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         The polygon, see :func:`read_custom_area`.
     districts
         Wide table of one level and one year (normally Ortsteile), with ``key``, geometry, count columns
-        and, optionally, ``has_statistics``, ``name``, ``city`` and parent keys.
+        and, optionally, ``has_statistics``, ``name``, ``city`` and parent keys; or the :class:`AreaIndex`
+        prepared from such a table by :func:`prepare_area_index` (what a multi-threaded service must pass).
     crs
         CRS of ``area`` when it does not declare one.
     key, name
@@ -266,7 +330,7 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         ``min_population_for_index``.
     count_columns
         Extensive variables to interpolate; default every column of ``districts`` that is a count in
-        :data:`geo.indicators.REGISTRY`.
+        :data:`geo.indicators.REGISTRY` (for an :class:`AreaIndex`: the columns it was prepared with).
 
     Returns
     -------
@@ -290,45 +354,47 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                                                           f"rests_on_share={rests_on_share}")])
     rule = rule or SmallNumberRule()
     geom = read_custom_area(area, crs=crs, max_vertices=max_vertices)
-    districts = _check_districts(districts)
-    counts = list(count_columns) if count_columns is not None else _count_columns(districts)
-    missing = [c for c in counts if c not in districts.columns]
+    index = districts if isinstance(districts, AreaIndex) else prepare_area_index(districts,
+                                                                                   count_columns=count_columns)
+    counts = list(count_columns) if count_columns is not None else list(index.counts)
+    missing = [c for c in counts if c not in index.frame.columns]
     if missing:
         raise ValidationError("count columns not in the districts frame",
                               problems=[Problem("missing_column", f"districts frame lacks {c!r}") for c in missing])
 
-    hits = districts[districts.intersects(geom)].copy()
-    overlap = hits.intersection(geom).area
-    hits = hits[overlap.to_numpy() > 0]
-    if hits.empty:
+    # the only geometry work on shared data: a query of the built tree with the request's own polygon and
+    # an overlay that reads the districts (see the module docstring on threads)
+    pos = np.sort(index.tree.query(geom, predicate="intersects"))
+    ov = shapely.area(shapely.intersection(index.geoms[pos], geom)) if len(pos) else np.empty(0)
+    pos, ov = pos[ov > 0], ov[ov > 0]
+    if len(pos) == 0:
         raise OutOfAreaError("the area does not overlap any district of Bremen or Bremerhaven "
                              "(check the declared CRS and the coordinates)")
+    hits = index.frame.iloc[pos].reset_index(drop=True)
+    src_area = index.areas[pos]
     has_stats = (hits["has_statistics"].fillna(False).astype(bool) if "has_statistics" in hits.columns
                  else pd.Series(True, index=hits.index))
-    with_stats = hits[has_stats.to_numpy()]
+    stats = has_stats.to_numpy(dtype=bool)
+    with_stats = hits[stats]
     if with_stats.empty:
         names = ", ".join(hits.get("name", hits["key"]).astype(str).tolist())
         raise NoStatisticsError(f"the area overlaps only districts without published statistics ({names}); "
                                 "no estimate is possible")
 
-    target = gpd.GeoDataFrame({"key": [key]}, geometry=[geom], crs=AREA_CRS)
-    source = with_stats[["key", *counts, "geometry"]].copy()
-    for col in counts:  # NaN -> 0 here (tobler would do it in place on a read-only array); masked below
-        source[col] = source[col].astype(float).fillna(0.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = (area_interpolate_counts(source, target, counts) if counts
-               else pd.DataFrame(index=target.index))
+    # area weighting (tobler's allocate_total=False): each count times the share of its district covered
+    share_of_district = ov / src_area
+    est = pd.DataFrame(index=[0])
+    for col in counts:
+        vals = with_stats[col].astype(float).fillna(0.0).to_numpy()  # NaN -> 0 here; masked below
+        est[col] = float(np.sum(vals * share_of_district[stats]))
 
     # source table
-    src_area = hits.geometry.area.to_numpy()
-    ov = hits.intersection(geom).area.to_numpy()
     sources = pd.DataFrame({
         "key": hits["key"].astype(str).to_numpy(),
         "name": hits["name"].astype(str).to_numpy() if "name" in hits.columns else hits["key"].astype(str).to_numpy(),
-        "has_statistics": has_stats.to_numpy(),
+        "has_statistics": stats,
         "overlap_km2": ov / 1e6,
-        "district_share": ov / src_area,
+        "district_share": share_of_district,
         "custom_area_share": ov / geom.area,
     })
     if "population" in hits.columns:

@@ -9,6 +9,7 @@ is not run for a single drawn area (``stability`` is null); the answer says so.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,11 +19,33 @@ import shapely
 
 from geo.classify import classify
 from geo.errors import GeometryError
-from geo.interpolate import estimate_custom_area
+from geo.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
 from service.eligibility import _classification_parts, clean, decision_id
 from service.state import ServiceState
 
 AREA_KEY = "custom-area"
+_PREPARE_LOCK = threading.Lock()
+
+
+def area_index(state: ServiceState) -> AreaIndex:
+    """The districts prepared for drawn areas (:func:`geo.interpolate.prepare_area_index`) of ``state``.
+
+    Prepared at load time when the state carries it (``state.area_index``). Otherwise it is built once per
+    snapshot, by the first request, under a lock, into private objects that no other thread sees before they
+    are complete, and kept in ``state.cache``; request threads never prepare or index the shared snapshot
+    geometries themselves (see :mod:`geo.interpolate` on threads).
+    """
+    ready = getattr(state, "area_index", None)
+    if isinstance(ready, AreaIndex):
+        return ready
+    found = state.cache.get("area_index")
+    if found is None:
+        with _PREPARE_LOCK:
+            found = state.cache.get("area_index")
+            if found is None:
+                found = prepare_area_index(state.wide)
+                state.cache["area_index"] = found
+    return found
 
 
 def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataFrame,
@@ -71,7 +94,7 @@ def area_eligibility(state: ServiceState, body: Any, *, crs: str | None, max_ver
         raise GeometryError("the body must be a GeoJSON object (Polygon, MultiPolygon, Feature or "
                             "FeatureCollection with one feature)")
     use_crs = crs if crs else (None if "crs" in body else "EPSG:4326")
-    est = estimate_custom_area(body, state.wide, crs=use_crs, key=AREA_KEY, name="Drawn area",
+    est = estimate_custom_area(body, area_index(state), crs=use_crs, key=AREA_KEY, name="Drawn area",
                                max_vertices=max_vertices)
     frame, notes = complete_estimate(est.frame, est.sources, state.wide, state.definition.input_columns())
     result = classify(state.wide, state.definition, extra_rows=frame, draws=0,
