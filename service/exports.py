@@ -1,12 +1,16 @@
 """Downloads (framework-free): layers and classifications as GeoPackage, GeoJSON and CSV.
 
 CSV comes in two dialects: ``utf-8`` (comma, decimal point, no BOM) and ``excel-de`` (semicolon, decimal
-comma, UTF-8 with BOM, so German Excel opens it with umlauts intact).
+comma, UTF-8 with BOM, so German Excel opens it with umlauts intact). Both end rows with CRLF (RFC 4180), so
+a cell holding a bare CR or LF is quoted. Every CSV the service writes goes through :func:`to_csv`, which
+neutralises spreadsheet formulas (:func:`neutralise_cell`).
 """
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import tempfile
 from typing import Any
 
@@ -68,11 +72,45 @@ def classification_frame(snapshot: Snapshot, result: ClassificationResult) -> gp
     return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:25832")
 
 
+#: a text cell starting with one of these is read as a formula by spreadsheet programs (OWASP CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: a plain number written as text ("-5", "-1.5", "-1,5", "+2e3"): read as a number, never as a formula
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """A text starting like a formula gets a leading single quote (shown as text); other values unchanged.
+
+    Only ``str`` values are touched, and of those not a plain number such as ``-5``: numbers (negative ones
+    too, whether stored as numbers or as their text) stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`neutralise_cell` applied to every text cell and column name."""
+    out = pd.DataFrame(frame).copy()
+    for col in out.columns:
+        series = out[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype(object)
+        if pd.api.types.is_object_dtype(series.dtype) or pd.api.types.is_string_dtype(series.dtype):
+            out[col] = series.map(neutralise_cell, na_action="ignore")
+    out.columns = [neutralise_cell(str(c)) if isinstance(c, str) else c for c in out.columns]
+    return out
+
+
 def to_csv(frame: pd.DataFrame, dialect: str = "utf-8") -> bytes:
-    plain = pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore"))
+    """The one CSV writer of the service (downloads, batch answers): formulas neutralised, CRLF rows."""
+    plain = neutralise_frame(pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")))
     if dialect == "excel-de":
-        return plain.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n").encode("utf-8-sig")
-    return plain.to_csv(index=False).encode("utf-8")
+        return plain.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n",
+                            quoting=csv.QUOTE_MINIMAL).encode("utf-8-sig")
+    return plain.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).encode("utf-8")
 
 
 def to_geojson(frame: pd.DataFrame) -> bytes:

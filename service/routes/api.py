@@ -100,7 +100,9 @@ def eligibility_batch() -> Response:
         and request.accept_mimetypes["text/csv"] > request.accept_mimetypes[JSON])
     headers = {"X-Programme-Hash": st.definition.hash}
     if want_csv:
-        return Response(frame.to_csv(index=False), mimetype="text/csv", headers=headers)
+        from service.exports import to_csv
+
+        return Response(to_csv(frame), mimetype="text/csv", headers=headers)
     body = {"snapshot_version": st.version,
             "programme": {"id": st.definition.id, "hash": st.definition.hash},
             "count": len(frame),

