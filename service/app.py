@@ -23,6 +23,10 @@ read from the environment variable ``QUARTIERE_<KEY>`` when not given):
                         OGC API collections gemeinden, gemeindeverbaende, kreise, laender and the page /national
                         (default none: Bremen only)
 ``NATIONAL_PROGRAMME``  national screening definition (default ``programmes/germany-screening.yml``)
+``PUBLIC_URL``          the server's public base URL, e.g. ``https://quartiere.example.org`` (with a path prefix if
+                        it is served under one): every absolute link (the OGC API documents) is built from it.
+                        Default none: the URL the request was sent to (``request.url_root``, from the Host header;
+                        ``X-Forwarded-Host`` is never trusted) — set it in production behind a proxy
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ DEFAULTS: dict[str, Any] = {
     "GEOCODER_TIMEOUT": 2.0,
     "NATIONAL_SNAPSHOTS": None,
     "NATIONAL_PROGRAMME": None,
+    "PUBLIC_URL": None,
 }
 _INT_KEYS = ("MAX_CONTENT_LENGTH", "BATCH_MAX_ROWS", "POLYGON_MAX_VERTICES")
 
@@ -75,7 +80,22 @@ def _settings(config: Mapping[str, Any] | None) -> dict[str, Any]:
     origins = out["CORS_ORIGINS"]
     if isinstance(origins, str):
         out["CORS_ORIGINS"] = [o.strip() for o in origins.split(",") if o.strip()]
+    out["PUBLIC_URL"] = _public_url(out["PUBLIC_URL"])
     return out
+
+
+def _public_url(value: Any) -> str | None:
+    """``PUBLIC_URL`` checked: an absolute http(s) URL without query or fragment, no trailing slash."""
+    from urllib.parse import urlsplit
+
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL must be an absolute http(s) URL without query, e.g. "
+                         f"https://quartiere.example.org, got {text[:80]!r}")
+    return text
 
 
 class Services:

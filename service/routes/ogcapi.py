@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from service import national, ogc
-from service.app import state
+from service.app import services, state
 from service.eligibility import dumps
 from service.routes.national import collection_ids, national_collections
 
@@ -15,7 +15,14 @@ bp = Blueprint("ogcapi", __name__, url_prefix="/ogcapi")
 
 
 def _base() -> str:
-    return request.host_url.rstrip("/") + "/ogcapi"
+    """Base of every absolute link: the configured ``PUBLIC_URL``, else the URL the request was sent to.
+
+    The fallback is Werkzeug's ``request.url_root`` (Host header and script root); ``X-Forwarded-Host`` is never
+    read (no proxy fix is installed), so a client cannot point the links elsewhere through it.
+    """
+    public = services().settings.get("PUBLIC_URL")
+    root = public if public else request.url_root
+    return str(root).rstrip("/") + "/ogcapi"
 
 
 def _json(obj: object) -> Response:

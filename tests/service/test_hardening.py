@@ -286,3 +286,54 @@ def test_csv_helper_leaves_numbers_alone() -> None:
     assert _rows(to_csv(frame)) == [["name", "delta", "count", "mixed"], ["'-x", "-1.5", "-3", "-2.5"],
                                     ["ok", "2.0", "4", "'=1"]]
     assert _rows(to_csv(frame, "excel-de"), ";")[1][:3] == ["'-x", "-1,5", "-3"]
+
+
+# ------------------------------------------------------------------------------------- 4. OGC API links
+
+OGC_PAGES = ["/ogcapi", "/ogcapi/collections", "/ogcapi/collections/ortsteile",
+             "/ogcapi/collections/ortsteile/items?limit=2&offset=2", "/ogcapi/collections/ortsteile/items/04011373"]
+
+
+def _hrefs(obj: object) -> list[str]:
+    if isinstance(obj, dict):
+        return [v for k, v in obj.items() if k == "href" and isinstance(v, str)] + [
+            h for v in obj.values() for h in _hrefs(v)]
+    if isinstance(obj, list):
+        return [h for v in obj for h in _hrefs(v)]
+    return []
+
+
+@pytest.fixture(scope="module")
+def public_app(app):  # type: ignore[no-untyped-def]
+    from service.app import create_app
+
+    return create_app({"SNAPSHOTS": app.config["SNAPSHOTS"], "INSTANCE": app.config["INSTANCE"], "PAGES": False,
+                       "PUBLIC_URL": "https://quartiere.example.org/geo/", "TESTING": True})
+
+
+def test_ogc_links_use_public_url_not_host_header(public_app) -> None:  # type: ignore[no-untyped-def]
+    client = public_app.test_client()
+    for path in OGC_PAGES:
+        r = client.get(path, headers={"Host": "evil.example", "X-Forwarded-Host": "evil2.example"})
+        assert r.status_code == 200, path
+        hrefs = _hrefs(r.get_json(force=True))
+        assert hrefs, path
+        assert all(h.startswith("https://quartiere.example.org/geo/ogcapi") for h in hrefs), (path, hrefs)
+        assert b"evil" not in r.data
+
+
+def test_ogc_links_without_public_url_ignore_forwarded_host(client) -> None:  # type: ignore[no-untyped-def]
+    for path in OGC_PAGES:
+        r = client.get(path, headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+        hrefs = _hrefs(r.get_json(force=True))
+        assert hrefs and all(h.startswith("http://localhost/ogcapi") for h in hrefs), (path, hrefs)
+
+
+def test_public_url_setting_is_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from service.app import _settings
+
+    monkeypatch.setenv("QUARTIERE_PUBLIC_URL", "https://maps.example.org/")
+    assert _settings({})["PUBLIC_URL"] == "https://maps.example.org"
+    for bad in ("maps.example.org", "ftp://x.example", "https://x.example/?a=1"):
+        with pytest.raises(ValueError, match="PUBLIC_URL"):
+            _settings({"PUBLIC_URL": bad})
