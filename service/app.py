@@ -121,10 +121,13 @@ def state() -> ServiceState:
 
 
 class HeaderMiddleware:
-    """Adds X-Snapshot-Version, security headers and CORS to every response (raw WSGI: cheap per request).
+    """The one header policy: X-Snapshot-Version, security headers and CORS on every response (raw WSGI).
 
     ``X-Snapshot-Version`` names the snapshot the request was answered from (the state fixed by :func:`state`),
-    else the current one. The CSP is added only when the response has none of its own (pages may set theirs).
+    else the current one. Each header of the policy is set exactly once: a value a view or blueprint already set
+    (e.g. the pages' ``Referrer-Policy``) is replaced, never answered twice. The CSP is the one exception: it is
+    added only when the response has none of its own (pages set theirs, with a nonce). ``Vary`` values are merged
+    into one header.
     """
 
     def __init__(self, app: Any, holder: StateHolder, *, csp: str, origins: list[str]) -> None:
@@ -136,24 +139,41 @@ class HeaderMiddleware:
         self.origins = origins
         self.any_origin = "*" in origins
 
+    def policy(self, environ: dict[str, Any]) -> tuple[list[tuple[str, str]], bool]:
+        """The headers this response gets from the policy, and whether it varies by Origin."""
+        st = environ.get("quartiere.state")
+        out = [("X-Snapshot-Version", st.version if st is not None else self.holder.state.version), *self.fixed]
+        origin = environ.get("HTTP_ORIGIN") if self.origins else None
+        if origin and (self.any_origin or origin in self.origins):
+            out += [
+                ("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
+                ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
+                ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+                ("Access-Control-Expose-Headers", "X-Snapshot-Version"),
+            ]
+            return out, not self.any_origin
+        return out, False
+
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-            st = environ.get("quartiere.state")
-            headers.append(("X-Snapshot-Version", st.version if st is not None else self.holder.state.version))
-            headers.extend(self.fixed)
-            if not any(k.lower() == "content-security-policy" for k, _ in headers):
-                headers.append(("Content-Security-Policy", self.csp))
-            origin = environ.get("HTTP_ORIGIN") if self.origins else None
-            if origin and (self.any_origin or origin in self.origins):
-                headers.extend([
-                    ("Access-Control-Allow-Origin", "*" if self.any_origin else origin),
-                    ("Access-Control-Allow-Headers", "Authorization, Content-Type"),
-                    ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-                    ("Access-Control-Expose-Headers", "X-Snapshot-Version"),
-                ])
-                if not self.any_origin:
-                    headers.append(("Vary", "Origin"))
-            return start_response(status, headers, exc_info)
+            policy, vary_origin = self.policy(environ)
+            replaced = {k.lower() for k, _ in policy} | {"vary"}
+            vary: list[str] = []
+            for k, v in headers:
+                if k.lower() == "vary":
+                    vary += [x.strip() for x in v.split(",") if x.strip()]
+            out = [(k, v) for k, v in headers if k.lower() not in replaced]
+            out += policy
+            if not any(k.lower() == "content-security-policy" for k, _ in out):
+                out.append(("Content-Security-Policy", self.csp))
+            if vary_origin:
+                vary.append("Origin")
+            if vary:
+                unique: dict[str, str] = {}
+                for x in vary:
+                    unique.setdefault(x.lower(), x)
+                out.append(("Vary", ", ".join(unique.values())))
+            return start_response(status, out, exc_info)
 
         return self.app(environ, start)
 

@@ -337,3 +337,45 @@ def test_public_url_setting_is_checked(monkeypatch) -> None:  # type: ignore[no-
     for bad in ("maps.example.org", "ftp://x.example", "https://x.example/?a=1"):
         with pytest.raises(ValueError, match="PUBLIC_URL"):
             _settings({"PUBLIC_URL": bad})
+
+
+# ------------------------------------------------------------------------------------------ 5. headers
+
+POLICY = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+@pytest.mark.parametrize("path", ["/", "/check", "/api/v1/status", "/api/v1/downloads/ortsteile.csv",
+                                  "/api/v1/downloads/snapshot.gpkg", "/api/v1/scenarios/doesnotexist"])
+def test_each_policy_header_once(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    r = client.get(path, headers={"Origin": "https://maps.example.org"})
+    assert r.status_code in (200, 404), path
+    for name, value in POLICY.items():
+        assert r.headers.getlist(name) == [value], (path, name, r.headers.getlist(name))
+    for name in ("X-Snapshot-Version", "Content-Security-Policy", "Access-Control-Allow-Origin", "Vary"):
+        assert len(r.headers.getlist(name)) == 1, (path, name, r.headers.getlist(name))
+    assert "Origin" in r.headers["Vary"]
+    if path in ("/", "/check"):
+        assert "nonce-" in r.headers["Content-Security-Policy"]  # the page's own CSP is kept
+
+
+def test_header_policy_replaces_and_merges() -> None:
+    from service.app import HeaderMiddleware
+
+    class Holder:
+        class state:  # noqa: N801
+            version = "v1"
+
+    def page(environ, start_response):  # type: ignore[no-untyped-def]
+        start_response("200 OK", [("Content-Type", "text/html"), ("Referrer-Policy", "same-origin"),
+                                  ("x-content-type-options", "nosniff"), ("Vary", "Accept-Encoding"),
+                                  ("Content-Security-Policy", "default-src 'none'")])
+        return [b""]
+
+    seen: list[list[tuple[str, str]]] = []
+    mw = HeaderMiddleware(page, Holder(), csp="default-src 'self'", origins=["https://a.example"])
+    mw({"HTTP_ORIGIN": "https://a.example"}, lambda status, headers, exc_info=None: seen.append(headers))
+    names = [k.lower() for k, _ in seen[0]]
+    assert len(names) == len(set(names))
+    got = dict(seen[0])
+    assert got["Referrer-Policy"] == "no-referrer" and got["Vary"] == "Accept-Encoding, Origin"
+    assert got["Content-Security-Policy"] == "default-src 'none'" and got["X-Snapshot-Version"] == "v1"
