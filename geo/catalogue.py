@@ -2,16 +2,25 @@
 
 Discovery is by pattern, so a new year's table or a new layer of the same format is picked up without code
 changes: every ``hb_<level>_<city>.shp`` under ``*/original/``, every CSV under ``*/raw/`` (which must be a
-statistics-office table), the funding-area list and the transcribed social indicators when present.
+statistics-office table), the funding-area list and the transcribed social indicators when present, the
+Ortsteilatlas workbook(s) and the Wahlatlas data file(s).
+
+Which published series of the Ortsteilatlas and the Wahlatlas enter the snapshot, under which id, unit and
+direction, is data, not code: ``geo/need_catalogue.yml``, read by :func:`load_need_catalogue`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from geo.errors import DataNotFoundError
+import yaml
+
+from geo.errors import DataNotFoundError, InputError
 
 LAYER_PATTERNS = {
     "ortsteil": "*/original/hb_ortsteile_*.shp",
@@ -23,6 +32,9 @@ STATISTICS_PATTERN = "bremen-*/raw/*.csv"
 DESIGNATIONS_PATTERN = "bremen-foerdergebiete/*.csv"
 SOCIAL_PATTERN = "bremen-sozialindikatoren/alle_indikatoren_long.csv"
 POSTCODES_PATTERN = "bremen-plz-gebiete/original/*.geojson"
+ORTSTEILATLAS_PATTERN = "bremen-ortsteilatlas*/raw/*Ortsteilatlas*.xlsx"
+WAHLATLAS_PATTERN = "bremen-wahlatlas-*/raw/*_data.js"
+NEED_CATALOGUE = Path(__file__).with_name("need_catalogue.yml")
 SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
 
 
@@ -37,6 +49,8 @@ class Catalogue:
     designations: list[Path] = field(default_factory=list)
     social: list[Path] = field(default_factory=list)
     postcodes: list[Path] = field(default_factory=list)
+    ortsteilatlas: list[Path] = field(default_factory=list)
+    wahlatlas: list[Path] = field(default_factory=list)
     extra: list[Path] = field(default_factory=list)
     #: any other input files (other datasets list theirs here)
     files: list[Path] = field(default_factory=list)
@@ -51,6 +65,7 @@ class Catalogue:
             files.append(shp)
             files.extend(p for ext in SHAPEFILE_SIDECARS if (p := shp.with_suffix(ext)).is_file())
         files += self.statistics + self.designations + self.social + self.postcodes + self.extra + self.files
+        files += self.ortsteilatlas + self.wahlatlas
         return sorted(set(files))
 
     def checksums(self) -> list[dict[str, object]]:
@@ -76,6 +91,8 @@ def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
     cat.designations = sorted(root.glob(DESIGNATIONS_PATTERN))
     cat.social = sorted(root.glob(SOCIAL_PATTERN))
     cat.postcodes = sorted(root.glob(POSTCODES_PATTERN))
+    cat.ortsteilatlas = sorted(root.glob(ORTSTEILATLAS_PATTERN))
+    cat.wahlatlas = sorted(root.glob(WAHLATLAS_PATTERN))
     cat.extra = [Path(p) for p in (extra or [])]
     missing = [f"{level} boundaries ({pattern})" for level, pattern in LAYER_PATTERNS.items() if not cat.layers[level]]
     if not cat.statistics:
@@ -86,3 +103,164 @@ def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
         if not path.is_file():
             raise DataNotFoundError(f"{path}: file not found (given with --extra)")
     return cat
+
+
+# --- the need catalogue ------------------------------------------------------------------------------------------
+
+DIRECTIONS = ("higher_is_worse", "higher_is_better", "none")
+NEED_SOURCES = ("ortsteilatlas", "wahlatlas")
+KINDS = ("rate", "mean", "count")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def normalise_name(text: object) -> str:
+    """A published indicator or topic name with runs of white space collapsed (how names are matched)."""
+    return re.sub(r"\s+", " ", str(text)).strip()
+
+
+@dataclass(frozen=True)
+class NeedIndicator:
+    """One published series taken into the snapshot (or read as a base for numerators and denominators)."""
+
+    id: str
+    source: str  # ortsteilatlas | wahlatlas
+    unit: str
+    direction: str  # higher_is_worse | higher_is_better | none
+    label_de: str
+    label_en: str
+    kind: str = "rate"  # rate | mean | count
+    scale: float = 1.0
+    in_snapshot: bool = True
+    topic: str = ""  # ortsteilatlas: row 1 of the sheet
+    name: str = ""  # ortsteilatlas: the indicator name; wahlatlas: a regular expression with a group "year"
+    theme: str = ""  # wahlatlas
+    #: ortsteilatlas: the base population as signed terms of other entries' ids, e.g. (("atlas_population", 1),
+    #: ("atlas_aged_65_plus", -1))
+    denominator: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class NeedCatalogue:
+    """``geo/need_catalogue.yml``, checked."""
+
+    path: Path
+    atlas_publisher: str
+    atlas_key_prefix: str
+    atlas_indicators: tuple[NeedIndicator, ...]
+    atlas_not_in_snapshot: frozenset[tuple[str, str]]
+    wahl_publisher: str
+    wahl_city_prefixes: dict[str, str]
+    wahl_geographies: dict[str, str]
+    wahl_comparison_keys: dict[str, str | None]
+    wahl_indicators: tuple[NeedIndicator, ...]
+    wahl_not_in_snapshot: tuple[str, ...]
+    sources_by_year: dict[str, tuple[str, ...]]
+    agreement_checks: tuple[dict[str, Any], ...]
+
+    @property
+    def indicators(self) -> tuple[NeedIndicator, ...]:
+        return self.atlas_indicators + self.wahl_indicators
+
+    def snapshot_ids(self) -> list[str]:
+        """The ids this catalogue adds to the snapshot, in catalogue order, each once."""
+        return list(dict.fromkeys(i.id for i in self.indicators if i.in_snapshot))
+
+
+def _entry(raw: dict[str, Any], source: str, where: str) -> NeedIndicator:
+    for req in ("id", "unit", "direction", "label_de", "label_en", "name"):
+        if not raw.get(req):
+            raise InputError(f"{where}: entry {raw.get('id', raw)!r} has no {req!r}")
+    ident = str(raw["id"])
+    if not _ID.match(ident):
+        raise InputError(f"{where}: id {ident!r} is not lower-case snake_case")
+    if raw["direction"] not in DIRECTIONS:
+        raise InputError(f"{where}: {ident}: direction {raw['direction']!r} is not one of {list(DIRECTIONS)}")
+    kind = str(raw.get("kind", "rate"))
+    if kind not in KINDS:
+        raise InputError(f"{where}: {ident}: kind {kind!r} is not one of {list(KINDS)}")
+    terms = []
+    for term in raw.get("denominator") or []:
+        term = str(term).strip()
+        sign = -1 if term.startswith("-") else 1
+        terms.append((term.lstrip("+-").strip(), sign))
+    if source == "ortsteilatlas" and not raw.get("topic"):
+        raise InputError(f"{where}: {ident}: an Ortsteilatlas entry needs its 'topic' (row 1 of the sheet)")
+    if source == "wahlatlas":
+        try:
+            pattern = re.compile(str(raw["name"]))
+        except re.error as exc:
+            raise InputError(f"{where}: {ident}: name is not a regular expression: {exc}") from exc
+        if "year" not in pattern.groupindex:
+            raise InputError(f"{where}: {ident}: the name pattern needs a group (?P<year>...)")
+    return NeedIndicator(
+        id=ident, source=source, unit=str(raw["unit"]), direction=str(raw["direction"]),
+        label_de=str(raw["label_de"]), label_en=str(raw["label_en"]), kind=kind,
+        scale=float(raw.get("scale", 1.0)), in_snapshot=bool(raw.get("in_snapshot", True)),
+        topic=normalise_name(raw.get("topic", "")),
+        name=normalise_name(raw["name"]) if source == "ortsteilatlas" else str(raw["name"]),
+        theme=normalise_name(raw.get("theme", "")), denominator=tuple(terms))
+
+
+def load_need_catalogue(path: str | Path | None = None) -> NeedCatalogue:
+    """Read and check the need catalogue (default: the one shipped beside this module).
+
+    Raises
+    ------
+    InputError
+        Naming the file and the entry when the catalogue is malformed (unknown direction, duplicate id,
+        a denominator naming no entry, ...).
+    """
+    return _load_need_catalogue(Path(path) if path else NEED_CATALOGUE)
+
+
+@lru_cache(maxsize=8)
+def _load_need_catalogue(path: Path) -> NeedCatalogue:
+    where = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{where}: cannot read the need catalogue: {exc}") from exc
+    atlas = raw.get("ortsteilatlas") or {}
+    wahl = raw.get("wahlatlas") or {}
+    atlas_ind = tuple(_entry(e, "ortsteilatlas", where) for e in atlas.get("indicators") or [])
+    wahl_ind = tuple(_entry(e, "wahlatlas", where) for e in wahl.get("indicators") or [])
+    seen: dict[tuple[str, str], str] = {}
+    for ind in atlas_ind:
+        if (ind.topic, ind.name) in seen:
+            raise InputError(f"{where}: {ind.id} and {seen[(ind.topic, ind.name)]} name the same workbook "
+                             f"indicator ({ind.topic}: {ind.name})")
+        seen[(ind.topic, ind.name)] = ind.id
+    ids = [i.id for i in atlas_ind]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(f"{where}: ids used twice in the Ortsteilatlas section: {dup}")
+    for ind in atlas_ind:
+        for base, _sign in ind.denominator:
+            if base not in ids:
+                raise InputError(f"{where}: {ind.id}: denominator term {base!r} is no Ortsteilatlas entry")
+    by_id = {i.id: i for i in atlas_ind}
+    for ind in wahl_ind:  # an id in both sources is one indicator: unit and direction must agree
+        other = by_id.get(ind.id)
+        if other is not None and (other.unit, other.direction) != (ind.unit, ind.direction):
+            raise InputError(f"{where}: {ind.id}: unit or direction differ between the two sources")
+    unused = frozenset((normalise_name(topic), normalise_name(name))
+                       for topic, names in (atlas.get("not_in_snapshot") or {}).items() for name in names or [])
+    both = sorted(f"{t}: {n}" for t, n in unused & set(seen))
+    if both:
+        raise InputError(f"{where}: listed both as an indicator and under not_in_snapshot: {both}")
+    sources_by_year = {str(k): tuple(str(s) for s in v) for k, v in (raw.get("sources_by_year") or {}).items()}
+    for ident, sources in sources_by_year.items():
+        bad = [s for s in sources if s not in NEED_SOURCES]
+        if bad:
+            raise InputError(f"{where}: sources_by_year {ident}: unknown source(s) {bad}; known {list(NEED_SOURCES)}")
+    return NeedCatalogue(
+        path=path, atlas_publisher=str(atlas.get("publisher", "Ortsteilatlas")),
+        atlas_key_prefix=str(atlas.get("key_prefix", "04011")), atlas_indicators=atlas_ind,
+        atlas_not_in_snapshot=unused, wahl_publisher=str(wahl.get("publisher", "Wahlatlas")),
+        wahl_city_prefixes={str(k): str(v) for k, v in (wahl.get("city_prefixes") or {}).items()},
+        wahl_geographies={str(k): str(v) for k, v in (wahl.get("geographies") or {}).items()},
+        wahl_comparison_keys={str(k): (str(v) if v is not None else None)
+                              for k, v in (wahl.get("comparison_keys") or {}).items()},
+        wahl_indicators=wahl_ind, wahl_not_in_snapshot=tuple(str(p) for p in wahl.get("not_in_snapshot") or []),
+        sources_by_year=sources_by_year,
+        agreement_checks=tuple(dict(c) for c in raw.get("agreement_checks") or []))

@@ -32,6 +32,10 @@ class Indicator:
     numerator: str | None = None
     denominator: str | None = None
     kind: str = "count"  # count | rate | density | change | mean
+    #: higher_is_worse | higher_is_better | none (descriptive, never in an index); None: not stated
+    direction: str | None = None
+    #: where a published series comes from (need catalogue: ortsteilatlas, wahlatlas)
+    source: str | None = None
 
     @property
     def is_rate(self) -> bool:
@@ -91,6 +95,29 @@ REGISTRY: dict[str, Indicator] = {
            kind="mean"),
     ]
 }
+
+
+
+def _need_registry() -> dict[str, Indicator]:
+    """The published need series of ``geo/need_catalogue.yml`` (ids must not clash with computed ones)."""
+    from geo.catalogue import load_need_catalogue
+
+    out: dict[str, Indicator] = {}
+    for entry in load_need_catalogue().indicators:
+        if not entry.in_snapshot:
+            continue
+        if entry.id in REGISTRY:
+            raise ValueError(f"need catalogue id {entry.id!r} clashes with a computed indicator")
+        if entry.id in out:
+            out[entry.id] = Indicator(**{**out[entry.id].__dict__, "source": f"{out[entry.id].source},{entry.source}"})
+            continue
+        out[entry.id] = Indicator(entry.id, entry.unit, entry.label_de, entry.label_en, kind=entry.kind,
+                                  direction=entry.direction, source=entry.source)
+    return out
+
+
+NEED_INDICATORS: dict[str, Indicator] = _need_registry()
+REGISTRY.update(NEED_INDICATORS)
 
 #: indicators shown in the wide layers of the GeoPackage and in tooltips
 MAIN_INDICATORS = [

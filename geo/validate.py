@@ -146,3 +146,32 @@ def raise_on_errors(problems: list[Problem], where: str, *, stage: str = "the in
     n = sum(p.severity == "error" for p in problems)
     if n:
         raise ValidationError(f"{where}: {n} problem(s) in {stage}", problems=problems)
+
+
+def check_agreement(first: pd.DataFrame, second: pd.DataFrame, indicator: str, *, tolerance: float,
+                    max_share_differing: float, names: tuple[str, str]) -> list[Problem]:
+    """Values two sources both publish for the same district and year (columns key, year, value).
+
+    A warning names every district whose values differ by more than ``tolerance``; an error when more than
+    ``max_share_differing`` of the comparisons differ (keys or columns mixed up); an info with the count when
+    they agree.
+    """
+    joined = first[["key", "year", "value"]].merge(second[["key", "year", "value"]], on=["key", "year"],
+                                                   suffixes=("_a", "_b")).dropna(subset=["value_a", "value_b"])
+    if joined.empty:
+        return [Problem("sources_disagree", f"{indicator}: {names[0]} and {names[1]} have no district and year in "
+                        "common to compare", "warning")]
+    diff = (joined["value_a"] - joined["value_b"]).abs()
+    bad = joined[diff > tolerance + 1e-9]
+    share = len(bad) / len(joined)
+    severity = "error" if share > max_share_differing else "warning"
+    problems = [Problem("sources_disagree", f"{indicator} {r.year}: {r.key} is {r.value_a:g} in {names[0]} but "
+                        f"{r.value_b:g} in {names[1]} (tolerance {tolerance:g})", severity, key=str(r.key),
+                        detail={"indicator": indicator, "year": int(r.year), names[0]: float(r.value_a),
+                                names[1]: float(r.value_b)})
+                for r in bad.itertuples()]
+    if not problems:
+        years = ", ".join(str(y) for y in sorted(joined["year"].unique()))
+        problems.append(Problem("sources_agree", f"{indicator}: {names[0]} and {names[1]} agree within {tolerance:g} "
+                                f"for all {len(joined)} districts compared ({years})", "info"))
+    return problems
