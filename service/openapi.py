@@ -208,13 +208,13 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                 "responses": {"201": {"description": "stored", "content": {
                     "application/json": {"schema": _ref("Scenario")}}},
                     **_json_ok(_ref("Scenario"), "already stored (same definition and snapshot)"),
-                    **_problem_responses(400, 401, 403, 413, 422)},
+                    **_problem_responses(400, 401, 403, 413, 422, 503, 507)},
             },
         },
         "/api/v1/scenarios/{scenario_id}": {
             "get": {"summary": "A stored scenario", "operationId": "scenarioGet",
                     "parameters": [_p("scenario_id", {"type": "string"}, "scenario id")],
-                    "responses": {**_json_ok(_ref("Scenario")), **_problem_responses(404)}},
+                    "responses": {**_json_ok(_ref("Scenario")), **_problem_responses(404, 503, 507)}},
         },
         "/api/v1/status": {
             "get": {"summary": "Snapshot version and programme served", "operationId": "status",
