@@ -10,9 +10,14 @@ reads, no thread, no heavy import) and each worker builds its own app after the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +50,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (gthread; default: %(default)s)")
+    p.add_argument("--no-front", action="store_true",
+                   help="gunicorn directly on the public port, without the nginx front that buffers requests "
+                        "(then slow clients can hold all worker threads)")
     p.add_argument("--dev", action="store_true", help="Flask's development server (reloader off, debug off)")
+    p.add_argument("--backend", default=None, help=argparse.SUPPRESS)  # internal: gunicorn's unix socket
 
 
 #: options passed on to the clean master process, as (flag, attribute)
 _VALUE_OPTIONS = (("--snapshots", "snapshots"), ("--programme", "programme"), ("--instance", "instance"),
                   ("--national-snapshots", "national_snapshots"), ("--host", "host"), ("--port", "port"),
-                  ("--workers", "workers"), ("--threads", "threads"))
+                  ("--workers", "workers"), ("--threads", "threads"), ("--backend", "backend"))
 
 
-def master_argv(args: argparse.Namespace) -> list[str]:
+def master_argv(args: argparse.Namespace, **override: Any) -> list[str]:
     """The command line of the clean master process for ``args`` (``python -m service.commands.serve ...``)."""
+    values = {**vars(args), **override}
     argv = [sys.executable, "-m", "service.commands.serve"]
     for flag, attr in _VALUE_OPTIONS:
-        value = getattr(args, attr, None)
-        if value is not None:
-            argv += [flag, str(value)]
+        if values.get(attr) is not None:
+            argv += [flag, str(values[attr])]
+    if values.get("no_front"):
+        argv.append("--no-front")
     return argv
 
 
@@ -114,15 +125,40 @@ def check_config(args: argparse.Namespace) -> None:
         check_snapshots(args.national_snapshots, what="national snapshots")
     if not Path(args.programme).is_file():
         raise UsageError(f"--programme {args.programme}: file not found")
+    if getattr(args, "backend", None) is None:
+        check_port_free(args.host, args.port)
+        if not getattr(args, "dev", False) and not getattr(args, "no_front", False):
+            from service.front import nginx_binary
+
+            nginx_binary()
+
+
+def check_port_free(host: str, port: int) -> None:
+    """:class:`UsageError` naming the address when something else listens there already."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (--host, --port)") from exc
 
 
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
-            "worker_class": "gthread", "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
-            # no app in the master; no control-socket thread in it either (gunicorn's default socket path is
-            # shared by every gunicorn of the user)
-            "preload_app": False, "control_socket_disable": True,
-            "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+    options: dict[str, Any] = {
+        "bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
+        "worker_class": "gthread", "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
+        # no app in the master; no control-socket thread in it either (gunicorn's default socket path is
+        # shared by every gunicorn of the user)
+        "preload_app": False, "control_socket_disable": True,
+        "accesslog": None, "errorlog": "-", "loglevel": "warning"}
+    backend = getattr(args, "backend", None)
+    if backend:
+        # behind the front: nginx has checked the request's size (its 414/431 are problem+json), so gunicorn's
+        # own limits (smaller, answered in HTML) must never be the ones that refuse a request
+        options.update({"bind": f"unix:{backend}", "limit_request_line": 8190, "limit_request_fields": 32768,
+                        "limit_request_field_size": 0, "forwarded_allow_ips": "*"})
+    return options
 
 
 def run_gunicorn(app_factory: Any, options: dict[str, Any], *, announce: str | None = None) -> None:
@@ -180,18 +216,100 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve_master(args: argparse.Namespace) -> int:
-    """The gunicorn master: one thread, no app; workers build theirs after the fork."""
+    """The gunicorn master (one thread, no app; workers build theirs after the fork), or the supervisor of nginx
+    and that master."""
     check_config(args)
+    if not args.backend and not args.no_front:
+        return supervise(args)
     config = app_config(args)
     try:
         run_gunicorn(lambda: _create(config), gunicorn_options(args),
-                     announce=f"listening on http://{args.host}:{args.port}")
+                     announce=None if args.backend else f"listening on http://{args.host}:{args.port}")
     except SystemExit as exc:
         if exc.code == WORKER_BOOT_ERROR:
             print("error: the service could not start (the workers' message is above)", file=sys.stderr)
             return 2
         raise
     return 0
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: receive SIGTERM when the supervisor dies (even by SIGKILL), not linger."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> int:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(sig)
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def supervise(args: argparse.Namespace) -> int:
+    """nginx on the public port, gunicorn on a unix socket behind it; both stop when either stops.
+
+    SIGTERM and SIGINT stop both gracefully, SIGHUP is passed on (gunicorn starts fresh workers, nginx rereads
+    its configuration). Exit status 2 when either cannot start.
+    """
+    from service.front import Front
+
+    front = Front.prepare(args.host, args.port)
+    stopping: list[int] = []
+    gunicorn: subprocess.Popen[bytes] | None = None
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            for proc in (gunicorn, front.process):
+                if proc is not None and proc.poll() is None:
+                    proc.send_signal(signal.SIGHUP)
+            return
+        stopping.append(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    try:
+        gunicorn = subprocess.Popen(master_argv(args, backend=str(front.upstream), no_front=False),
+                                    stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + 60
+        while not front.upstream.exists():
+            if gunicorn.poll() is not None or stopping:
+                return 2 if gunicorn.poll() == 2 else (0 if stopping else 1)
+            if time.monotonic() > deadline:
+                print("error: gunicorn did not bind its socket within 60 s", file=sys.stderr)
+                return 1
+            time.sleep(0.05)
+        front.start(preexec_fn=_die_with_parent)
+        if not front.wait_listening():
+            print(f"error: the front (nginx) could not listen on {args.host}:{args.port} (its message is above)",
+                  file=sys.stderr)
+            return 2
+        print(f"listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+        assert front.process is not None
+        while not stopping:
+            if gunicorn.poll() is not None:
+                print(f"error: gunicorn stopped (exit status {gunicorn.returncode}); stopping the front",
+                      file=sys.stderr)
+                return 2 if gunicorn.returncode == 2 else 1
+            if front.process.poll() is not None:
+                print(f"error: the front (nginx) stopped (exit status {front.process.returncode}); stopping "
+                      "gunicorn", file=sys.stderr)
+                return 1
+            time.sleep(0.2)
+        return 0
+    finally:
+        quick = bool(stopping) and stopping[0] in (signal.SIGINT, signal.SIGQUIT)
+        if front.process is not None:  # nginx first: no new requests reach a stopping gunicorn
+            _stop(front.process, signal.SIGTERM if quick else signal.SIGQUIT, 30)
+        if gunicorn is not None:
+            _stop(gunicorn, signal.SIGINT if quick else signal.SIGTERM, 40)
+        front.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:
