@@ -102,6 +102,13 @@ def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
     proc.wait(timeout=30)
 
 
+def _first_ms(url: str) -> float:
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=60) as r:
+        r.read()
+    return (time.perf_counter() - t0) * 1000
+
+
 def _ms(text: str) -> float:
     m = re.match(r"([\d.]+)(us|ms|s)", text)
     if not m:
@@ -170,10 +177,21 @@ def main() -> int:
         instance = str(tmp / "instance")
 
         # 1. single point vs bare Flask
+        t_start = time.perf_counter()
         svc, sport = _start("service", snapshots, args.workers, args.threads, instance)
+        start_s = time.perf_counter() - t_start
         try:
             bare, bport = _start("bare", snapshots, args.workers, args.threads, instance)
             try:
+                # 0. the first requests after start-up: everything is read from the published snapshot
+                first = {path: _first_ms(f"http://127.0.0.1:{sport}{path}")
+                         for path in ("/monitoring", "/api/v1/monitoring/inequality?indicator=population",
+                                      "/api/v1/monitoring/districts/04011373")}
+                bare_first = _first_ms(f"http://127.0.0.1:{bport}/")
+                print(f"start-up until every worker answers: {start_s:.1f} s")
+                for path, ms in first.items():
+                    print(f"first {path} after start-up: {ms:.0f} ms (target <= 200 ms for /monitoring); "
+                          f"bare Flask first request {bare_first:.1f} ms, ratio {ms / bare_first:.0f}x")
                 point_url = f"http://127.0.0.1:{sport}/api/v1/eligibility?lon={TENEVER[0]}&lat={TENEVER[1]}"
                 wrk(point_url, 2)  # warm-up
                 wrk(f"http://127.0.0.1:{bport}/", 2)

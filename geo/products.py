@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from geo.errors import ProductMissingError, SnapshotError
+from geo.errors import DefinitionError, ProductMissingError, SnapshotError, ValidationError
 
 CLASSIFICATIONS = "classifications"
 PRODUCTS = "products"
@@ -66,7 +66,14 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
     for programme in programmes:
         definition = load_definition(programme)
         t0 = time.perf_counter()
-        result = classify(wide, definition, meta={"snapshot_version": snapshot.version})
+        try:
+            result = classify(wide, definition, meta={"snapshot_version": snapshot.version})
+        except (DefinitionError, ValidationError) as exc:
+            # the data lacks what the definition needs (e.g. a build from a subset of the tables): the version
+            # is published without this programme's products, says why, and a service answers 503 "rebuild"
+            entries.append({"kind": "skipped", "programme": str(definition.id),
+                            "definition_hash": str(definition.hash), "reason": exc.message[:500]})
+            continue
         path = save_result(result, classification_path(version_dir, definition.hash))
         entries.append(_entry(version_dir, Path(path), "classification", definition))
         t1 = time.perf_counter()
@@ -82,7 +89,7 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
 
 
 def product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> dict[str, Any] | None:
-    for item in manifest.get("products") or []:
+    for item in [*(manifest.get("products") or []), *(manifest.get("products_skipped") or [])]:
         if item.get("kind") == kind and item.get("definition_hash") == definition_hash:
             return dict(item)
     return None
@@ -92,6 +99,10 @@ def require_product(version_dir: Path, manifest: dict[str, Any], kind: str, defi
     """The path of a published product, or :class:`ProductMissingError` saying how to rebuild."""
     entry = product_entry(manifest, kind, str(definition.hash))
     path = version_dir / entry["path"] if entry else None
+    skipped = product_entry(manifest, "skipped", str(definition.hash))
+    if skipped is not None:
+        raise ProductMissingError(f"snapshot {version_dir.name} was built without the products of programme "
+                                  f"{definition.id!r}: {skipped.get('reason')}")
     if path is None or not path.is_file():
         raise ProductMissingError(
             f"snapshot {version_dir.name} has no published {kind} for programme {definition.id!r} "

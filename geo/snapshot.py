@@ -139,7 +139,8 @@ def publish(assembly: Assembly, out: str | os.PathLike[str], *,
             from geo.products import build_products
 
             entries, timings = build_products(tmp, programmes)
-            manifest["products"] = entries
+            manifest["products"] = [e for e in entries if e["kind"] != "skipped"]
+            manifest["products_skipped"] = [e for e in entries if e["kind"] == "skipped"]
             manifest["timings_s"].update({k: round(v, 3) for k, v in timings.items()})
             _write_manifest(tmp, manifest)
         _make_read_only(tmp)

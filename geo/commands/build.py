@@ -103,6 +103,11 @@ def run_build(args: argparse.Namespace) -> int:
     _progress("writing snapshot, classifying and computing the monitoring products")
     path = publish(assembly, args.out, programmes=programmes)
     _report([p for p in assembly.problems if p.severity != "info"])
+    import json
+
+    for item in json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("products_skipped", []):
+        print(f"  [warning] programme {item['programme']}: not classified on this data, published without its "
+              f"classification and monitoring (the service answers 503 for it): {item['reason']}", file=sys.stderr)
     layers = ", ".join(f"{len(f)} {name}" for name, f in assembly.layers.items())
     print(f"published {path.name} in {path.parent}: {layers}; {len(assembly.indicators):,} indicator rows "
           f"for {min(assembly.years)}-{max(assembly.years)}; {len(assembly.repairs)} repairs; "
