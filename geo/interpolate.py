@@ -4,8 +4,8 @@ Official statistics exist per Ortsteil; WiN areas and very small districts are o
 module takes one polygon supplied by a user, validates it at the edge, and estimates its counts by **areal
 interpolation** (tobler): every count of a district is shared out in proportion to the area that the polygon
 covers, which assumes that residents are spread evenly over each district. Rates are then recomputed from the
-estimated counts with :func:`geo.indicators.rates_from_counts`, so the small-number rules apply to the
-estimate exactly as to an official district.
+estimated counts by the rules of :func:`geo.indicators.rates_from_counts` (:func:`rates_one_row`), so the
+small-number rules apply to the estimate exactly as to an official district.
 
 Uncertainty policy (written down once, stated in the output):
 
@@ -50,7 +50,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from geo.errors import CRSError, GeometryError, LimitError, OutOfAreaError, Problem, ValidationError
-from geo.indicators import REGISTRY, SmallNumberRule, rates_from_counts
+from geo.indicators import REGISTRY, SmallNumberRule
 
 __all__ = [
     "AREA_CRS",
@@ -428,7 +428,7 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         reasons.append(f"{rests:.0%} of the estimated residents come from small parts (< {min_share:.0%}) of "
                        f"large districts ({parts}); area weighting assumes residents are spread evenly")
 
-    # the one-row wide frame
+    # the one-row wide frame (built in one go: one column at a time costs more than the whole estimate)
     dominant = hits.iloc[int(np.argmax(ov))]
     row: dict[str, Any] = {"key": key, "name": name,
                            "city": dominant.get("city", pd.NA), "level": "custom",
@@ -437,25 +437,47 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         if parent in hits.columns:
             row[parent] = dominant[parent]
     row["has_statistics"] = True
-    frame = pd.DataFrame([row])
-    for col in counts:
-        frame[col] = est[col].to_numpy()
-    rate_input = frame[[*counts, "area_km2"]]
-    rates = rates_from_counts(rate_input, rule=rule)
-    pop = frame["population"] if "population" in frame.columns else pd.Series([np.nan])
-    frame.insert(frame.columns.get_loc("has_statistics") + 1, "too_small_for_index",
-                 ~(pop.astype(float) >= rule.min_population_for_index))
-    frame = pd.concat([frame, rates], axis=1)
-    frame["designated"] = False
-    frame["designation_programmes"] = ""
-    frame["estimate_method"] = ESTIMATE_METHOD
-    frame["uncertainty"] = bool(reasons)
-    frame["uncertainty_reason"] = "; ".join(reasons)
-    frame["source_districts"] = ";".join(f"{k}={s:.4f}" for k, s in zip(sources["key"],
-                                                                           sources["district_share"],
-                                                                           strict=True))
+    values = {col: float(est[col].iloc[0]) for col in counts}
+    pop = values.get("population", np.nan)
+    row["too_small_for_index"] = not (pop >= rule.min_population_for_index)
+    row.update(values)
+    columns: dict[str, Any] = {k: [v] for k, v in row.items()}
+    columns.update(rates_one_row(values | {"area_km2": row["area_km2"]}, rule=rule))
+    columns |= {"designated": [False], "designation_programmes": [""], "estimate_method": [ESTIMATE_METHOD],
+                "uncertainty": [bool(reasons)], "uncertainty_reason": ["; ".join(reasons)],
+                "source_districts": [";".join(f"{k}={s:.4f}" for k, s in zip(sources["key"],
+                                                                              sources["district_share"],
+                                                                              strict=True))]}
+    frame = pd.DataFrame(columns)
     out = gpd.GeoDataFrame(frame, geometry=[geom], crs=AREA_CRS)
     return CustomAreaEstimate(frame=out, sources=sources)
+
+
+def rates_one_row(counts: Mapping[str, float], *, rule: SmallNumberRule) -> dict[str, pd.Series]:
+    """:func:`geo.indicators.rates_from_counts` for a single area, without a DataFrame per operation.
+
+    The same rates in the same order, with the same small-number rule and flags (tested against
+    ``rates_from_counts``); columns as one-element Series (flags ``object``, like ``rates_from_counts``).
+    """
+    out: dict[str, pd.Series] = {}
+    for ind in REGISTRY.values():
+        if ind.kind not in ("rate", "density"):
+            continue
+        if ind.numerator is None or ind.denominator is None or ind.numerator not in counts \
+                or ind.denominator not in counts:
+            continue
+        num, den = float(counts[ind.numerator]), float(counts[ind.denominator])
+        factor = 100.0 if ind.kind == "rate" else 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = float(np.float64(factor) * np.float64(num) / np.float64(den))
+        flag = "missing_count" if np.isnan(num) or np.isnan(den) else ""
+        if ind.kind == "rate" and flag == "" and (den < rule.min_denominator or num < rule.min_numerator):
+            flag = "withheld_small_numbers"
+        out[ind.name] = pd.Series([value if flag == "" else np.nan], dtype=float)
+        out[f"{ind.name}__numerator"] = pd.Series([num], dtype=float)
+        out[f"{ind.name}__denominator"] = pd.Series([den], dtype=float)
+        out[f"{ind.name}__flag"] = pd.Series([flag], dtype=object)
+    return out
 
 
 def area_interpolate_counts(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame,

@@ -1,9 +1,15 @@
 """Eligibility of a drawn or uploaded area (framework-free).
 
 The polygon's counts are estimated by areal interpolation (:func:`geo.interpolate.estimate_custom_area`) and
-the estimate is scored by the classification engine as an *extra row*: against the reference distribution
-of the official definition fitted on the snapshot's Ortsteile, which it never changes. Monte Carlo robustness
-is not run for a single drawn area (``stability`` is null); the answer says so.
+the estimate is scored with the stored index model of the official classification
+(:func:`geo.classify.engine.score_rows`): the means, SDs, priors, weights and cut-offs fitted on the
+snapshot's Ortsteile, which a drawn area never changes. Nothing is refitted per request; the answer is the one
+the full classification gives the area as an *extra row*. Monte Carlo robustness is not run for a single drawn
+area (``stability`` is null); the answer says so.
+
+Everything a request needs is prepared once per snapshot by :func:`prepare_area` (the districts' own
+geometries and spatial index, the restored model); see :mod:`geo.interpolate` for why request threads must
+never prepare shared geometries themselves.
 """
 
 from __future__ import annotations
@@ -11,41 +17,69 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.classify import classify
+from geo.classify import ClassificationResult, Definition
+from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
 from geo.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
-from service.eligibility import _classification_parts, clean, decision_id
+from service.eligibility import _reason, clean, decision_id
 from service.state import ServiceState
 
 AREA_KEY = "custom-area"
 _PREPARE_LOCK = threading.Lock()
 
 
-def area_index(state: ServiceState) -> AreaIndex:
-    """The districts prepared for drawn areas (:func:`geo.interpolate.prepare_area_index`) of ``state``.
+@dataclass(frozen=True)
+class AreaPrep:
+    """What drawn-area answers need from one snapshot, prepared before request threads use it."""
 
-    Prepared at load time when the state carries it (``state.area_index``). Otherwise it is built once per
-    snapshot, by the first request, under a lock, into private objects that no other thread sees before they
-    are complete, and kept in ``state.cache``; request threads never prepare or index the shared snapshot
-    geometries themselves (see :mod:`geo.interpolate` on threads).
+    index: AreaIndex
+    scorer: Scorer
+    model_source: str  # "stored" (result.model of the published classification) or "fitted at load"
+
+
+def prepare_area(wide: Any, definition: Definition, result: ClassificationResult) -> AreaPrep:
+    """Prepare drawn-area answers for a snapshot (call it in ``load_state``, before any request thread).
+
+    Uses the index model stored with the official classification; a classification written before models were
+    stored gets its model fitted here, once, from ``wide`` (the same fit :func:`geo.classify.classify` does).
     """
-    ready = getattr(state, "area_index", None)
-    if isinstance(ready, AreaIndex):
+    model = result.model
+    source = "stored"
+    if model is None or model.definition_hash != definition.hash:
+        model, source = fit_scoring_model(wide, definition), "fitted at load"
+    return AreaPrep(index=prepare_area_index(wide), scorer=make_scorer(model, definition), model_source=source)
+
+
+def area_prep(state: ServiceState) -> AreaPrep:
+    """The :class:`AreaPrep` of ``state``: ``state.area`` when ``load_state`` prepared it.
+
+    Otherwise it is built once per snapshot, by the first request, under a lock, into private objects that no
+    other thread sees before they are complete, and kept in ``state.cache``. Request threads never prepare or
+    index the shared snapshot geometries themselves (see :mod:`geo.interpolate` on threads).
+    """
+    ready = getattr(state, "area", None)
+    if isinstance(ready, AreaPrep):
         return ready
-    found = state.cache.get("area_index")
+    found = state.cache.get("area_prep")
     if found is None:
         with _PREPARE_LOCK:
-            found = state.cache.get("area_index")
+            found = state.cache.get("area_prep")
             if found is None:
-                found = prepare_area_index(state.wide)
-                state.cache["area_index"] = found
+                found = prepare_area(state.wide, state.definition, state.result)
+                state.cache["area_prep"] = found
     return found
+
+
+def area_index(state: ServiceState) -> AreaIndex:
+    """The districts prepared for drawn areas (:func:`geo.interpolate.prepare_area_index`) of ``state``."""
+    return area_prep(state).index
 
 
 def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataFrame,
@@ -59,13 +93,16 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
     """
     out = frame.copy()
     notes: list[str] = []
-    src = sources[sources["has_statistics"]].merge(pd.DataFrame(wide.drop(columns="geometry")), on="key",
-                                                    how="left", suffixes=("", "_w"))
+    todo = [c for c in needed if c not in out.columns and c in wide.columns]
+    if not todo:
+        return out, notes
+    cols = ["key", *(x for c in todo for x in (c, f"{c}__numerator", f"{c}__denominator") if x in wide.columns)]
+    with_stats = sources[sources["has_statistics"]]
+    attrs = pd.DataFrame(wide.loc[wide["key"].astype(str).isin(with_stats["key"]), cols])
+    src = with_stats.merge(attrs, on="key", how="left", suffixes=("", "_w"))
     share = src["district_share"].to_numpy(dtype=float)
     weight = src["weight_in_estimate"].to_numpy(dtype=float)
-    for col in needed:
-        if col in out.columns or col not in wide.columns:
-            continue
+    for col in todo:
         num, den = f"{col}__numerator", f"{col}__denominator"
         if num in src.columns and den in src.columns:
             n = np.nansum(src[num].to_numpy(dtype=float) * share)
@@ -81,6 +118,38 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
     return out, notes
 
 
+def area_parts(scored: ClassificationResult, definition: Definition) -> dict[str, Any]:
+    """Classification, categories with reasons and strands of the one scored area.
+
+    The same parts as :func:`service.eligibility._classification_parts` gives an extra row (tested), with one
+    pass over the area's reasons instead of DataFrame filters per category.
+    """
+    row = scored.table.to_dict("records")[0]
+    by_cat: dict[str, list[Any]] = {}
+    if len(scored.reasons):
+        for r in scored.reasons.itertuples():
+            by_cat.setdefault(str(r.category), []).append(r)
+    budget_cats = set(definition.budget.categories) if definition.budget else set()
+    labels = {c.id: c.label for c in definition.categories}
+    index_cols = [c for spec in definition.indices for c in (spec.field, spec.class_field)]
+    cats = [{"id": cat.id, "label": cat.label, "description": cat.description,
+             "applies": cat.id in row["categories"],
+             "reasons": [_reason(r, definition) for r in by_cat.get(cat.id, [])]}
+            for cat in definition.categories]
+    classification = {
+        "classifiable": bool(row["classifiable"]),
+        "not_classifiable_reason": row["classifiable_reason"] or None,
+        **{c: row.get(c) if row.get(c) != "" else None for c in index_cols},
+        "matrix_cell": row.get("matrix_cell") or None,
+        "stability": row.get("stability"),
+        "borderline": bool(row.get("borderline", False)),
+        "population": row.get("population"),
+    }
+    strands = [{"id": c, "label": labels.get(c, c), "basis": "indicated"}
+               for c in row["categories"] if c in budget_cats]
+    return clean({"classification": classification, "categories": cats, "strands": strands})
+
+
 def area_question(geom: Any) -> dict[str, Any]:
     """Normalised question for an area: sha256 of its outline in EPSG:25832 rounded to 1 cm."""
     normal = shapely.normalize(shapely.set_precision(geom, 0.01))
@@ -94,18 +163,12 @@ def area_eligibility(state: ServiceState, body: Any, *, crs: str | None, max_ver
         raise GeometryError("the body must be a GeoJSON object (Polygon, MultiPolygon, Feature or "
                             "FeatureCollection with one feature)")
     use_crs = crs if crs else (None if "crs" in body else "EPSG:4326")
-    est = estimate_custom_area(body, area_index(state), crs=use_crs, key=AREA_KEY, name="Drawn area",
+    prep = area_prep(state)
+    est = estimate_custom_area(body, prep.index, crs=use_crs, key=AREA_KEY, name="Drawn area",
                                max_vertices=max_vertices)
-    frame, notes = complete_estimate(est.frame, est.sources, state.wide, state.definition.input_columns())
-    result = classify(state.wide, state.definition, extra_rows=frame, draws=0,
-                      meta={"snapshot_version": state.version})
-    extra = result.table[result.table["is_extra"]]
-    reasons = result.reasons[result.reasons["key"] == AREA_KEY] if len(result.reasons) else result.reasons
-    sub = type(result)(table=extra, reasons=reasons, near_misses=result.near_misses.iloc[0:0],
-                       designation_check=result.designation_check.iloc[0:0], budget=result.budget,
-                       robustness=result.robustness.iloc[0:0], policy=result.policy,
-                       definition_id=result.definition_id, definition_hash=result.definition_hash)
-    parts = _classification_parts(sub, state.definition, extra=True)[AREA_KEY]
+    frame, notes = complete_estimate(est.frame, est.sources, prep.index.frame, state.definition.input_columns())
+    sub = prep.scorer.score(frame)
+    parts = area_parts(sub, state.definition)
     geom = est.frame.geometry.iloc[0]
     question = area_question(geom)
     row = est.frame.iloc[0]

@@ -5,6 +5,11 @@ table of a snapshot, or a plain CSV of another city). Rows given as ``extra_rows
 estimated by areal interpolation) are scored against the reference distribution fitted on the table's areas
 only: they never change the parameters, are not part of spatial rules or budgets, and are marked
 ``is_extra``.
+
+:func:`score_rows` does the same for new rows *without* the table: it scores them with the
+:class:`~geo.classify.result.ScoringModel` that :func:`classify` stores in its result (``result.model``), so a
+single new area costs milliseconds instead of a whole classification, and gets exactly the indices, classes,
+categories and reasons it would get as an extra row of :func:`classify`. Both share the per-row code below.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,8 +25,8 @@ import pandas as pd
 
 from geo.classify.budget import split_budget
 from geo.classify.definition import NUMERIC_OPS, Definition, load_definition
-from geo.classify.methods import IndexModel, class_codes
-from geo.classify.result import ClassificationResult
+from geo.classify.methods import EBParams, IndexModel, class_codes
+from geo.classify.result import ClassificationResult, ScoringModel
 from geo.classify.robustness import monte_carlo
 from geo.classify.rules import (
     RuleContext,
@@ -184,6 +190,345 @@ def _adjacency(geometry: Any, ids: np.ndarray, id_column: str, contiguity: str) 
     return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
+def _classifiability(work: pd.DataFrame, defn: Definition,
+                     notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``classifiable`` (bool), the reason when not (str) and the population (float) of every row."""
+    n = len(work)
+    classifiable = np.ones(n, dtype=bool)
+    reason = np.full(n, "", dtype=object)
+    for chk in defn.classifiable_when:
+        if chk.field not in work.columns:
+            notes.append(f"classifiability check on {chk.field!r} skipped: column not in the table")
+            continue
+        ok = compare(_field_array(work[chk.field]), chk.op, chk.value)
+        fail = ~ok & classifiable
+        reason[fail] = f"not classifiable: {chk.reason}"
+        classifiable &= ok
+    pop = pd.to_numeric(work[defn.population_column], errors="coerce").to_numpy(dtype=float)
+    small = ~(pop >= defn.min_population)
+    fail = small & classifiable
+    reason[fail] = f"not classifiable: fewer than {defn.min_population:g} residents or population unknown"
+    classifiable &= ~small
+    return classifiable, reason, pop
+
+
+@dataclass
+class _Scored:
+    """Per-row values of a scored working table (see :func:`_score_fields`)."""
+
+    fields: dict[str, np.ndarray]
+    index_vals: dict[str, np.ndarray]
+    codes: dict[str, np.ndarray]
+    class_labels: dict[str, tuple[str, ...]]
+    comps: dict[str, np.ndarray]
+    missing: np.ndarray
+
+
+def _score_fields(work: pd.DataFrame, defn: Definition, model: IndexModel, classifiable: np.ndarray) -> _Scored:
+    """Indicator values, components, indices, class codes and every rule field of the rows of ``work``.
+
+    Row-wise given the fitted ``model``: the same for a row whether it is scored with the whole table
+    (:func:`classify`) or alone (:func:`score_rows`).
+    """
+    n = len(work)
+    comps = model.components(work)
+    fields: dict[str, np.ndarray] = {}
+    for col in work.columns:
+        if col.startswith("_"):
+            continue
+        fields[col] = _field_array(work[col])
+    ind_vals = model.indicator_values(work)
+    for ind_id, vals in ind_vals.items():
+        fields[ind_id] = vals
+    class_labels: dict[str, tuple[str, ...]] = {}
+    index_vals: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
+    for spec in defn.indices:
+        c = comps[spec.name]
+        v = model.index_values(spec.name, c)[:, 0]
+        v = np.where(classifiable, v, np.nan)
+        index_vals[spec.field] = v
+        codes[spec.class_field] = class_codes(v, spec.cutoffs)
+        class_labels[spec.class_field] = spec.labels
+        suffix = "__pr" if spec.method == "percentile" else "__z"
+        for k, comp in enumerate(spec.components):
+            fields[f"{comp.indicator}{suffix}"] = c[:, k]
+        if spec.method == "percentile":
+            flags = c >= spec.flag_percentile - 1e-9
+            for k, comp in enumerate(spec.components):
+                fields[f"{comp.indicator}__flag"] = flags[:, k]
+            fields[f"{spec.name}_flags"] = np.where(np.isnan(c), 0, flags).sum(axis=1).astype(float)
+    fields.update(index_vals)
+    fields.update(codes)
+    used = list(dict.fromkeys(c.indicator for spec in defn.indices for c in spec.components))
+    missing = np.full(n, "", dtype=object)
+    for ind_id in used:
+        gap = np.isnan(ind_vals[ind_id]) & classifiable
+        missing[gap] = np.where(missing[gap] == "", ind_id, missing[gap] + ";" + ind_id)
+    return _Scored(fields, index_vals, codes, class_labels, comps, missing)
+
+
+def _units(defn: Definition) -> dict[str, str]:
+    units = {ind.id: ind.unit for ind in defn.indicators} | {ind.column: ind.unit for ind in defn.indicators}
+    for spec in defn.indices:
+        units[spec.field] = "SD" if spec.method == "zscore" else ("rank" if spec.method == "percentile" else "score")
+    return units
+
+
+def _assemble_table(work: pd.DataFrame, defn: Definition, *, ids: np.ndarray, groups: np.ndarray,
+                    classifiable: np.ndarray, reason: np.ndarray, missing: np.ndarray,
+                    index_vals: Mapping[str, np.ndarray], codes: Mapping[str, np.ndarray],
+                    cats: Mapping[str, np.ndarray], stability: np.ndarray, borderline: np.ndarray,
+                    budget_eur: np.ndarray, pop: np.ndarray, extra: np.ndarray) -> pd.DataFrame:
+    """The result table (one row per area, see :class:`ClassificationResult`)."""
+    n = len(ids)
+    out: dict[str, Any] = {"key": ids}
+    out["name"] = work[defn.name_column].astype(str).to_numpy(dtype=object) if defn.name_column in work.columns else ids
+    out["city"] = groups
+    out["classifiable"] = classifiable
+    out["classifiable_reason"] = reason.astype(str)
+    out["missing_indicators"] = missing.astype(str)
+    for spec in defn.indices:
+        out[spec.field] = index_vals[spec.field]
+        lab = np.array([*spec.labels, ""], dtype=object)
+        c = codes[spec.class_field]
+        out[spec.class_field] = np.where(c < 0, "", lab[np.where(c < 0, len(spec.labels), c)]).astype(str)
+    if defn.matrix is not None:
+        r_, c_ = defn.matrix
+        rows_lab = out[defn.index(r_).class_field]
+        cols_lab = out[defn.index(c_).class_field]
+        out["matrix_cell"] = np.where(
+            (rows_lab != "") & (cols_lab != ""),
+            np.char.add(np.char.add(rows_lab.astype(str), "/"), cols_lab.astype(str)),
+            "",
+        )
+    cat_matrix = (
+        np.column_stack([cats[cid] for cid in defn.category_ids]) if defn.categories else np.zeros((n, 0), bool)
+    )
+    cat_ids = np.array(defn.category_ids, dtype=object)
+    out["categories"] = [list(cat_ids[row]) for row in cat_matrix]
+    for cid in defn.category_ids:
+        out[f"is_{cid}"] = cats[cid]
+    out["stability"] = stability
+    out["borderline"] = borderline
+    out["budget_eur"] = budget_eur
+    out["population"] = pop
+    out["is_extra"] = extra
+    table_out = pd.DataFrame(out)
+    for col in ("key", "name", "city"):
+        table_out[col] = table_out[col].astype(str)
+    return table_out
+
+
+def _margin_fields(defn: Definition) -> list[str]:
+    """Fields read by numeric rule conditions (their SD over the reference areas gives margins in SD)."""
+    out: list[str] = []
+    for cat in defn.categories:
+        for cond in (*cat.all, *cat.any):
+            if not cond.is_category_ref and cond.field is not None and cond.op in NUMERIC_OPS:
+                out.append(cond.field)
+    return list(dict.fromkeys(out))
+
+
+def _scoring_model(defn: Definition, model: IndexModel, sd_by_field: Mapping[str, float]) -> ScoringModel:
+    """The fitted ``model`` written out as a :class:`ScoringModel` (see :func:`score_rows`)."""
+    indices: dict[str, dict[str, Any]] = {}
+    for spec in defn.indices:
+        entry: dict[str, Any] = {"method": spec.method, "indicators": [c.indicator for c in spec.components],
+                                 "weights": [float(w) for w in model.base_weights(spec.name)],
+                                 "cutoffs": [float(c) for c in spec.cutoffs], "labels": list(spec.labels)}
+        if spec.method == "zscore":
+            fit = model._fits[spec.name]
+            entry["sum_mean"], entry["sum_sd"] = float(fit.sum_mean), float(fit.sum_sd)
+        indices[spec.name] = entry
+    return ScoringModel(
+        definition_hash=defn.hash,
+        eb_params={i: {g: [p.m, p.s2, float(p.n_areas)] for g, p in groups.items()}
+                   for i, groups in model.eb_params_.items()},
+        indicator_mean=dict(model.indicator_mean_),
+        indicator_sd=dict(model.indicator_sd_),
+        reference_values={i: [None if np.isnan(v) else float(v) for v in vals.tolist()]
+                          for i, vals in model._ref_values.items()},
+        reference_size=dict(model.reference_size_),
+        indices=indices,
+        margin_sd={f: float(sd_by_field.get(f, np.nan)) for f in _margin_fields(defn)},
+        notes=list(model.notes_),
+    )
+
+
+def restore_index_model(stored: ScoringModel, definition: Definition) -> IndexModel:
+    """An :class:`IndexModel` with the parameters of ``stored``, as :meth:`IndexModel.fit` left them.
+
+    Nothing is refitted: the means, SDs and priors are taken as stored; the reference components are rebuilt
+    from the stored reference values with them. Raises :class:`DefinitionError` when ``stored`` was fitted
+    with another definition, :class:`ValidationError` when the rebuilt weighted sums disagree with the
+    stored ones (a damaged model).
+    """
+    if stored.definition_hash != definition.hash:
+        raise DefinitionError(
+            f"the scoring model was fitted with definition {stored.definition_hash[:12]}, not "
+            f"{definition.id} ({definition.hash[:12]})",
+            problems=[Problem(check="definition_hash", message="the model belongs to another definition")],
+        )
+    m = IndexModel(definition)
+    m.eb_params_ = {i: {g: EBParams(float(p[0]), float(p[1]), int(p[2])) for g, p in groups.items()}
+                    for i, groups in stored.eb_params.items()}
+    m.indicator_mean_ = dict(stored.indicator_mean)
+    m.indicator_sd_ = dict(stored.indicator_sd)
+    m.reference_size_ = dict(stored.reference_size)
+    m.notes_ = list(stored.notes)
+    m._ref_values = {i: np.array([np.nan if v is None else v for v in vals], dtype=float)
+                     for i, vals in stored.reference_values.items()}
+    m._fits = {}
+    for spec in definition.indices:
+        ids = [c.indicator for c in spec.components]
+        n_ref = len(next(iter(m._ref_values.values()))) if m._ref_values else 0
+        mat = np.column_stack([m._ref_values[i] for i in ids]) if ids else np.empty((n_ref, 0))
+        complete = ~np.isnan(mat).any(axis=1)
+        comp_ref = m._components(spec, {i: m._ref_values[i][complete] for i in ids})
+        fit = m._make_fit(spec, comp_ref)
+        m._fits[spec.name] = fit
+        fit.ref_index = m._aggregate(fit, comp_ref, fit.base_weights[None, :], stats_from_ref=True)[:, 0]
+        want = stored.indices.get(spec.name, {})
+        if spec.method == "zscore" and "sum_sd" in want:
+            got = (fit.sum_mean, fit.sum_sd)
+            if not np.allclose(got, (want["sum_mean"], want["sum_sd"]), rtol=1e-12, atol=1e-12, equal_nan=True):
+                raise ValidationError(
+                    f"the stored scoring model is inconsistent: index {spec.name} sum mean/SD {got} != "
+                    f"({want['sum_mean']}, {want['sum_sd']})",
+                    problems=[Problem(check="model", message=f"index {spec.name}: weighted sum disagrees")],
+                )
+    return m
+
+
+def fit_scoring_model(table: pd.DataFrame, definition: Definition | Mapping[str, Any] | str | os.PathLike[str]
+                      ) -> ScoringModel:
+    """Fit the :class:`ScoringModel` of ``definition`` on ``table`` (what :func:`classify` stores as
+    ``result.model``), without rules, reasons, budgets or robustness."""
+    defn = definition if isinstance(definition, Definition) else load_definition(definition)
+    work, _ = _prepare(table, defn, None)
+    notes: list[str] = []
+    classifiable, _, _ = _classifiability(work, defn, notes)
+    model = IndexModel(defn).fit(work, reference=classifiable)
+    scored = _score_fields(work, defn, model, classifiable)
+    sd_by_field: dict[str, float] = {}
+    for name in _margin_fields(defn):
+        arr = scored.fields.get(name)
+        if arr is not None and arr.ndim == 1 and arr.dtype.kind == "f":
+            sel = arr[classifiable]
+            sel = sel[~np.isnan(sel)]
+            sd_by_field[name] = float(sel.std(ddof=0)) if sel.size else float("nan")
+    return _scoring_model(defn, model, sd_by_field)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A :class:`ScoringModel` made ready to score rows (build it once, e.g. when a service loads)."""
+
+    definition: Definition
+    model: ScoringModel
+    index_model: IndexModel
+
+    def score(self, rows: pd.DataFrame) -> ClassificationResult:
+        return _score(self, rows)
+
+
+def make_scorer(model: ScoringModel, definition: Definition) -> Scorer:
+    """Restore ``model`` for ``definition`` once (see :func:`restore_index_model`)."""
+    return Scorer(definition=definition, model=model, index_model=restore_index_model(model, definition))
+
+
+def score_rows(model: ScoringModel | Scorer, rows: pd.DataFrame,
+               definition: Definition | Mapping[str, Any] | str | os.PathLike[str] | None = None
+               ) -> ClassificationResult:
+    """Score new ``rows`` with a stored model, without refitting the classification.
+
+    Every row gets what :func:`classify` would give it as one of its ``extra_rows`` with the table the model
+    was fitted on: indices, classes, matrix cell, categories, the reasons table (margins in the reference
+    areas' SD) and ``classifiable``/``missing_indicators``. Like extra rows, the rows are not part of spatial
+    rules, population caps or budgets (``budget_eur`` is NaN), and robustness is not computed (``stability``
+    NaN). An existing area's own row gets the index and class it has in the full classification.
+
+    Parameters
+    ----------
+    model
+        ``result.model`` of a :func:`classify` result (or :func:`fit_scoring_model`), or a prepared
+        :class:`Scorer` (then ``definition`` may be omitted).
+    rows
+        One row per new area with the columns the definition needs (ids need not be new).
+    definition
+        The definition the model was fitted with.
+
+    Returns
+    -------
+    ClassificationResult
+        ``table`` and ``reasons`` of the rows (in their order, ``is_extra`` True); the other frames empty.
+    """
+    if isinstance(model, Scorer):
+        return model.score(rows)
+    if definition is None:
+        raise DefinitionError("score_rows needs the definition the model was fitted with",
+                              problems=[Problem(check="definition", message="no definition given")])
+    defn = definition if isinstance(definition, Definition) else load_definition(definition)
+    return make_scorer(model, defn).score(rows)
+
+
+def _score(scorer: Scorer, rows: pd.DataFrame) -> ClassificationResult:
+    t0 = time.perf_counter()
+    defn, model = scorer.definition, scorer.index_model
+    _check_columns(rows, defn, "rows")
+    idc = defn.id_column
+    # only the columns the definition reads (a wide row has hundreds; each would become a rule field)
+    read = [*defn.input_columns(), defn.name_column, defn.group_column,
+            *(c.field for c in defn.classifiable_when),
+            *(i.shrinkage.group_by for i in defn.indicators if i.shrinkage is not None and i.shrinkage.group_by)]
+    keep = [c for c in dict.fromkeys(read) if c in rows.columns]
+    work = pd.DataFrame(rows[keep]).reset_index(drop=True)
+    work[idc] = work[idc].astype(str)
+    ids = work[idc].to_numpy(dtype=object).astype(str)
+    n = len(work)
+    notes: list[str] = []
+    classifiable, reason, pop = _classifiability(work, defn, notes)
+    scored = _score_fields(work, defn, model, classifiable)
+    groups = (
+        work[defn.group_column].astype(str).to_numpy(dtype=object)
+        if defn.group_column in work.columns
+        else np.full(n, "all", dtype=object)
+    )
+    extra = np.ones(n, dtype=bool)
+    f = dict(scored.fields)
+    ctx = RuleContext(fields=f, class_labels=scored.class_labels, classifiable=classifiable, extra=extra,
+                      population=pop, groups=groups, n_draws=1, adjacency=None)
+    outcome = evaluate_categories(defn, ctx)  # extra rows: no enclave (no adjacency), never capped
+    cats = {cid: m[:, 0] for cid, m in outcome.categories.items()}
+    table_out = _assemble_table(work, defn, ids=ids, groups=groups, classifiable=classifiable, reason=reason,
+                                missing=scored.missing, index_vals=scored.index_vals, codes=scored.codes,
+                                cats=cats, stability=np.full(n, np.nan), borderline=np.zeros(n, dtype=bool),
+                                budget_eur=np.full(n, np.nan), pop=pop, extra=extra)
+    reasons_df = reasons_frame(defn, ctx, outcome, ids=ids, sd_by_field=scorer.model.margin_sd, units=_units(defn))
+    notes.append("scored with the stored model; robustness not computed (0 draws)")
+    empty = {
+        "near_misses": pd.DataFrame(columns=["key", "name", "category", "shortfall_sd", "failed_conditions"]),
+        "designation_check": pd.DataFrame(columns=["key", "name", "city", "designated", "designation_programmes",
+                                                   "designation_confidence", "indicated", "indicated_categories",
+                                                   "status_index", "verdict", "driver"]),
+        "budget": pd.DataFrame(columns=["group", "total_eur", "allocated_eur", "unallocated_eur", "n_areas", "note"]),
+        "robustness": pd.DataFrame({"key": ids}),
+    }
+    return ClassificationResult(
+        table=table_out,
+        reasons=reasons_df,
+        policy=policy_text(defn, notes=notes),
+        definition_id=defn.id,
+        definition_hash=defn.hash,
+        definition=dict(defn.raw),
+        meta={"draws": 0, "n_areas": 0, "n_extra": n, "reference_size": dict(scorer.model.reference_size),
+              "notes": notes, "seconds": round(time.perf_counter() - t0, 4)},
+        model=scorer.model,
+        **empty,
+    )
+
+
 def classify(
     table: pd.DataFrame,
     definition: Definition | Mapping[str, Any] | str | os.PathLike[str],
@@ -233,59 +578,14 @@ def classify(
     notes: list[str] = []
 
     # -- classifiable ---------------------------------------------------------------------------------
-    classifiable = np.ones(n, dtype=bool)
-    reason = np.full(n, "", dtype=object)
-    for chk in defn.classifiable_when:
-        if chk.field not in work.columns:
-            notes.append(f"classifiability check on {chk.field!r} skipped: column not in the table")
-            continue
-        ok = compare(_field_array(work[chk.field]), chk.op, chk.value)
-        fail = ~ok & classifiable
-        reason[fail] = f"not classifiable: {chk.reason}"
-        classifiable &= ok
-    pop = pd.to_numeric(work[defn.population_column], errors="coerce").to_numpy(dtype=float)
-    small = ~(pop >= defn.min_population)
-    fail = small & classifiable
-    reason[fail] = f"not classifiable: fewer than {defn.min_population:g} residents or population unknown"
-    classifiable &= ~small
+    classifiable, reason, pop = _classifiability(work, defn, notes)
 
     # -- indices --------------------------------------------------------------------------------------
     model = IndexModel(defn).fit(work, reference=classifiable & ~extra)
     notes.extend(model.notes_)
-    comps = model.components(work)
-    fields: dict[str, np.ndarray] = {}
-    for col in work.columns:
-        if col.startswith("_"):
-            continue
-        fields[col] = _field_array(work[col])
-    for ind_id, vals in model.indicator_values(work).items():
-        fields[ind_id] = vals
-    class_labels: dict[str, tuple[str, ...]] = {}
-    index_vals: dict[str, np.ndarray] = {}
-    codes: dict[str, np.ndarray] = {}
-    for spec in defn.indices:
-        c = comps[spec.name]
-        v = model.index_values(spec.name, c)[:, 0]
-        v = np.where(classifiable, v, np.nan)
-        index_vals[spec.field] = v
-        codes[spec.class_field] = class_codes(v, spec.cutoffs)
-        class_labels[spec.class_field] = spec.labels
-        suffix = "__pr" if spec.method == "percentile" else "__z"
-        for k, comp in enumerate(spec.components):
-            fields[f"{comp.indicator}{suffix}"] = c[:, k]
-        if spec.method == "percentile":
-            flags = c >= spec.flag_percentile - 1e-9
-            for k, comp in enumerate(spec.components):
-                fields[f"{comp.indicator}__flag"] = flags[:, k]
-            fields[f"{spec.name}_flags"] = np.where(np.isnan(c), 0, flags).sum(axis=1).astype(float)
-    fields.update(index_vals)
-    fields.update(codes)
-    ind_vals = model.indicator_values(work)
-    used = list(dict.fromkeys(c.indicator for spec in defn.indices for c in spec.components))
-    missing = np.full(n, "", dtype=object)
-    for ind_id in used:
-        gap = np.isnan(ind_vals[ind_id]) & classifiable
-        missing[gap] = np.where(missing[gap] == "", ind_id, missing[gap] + ";" + ind_id)
+    scored = _score_fields(work, defn, model, classifiable)
+    fields, index_vals, codes = scored.fields, scored.index_vals, scored.codes
+    class_labels, comps, missing = scored.class_labels, scored.comps, scored.missing
 
     ref = classifiable & ~extra
     sd_by_field: dict[str, float] = {}
@@ -294,9 +594,7 @@ def classify(
             sel = arr[ref]
             sel = sel[~np.isnan(sel)]
             sd_by_field[name] = float(sel.std(ddof=0)) if sel.size else float("nan")
-    units = {ind.id: ind.unit for ind in defn.indicators} | {ind.column: ind.unit for ind in defn.indicators}
-    for spec in defn.indices:
-        units[spec.field] = "SD" if spec.method == "zscore" else ("rank" if spec.method == "percentile" else "score")
+    units = _units(defn)
 
     # -- rules ----------------------------------------------------------------------------------------
     groups = (
@@ -385,41 +683,10 @@ def classify(
         notes.append("robustness not computed (0 draws)")
 
     # -- assemble -------------------------------------------------------------------------------------
-    out: dict[str, Any] = {"key": ids}
-    out["name"] = work[defn.name_column].astype(str).to_numpy(dtype=object) if defn.name_column in work.columns else ids
-    out["city"] = groups
-    out["classifiable"] = classifiable
-    out["classifiable_reason"] = reason.astype(str)
-    out["missing_indicators"] = missing.astype(str)
-    for spec in defn.indices:
-        out[spec.field] = index_vals[spec.field]
-        lab = np.array([*spec.labels, ""], dtype=object)
-        c = codes[spec.class_field]
-        out[spec.class_field] = np.where(c < 0, "", lab[np.where(c < 0, len(spec.labels), c)]).astype(str)
-    if defn.matrix is not None:
-        r_, c_ = defn.matrix
-        rows_lab = out[defn.index(r_).class_field]
-        cols_lab = out[defn.index(c_).class_field]
-        out["matrix_cell"] = np.where(
-            (rows_lab != "") & (cols_lab != ""),
-            np.char.add(np.char.add(rows_lab.astype(str), "/"), cols_lab.astype(str)),
-            "",
-        )
-    cat_matrix = (
-        np.column_stack([cats[cid] for cid in defn.category_ids]) if defn.categories else np.zeros((n, 0), bool)
-    )
-    cat_ids = np.array(defn.category_ids, dtype=object)
-    out["categories"] = [list(cat_ids[row]) for row in cat_matrix]
-    for cid in defn.category_ids:
-        out[f"is_{cid}"] = cats[cid]
-    out["stability"] = stability
-    out["borderline"] = borderline
-    out["budget_eur"] = budget_eur
-    out["population"] = pop
-    out["is_extra"] = extra
-    table_out = pd.DataFrame(out)
-    for col in ("key", "name", "city"):
-        table_out[col] = table_out[col].astype(str)
+    table_out = _assemble_table(work, defn, ids=ids, groups=groups, classifiable=classifiable, reason=reason,
+                                missing=missing, index_vals=index_vals, codes=codes, cats=cats,
+                                stability=stability, borderline=borderline, budget_eur=budget_eur, pop=pop,
+                                extra=extra)
 
     reasons_df = (
         reasons_frame(defn, ctx, outcome, ids=ids, sd_by_field=sd_by_field, units=units) if reasons else pd.DataFrame()
@@ -455,6 +722,7 @@ def classify(
         definition_hash=defn.hash,
         definition=dict(defn.raw),
         meta=run_meta,
+        model=_scoring_model(defn, model, sd_by_field),
     )
 
 

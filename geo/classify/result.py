@@ -15,7 +15,89 @@ import pandas as pd
 from geo.errors import InputError, Problem
 
 FORMAT = "quartiere-classification/1"
+MODEL_FORMAT = "quartiere-scoring-model/1"
 _FRAMES = ("table", "reasons", "near_misses", "designation_check", "budget", "robustness")
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """The fitted index model of a classification: enough to score a new area without refitting.
+
+    Everything :func:`geo.classify.engine.score_rows` needs to give a new row (a user-drawn area) the indices,
+    classes, categories and reasons the full classification would have given it as an extra row: the
+    parameters fitted on the reference areas and the definition's weights and cut-offs, written out.
+
+    Attributes
+    ----------
+    definition_hash
+        sha256 of the definition the model was fitted with (scoring with another definition is refused).
+    eb_params
+        Empirical-Bayes priors ``{indicator: {group: [m, s2, n_areas]}}`` (group ``"*"`` = all areas).
+    indicator_mean, indicator_sd
+        Mean and population SD (ddof=0) per ``"<index>:<indicator>"`` over the index's reference areas.
+    reference_values
+        Each indicator's (shrunk) value for every reference area, in id order (``None`` = missing): the rank
+        methods (percentile, exponential) place new values in this reference distribution.
+    reference_size
+        Number of reference areas per index (areas with every indicator of the index).
+    indices
+        Per index, for the record and as a check when loading: ``method``, ``weights``, ``cutoffs``,
+        ``labels`` and, for z-score indices, ``sum_mean`` and ``sum_sd`` of the weighted sum.
+    margin_sd
+        SD over the reference areas of every field a numeric rule condition reads (margins in SD).
+    notes
+        Degenerate cases met when fitting.
+    """
+
+    definition_hash: str
+    eb_params: dict[str, dict[str, list[float]]]
+    indicator_mean: dict[str, float]
+    indicator_sd: dict[str, float]
+    reference_values: dict[str, list[float | None]]
+    reference_size: dict[str, int]
+    indices: dict[str, dict[str, Any]]
+    margin_sd: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "definition_hash": self.definition_hash,
+            "eb_params": _clean(self.eb_params),
+            "indicator_mean": _clean(self.indicator_mean),
+            "indicator_sd": _clean(self.indicator_sd),
+            "reference_values": _clean(self.reference_values),
+            "reference_size": _clean(self.reference_size),
+            "indices": _clean(self.indices),
+            "margin_sd": _clean(self.margin_sd),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScoringModel:
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            got = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise InputError(
+                f"not a scoring model (format {got!r}, expected {MODEL_FORMAT!r})",
+                problems=[Problem(check="format", message=f"model format is {got!r}")],
+            )
+
+        def num(v: Any) -> float:
+            return float("nan") if v is None else float(v)
+
+        return cls(
+            definition_hash=str(data["definition_hash"]),
+            eb_params={str(i): {str(g): [num(x) for x in p] for g, p in groups.items()}
+                       for i, groups in data["eb_params"].items()},
+            indicator_mean={str(k): num(v) for k, v in data["indicator_mean"].items()},
+            indicator_sd={str(k): num(v) for k, v in data["indicator_sd"].items()},
+            reference_values={str(k): [None if v is None else float(v) for v in vals]
+                              for k, vals in data["reference_values"].items()},
+            reference_size={str(k): int(v) for k, v in data["reference_size"].items()},
+            indices={str(k): dict(v) for k, v in data["indices"].items()},
+            margin_sd={str(k): num(v) for k, v in data["margin_sd"].items()},
+            notes=[str(n) for n in data.get("notes", [])],
+        )
 
 
 @dataclass
@@ -47,6 +129,9 @@ class ClassificationResult:
         The definition itself (canonical form), so the result can be reproduced.
     meta : dict
         Run information (draws, seed, snapshot version, notes).
+    model : ScoringModel or None
+        The fitted index model, for scoring single new areas with :func:`geo.classify.engine.score_rows`
+        (``None`` in results written before it was stored).
     """
 
     table: pd.DataFrame
@@ -60,6 +145,7 @@ class ClassificationResult:
     definition_hash: str
     definition: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    model: ScoringModel | None = None
 
     def to_csv_frame(self) -> pd.DataFrame:
         """The table with ``categories`` joined by ``;`` (the CLI's CSV layout)."""
@@ -81,6 +167,8 @@ class ClassificationResult:
         }
         for name in _FRAMES:
             out[name] = _frame_to_json(getattr(self, name))
+        if self.model is not None:
+            out["model"] = self.model.to_dict()
         return out
 
     @classmethod
@@ -98,6 +186,7 @@ class ClassificationResult:
             definition_hash=data["definition_hash"],
             definition=data.get("definition", {}),
             meta=data.get("meta", {}),
+            model=ScoringModel.from_dict(data["model"]) if data.get("model") is not None else None,
         )
 
 

@@ -209,3 +209,64 @@ def test_estimates_are_additive_and_match_area_shares(x, w, y, h, cut):
     )
     assert pop["whole"] == pytest.approx(expected, rel=1e-6)
     assert pop["left"] + pop["right"] == pytest.approx(pop["whole"], rel=1e-6)
+
+
+# ------------------------------------------------------------------------------- prepared index (issue 11)
+
+
+def test_prepared_index_gives_the_same_estimate_as_the_frame(grid_districts):
+    from geo.interpolate import prepare_area_index
+
+    index = prepare_area_index(grid_districts)
+    for geom in (square(0.5, 0, 0.75, 1), square(2.0, 0, 0.06, 1), square(2.5, 0, 1, 1)):
+        a = estimate_custom_area(geom, grid_districts, crs="EPSG:25832")
+        b = estimate_custom_area(geom, index, crs="EPSG:25832")
+        cols = [c for c in a.frame.columns if c != "geometry"]
+        assert a.frame[cols].equals(b.frame[cols]) and a.sources.equals(b.sources)
+
+
+def test_area_weighting_matches_tobler(grid_districts):
+    from geo.interpolate import area_interpolate_counts
+
+    geom = Polygon([(487_300, 5_880_100), (489_700, 5_880_400), (488_900, 5_880_950), (487_200, 5_880_800)])
+    est = estimate_custom_area(geom, grid_districts, crs="EPSG:25832").frame.iloc[0]
+    source = grid_districts[grid_districts["has_statistics"]][["key", "population", "foreign_nationals",
+                                                                "under_18", "geometry"]]
+    target = gpd.GeoDataFrame({"key": ["t"]}, geometry=[geom], crs="EPSG:25832")
+    ref = area_interpolate_counts(source, target, ["population", "foreign_nationals", "under_18"]).iloc[0]
+    for col in ("population", "foreign_nationals", "under_18"):
+        assert est[col] == pytest.approx(ref[col], rel=1e-6)  # tobler sums in lower precision
+
+
+def test_prepared_index_keeps_own_unprepared_geometries_and_a_built_tree(grid_districts):
+    from geo.interpolate import AreaIndex, prepare_area_index
+
+    shared = grid_districts.geometry.to_numpy()
+    shapely.prepare(shared)  # as the point locator does with the snapshot's layers
+    index = prepare_area_index(grid_districts)
+    assert isinstance(index, AreaIndex) and len(index) == 4
+    assert not shapely.is_prepared(index.geoms).any()
+    assert all(a is not b for a, b in zip(index.geoms, shared, strict=True))
+    assert all(a.equals(b) for a, b in zip(index.geoms, shared, strict=True))
+    assert not grid_districts.has_sindex  # the caller's frame gets no lazily built index either
+    assert index.areas == pytest.approx([1e6] * 4)
+
+
+count = st.one_of(st.just(float("nan")), st.just(0.0), st.floats(0.0, 5.0), st.floats(0.0, 20_000.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(count, min_size=40, max_size=40), area=st.one_of(st.just(0.0), st.floats(0.001, 30.0)))
+def test_one_row_rates_equal_rates_from_counts(values, area):
+    import pandas as pd
+
+    from geo.indicators import REGISTRY, SmallNumberRule, rates_from_counts
+    from geo.interpolate import rates_one_row
+
+    names = [n for n, ind in REGISTRY.items() if ind.kind == "count"]
+    counts = dict(zip(names, values, strict=False)) | {"area_km2": area}
+    rule = SmallNumberRule()
+    want = rates_from_counts(pd.DataFrame([counts]), rule=rule)
+    got = pd.DataFrame(rates_one_row(counts, rule=rule))
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
