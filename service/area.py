@@ -18,7 +18,7 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,9 @@ from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
 from geo.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
 from service.eligibility import _reason, clean, decision_id
-from service.state import ServiceState
+
+if TYPE_CHECKING:  # service.state may import this module (load_state calls prepare_area)
+    from service.state import ServiceState
 
 AREA_KEY = "custom-area"
 _PREPARE_LOCK = threading.Lock()
