@@ -147,7 +147,9 @@ def check_port_free(host: str, port: int) -> None:
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
-        "worker_class": "gthread", "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
+        # gthread, with gunicorn's own errors (400, 414, 431, ...) in problem+json
+        "worker_class": "service.gunicorn_worker.ProblemThreadWorker",
+        "keepalive": 5, "timeout": 60, "graceful_timeout": 30,
         # no app in the master; no control-socket thread in it either (gunicorn's default socket path is
         # shared by every gunicorn of the user)
         "preload_app": False, "control_socket_disable": True,

@@ -157,3 +157,22 @@ def test_security_headers_are_set_once(server: tuple[str, int]) -> None:
         for name in ("x-content-type-options", "x-frame-options", "referrer-policy"):
             assert len(headers.get(name, [])) == 1, f"{path}: {name} appears {headers.get(name)}"
         assert headers["x-snapshot-version"], path
+
+
+def test_gunicorn_own_errors_are_problem_json_without_the_front() -> None:
+    """``--no-front``: gunicorn's worker answers a too-long request line itself, in problem+json."""
+    import io
+
+    from service.gunicorn_worker import problem_response
+
+    class _Sock(io.BytesIO):
+        def makefile(self, *_: object, **__: object) -> io.BytesIO:
+            return self
+
+    raw = problem_response(414, "URI Too Long", "Request Line is too large (8192 > 4094)")
+    response = http.client.HTTPResponse(_Sock(raw))  # type: ignore[arg-type]
+    response.begin()
+    headers: dict[str, list[str]] = {}
+    for name, value in response.getheaders():
+        headers.setdefault(name.lower(), []).append(value)
+    _assert_problem(response.status, headers, response.read(), 414)
