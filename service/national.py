@@ -271,7 +271,7 @@ def query_bbox(c: NationalCollection, bbox: tuple[float, float, float, float]) -
         inside = (env[:, 0] >= bx0) & (env[:, 1] >= by0) & (env[:, 2] <= bx1) & (env[:, 3] <= by1)
         rest = cand[~inside]
         found.append(cand[inside])
-        found.append(rest[shapely.intersects(c.geoms[rest], box)])
+        found.append(rest[shapely.intersects(box, c.geoms[rest])])  # box first: see service/ogc.py
     return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=int)
 
 

@@ -238,7 +238,9 @@ def items(c: Collection, args: Mapping[str, str], base: str) -> str:
             box = shapely.box(x0, y0, x1, y1)
         else:  # crosses the antimeridian
             box = shapely.union(shapely.box(x0, y0, 180, y1), shapely.box(-180, y0, x1, y1))
-        idx = idx[shapely.intersects(c.geoms, box)]
+        # the request's own box first: the shared geometries are prepared, and GEOS builds a prepared geometry's
+        # indexes lazily on first use, which is not safe from several request threads at once
+        idx = idx[shapely.intersects(box, c.geoms)]
     matched = len(idx)
     page = idx[offset:offset + limit]
     links = page_links(c, args, base, limit=limit, offset=offset, matched=matched)

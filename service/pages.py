@@ -46,7 +46,6 @@ from urllib.parse import urlencode, urlsplit
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
@@ -436,22 +435,17 @@ def _find_district(data: PageData, text: str) -> tuple[str | None, list[tuple[st
 def locate(data: PageData, lon: float, lat: float) -> str | None:
     """District key at WGS84 ``lon``/``lat``, or None outside both cities.
 
-    Inside the service this is the API's own lookup (:func:`service.lookup.lookup_point` on the loaded
-    locator: a point on a shared border goes to the smallest key; a point in no Ortsteil but in a Stadtteil
-    gets the Stadtteil), so the page and ``GET /api/v1/eligibility`` always name the same district.
+    This is the API's own lookup (:func:`service.lookup.lookup_point` on the loaded locator: a point on a shared
+    border goes to the smallest key; a point in no Ortsteil but in a Stadtteil gets the Stadtteil), so the page
+    and ``GET /api/v1/eligibility`` always name the same district.
     """
-    if current_app.extensions.get("quartiere") is not None:
-        from service.app import state
-        from service.lookup import OUTSIDE, lookup_point
-        from service.transform import point_to_utm
+    from service.app import state
+    from service.lookup import OUTSIDE, lookup_point
+    from service.transform import point_to_utm
 
-        st = state()
-        leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
-        return None if leaf == OUTSIDE else str(st.locator.keys[leaf])
-    pt = gpd.GeoSeries([shapely.Point(lon, lat)], crs=4326).to_crs(data.wide.crs).iloc[0]
-    frame = data.wide
-    hits = frame.loc[frame.intersects(pt), "key"].astype(str).sort_values()
-    return str(hits.iloc[0]) if len(hits) else None
+    st = state()
+    leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
+    return None if leaf == OUTSIDE else str(st.locator.keys[leaf])
 
 
 @bp.route("/check")

@@ -34,6 +34,7 @@ from geo.classify import ClassificationResult, Definition, load_definition, load
 from geo.errors import ProductMissingError, QuartiereError, SnapshotError
 from geo.products import require_product
 from geo.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
+from service.area import AreaPrep, prepare_area
 from service.eligibility import answer_tails, district_answers, leaf_table
 from service.lookup import PointLocator, build_locator
 from service.monitoring import Monitoring, load_monitoring
@@ -62,6 +63,7 @@ class ServiceState:
     places: Any = None  # service.places.Places: place search index and postcode answers
     monitoring_product: Monitoring | None = None
     monitoring_missing: str | None = None
+    area: AreaPrep | None = None  # drawn areas: districts index (never prepared lazily) and the stored model
 
     @property
     def version(self) -> str:
@@ -101,7 +103,8 @@ def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[s
                         answers=answers, tails=tails, leaf_tails=leaf_tails,
                         leaf_rows=leaf_table(answers, locator.keys),
                         collections=build_collections(snapshot, result), places=build_places(snapshot, answers),
-                        monitoring_product=monitoring, monitoring_missing=monitoring_missing)
+                        monitoring_product=monitoring, monitoring_missing=monitoring_missing,
+                        area=prepare_area(wide, definition, result))
 
 
 

@@ -20,7 +20,7 @@ def make_evil_snapshots(src: Path, dst: Path) -> Path:
     """Copy the CURRENT version of ``src`` to ``dst`` and rename the Ortsteile of :data:`EVIL_NAMES`."""
     version = (src / "CURRENT").read_text(encoding="utf-8").strip()
     target = dst / version
-    shutil.copytree(src / version, target, ignore=shutil.ignore_patterns("classifications"))
+    shutil.copytree(src / version, target, ignore=shutil.ignore_patterns("classifications", "products"))
     for p in [target, *target.rglob("*")]:
         p.chmod(p.stat().st_mode | stat.S_IWUSR)
     gpkg = target / "districts.gpkg"
@@ -32,7 +32,12 @@ def make_evil_snapshots(src: Path, dst: Path) -> Path:
     gpkg.unlink()
     for name, layer in layers.items():
         pyogrio.write_dataframe(layer, gpkg, layer=name, driver="GPKG")
+    # the build's products (classification, monitoring) published anew for the renamed districts
+    from geo.config import DEFAULT_PROGRAMME
+    from geo.products import build_products
+
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    manifest["products"], _ = build_products(target, [DEFAULT_PROGRAMME])
     (target / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (dst / "CURRENT").write_text(version + "\n", encoding="utf-8")
     return dst
