@@ -196,6 +196,29 @@ def _searchable_by_all(path: Path) -> bool:
     return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
 
 
+def remove_stale(base: Path) -> None:
+    """Remove runtime folders of earlier fronts of this user that were killed before they could clean up
+    (SIGKILL): their nginx is gone and nothing listens on their gunicorn socket any more."""
+    for folder in base.glob("quartiere-front-*"):
+        try:
+            if folder.stat().st_uid != os.geteuid():
+                continue
+            pid = int((folder / "nginx.pid").read_text().strip() or 0)
+            if pid and Path(f"/proc/{pid}").exists():
+                continue
+        except (OSError, ValueError):
+            continue  # starting right now (no pid file yet), or not ours to judge
+        sock = folder / "gunicorn.sock"
+        if sock.exists():
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                try:
+                    probe.connect(str(sock))
+                    continue  # a gunicorn still serves there
+                except OSError:
+                    pass
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @dataclass
 class Front:
     """One nginx front: its runtime folder, the socket gunicorn binds, the running process."""
@@ -222,6 +245,7 @@ class Front:
         base = Path(tempfile.gettempdir())
         if os.geteuid() == 0 and not _searchable_by_all(base):
             base = Path("/tmp")  # nginx's workers (nobody) must reach the socket and the error documents
+        remove_stale(base)
         runtime = Path(tempfile.mkdtemp(prefix=f"quartiere-front-{port}-", dir=base))
         front = cls(runtime=runtime, host=host, port=port, binary=binary)
         try:
