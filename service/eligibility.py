@@ -344,26 +344,19 @@ def _classification_parts(result: ClassificationResult, definition: Definition, 
                           extra: bool = False) -> dict[str, dict[str, Any]]:
     """Per area key: classification, categories with reasons, strands, budget (``extra``: the extra rows)."""
     table = result.table[result.table["is_extra"] == extra]
-    reasons = result.reasons
-    by_key: dict[str, pd.DataFrame] = ({str(k): g for k, g in reasons.groupby("key", sort=False)}
-                                       if len(reasons) else {})
+    # reasons bucketed once per (key, category), in the result's order
+    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in result.reasons.itertuples(index=False):
+        by_pair.setdefault((str(r.key), str(r.category)), []).append(_reason(r, definition))
     budget_cats = set(definition.budget.categories) if definition.budget else set()
     labels = {c.id: c.label for c in definition.categories}
     out: dict[str, dict[str, Any]] = {}
     index_cols = [c for spec in definition.indices for c in (spec.field, spec.class_field)]
     for row in table.to_dict("records"):
         key = str(row["key"])
-        rs = by_key.get(key)
-        cats = []
-        for cat in definition.categories:
-            sub = rs[rs["category"] == cat.id] if rs is not None else None
-            cats.append({
-                "id": cat.id,
-                "label": cat.label,
-                "description": cat.description,
-                "applies": cat.id in row["categories"],
-                "reasons": [_reason(r, definition) for r in sub.itertuples()] if sub is not None else [],
-            })
+        cats = [{"id": cat.id, "label": cat.label, "description": cat.description,
+                 "applies": cat.id in row["categories"], "reasons": by_pair.get((key, cat.id), [])}
+                for cat in definition.categories]
         classification = {
             "classifiable": bool(row["classifiable"]),
             "not_classifiable_reason": row["classifiable_reason"] or None,

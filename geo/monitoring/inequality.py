@@ -193,31 +193,44 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
     else:
         names = list(indicators)
     weights = (data[data["indicator"] == weight_indicator]
-               .assign(key=lambda d: d["key"].astype(str))
-               .set_index(["key", "year"])["value"])
+               .assign(key=lambda d: d["key"].astype(str))[["key", "year", "value"]]
+               .rename(columns={"value": "w"}).drop_duplicates(["key", "year"]))
+    # one pass of pandas over the whole level; then plain arrays per indicator and year
+    data = data[data["indicator"].isin(names)]
+    keys = data["key"].astype(str)
+    data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(), "year": data["year"].to_numpy(),
+                         "key": keys.to_numpy(), "value": data["value"].to_numpy(dtype=float),
+                         "group": keys.map(group_map).to_numpy(dtype=object)})
+    data = data.merge(weights, on=["key", "year"], how="left")
+    value = data["value"].to_numpy(dtype=float)
+    group = data["group"].to_numpy(dtype=object)
+    has_group = data["group"].notna().to_numpy()
+    has_value = data["value"].notna().to_numpy()
+    wcol = data["w"].to_numpy(dtype=float)
+    cells: dict[str, list[tuple[int, np.ndarray]]] = {}
+    for (name, year), idx in data.groupby(["indicator", "year"], sort=True).indices.items():
+        cells.setdefault(str(name), []).append((int(year), idx))
     rows = []
     for name in names:
-        sub = data[data["indicator"] == name]
         kind = REGISTRY[name].kind if name in REGISTRY else "rate"
         weighted = kind != "count"
-        for year, part in sub.groupby("year", sort=True):
-            part = part.assign(key=part["key"].astype(str)).dropna(subset=["value"])
-            part = part.assign(group=part["key"].map(group_map))
-            n_without = int(part["group"].isna().sum())
-            part = part.dropna(subset=["group"])
+        for year, cell in cells.get(str(name), []):
+            idx = cell[has_value[cell]]  # a year whose values are all missing still gets its row (and note)
+            inside = idx[has_group[idx]]
+            n_without = len(idx) - len(inside)
             if weighted:
-                w = weights.reindex(list(zip(part["key"], [year] * len(part), strict=True))).to_numpy()
+                w = wcol[inside]
                 ok = np.isfinite(w) & (w > 0)
-                part, w = part[ok], w[ok]
+                inside, w = inside[ok], w[ok]
             else:
-                w = np.ones(len(part))
-            row: dict[str, object] = {"indicator": name, "year": int(year), "n_districts": len(part),
+                w = np.ones(len(inside))
+            x = value[inside]
+            row: dict[str, object] = {"indicator": name, "year": year, "n_districts": len(inside),
                                       "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
                                       "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
                                       "theil_within": np.nan, "theil_between_share": np.nan, "cv": np.nan,
                                       "p90_p10_ratio": np.nan, "note": ""}
-            x = part["value"].to_numpy(dtype=float)
-            if len(part) < min_districts:
+            if len(inside) < min_districts:
                 row["note"] = f"fewer than {min_districts} districts with a value"
             elif (x < 0).any():
                 row["mean"] = float(np.sum(w * x) / np.sum(w))
@@ -226,7 +239,7 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
                 row["mean"] = 0.0
                 row["note"] = "all values are 0"
             else:
-                dec = theil_decomposition(x, part["group"].to_numpy(), w)
+                dec = theil_decomposition(x, group[inside], w)
                 row.update(mean=float(np.sum(w * x) / np.sum(w)), gini=gini(x, w), theil=dec.total,
                            theil_between=dec.between, theil_within=dec.within,
                            theil_between_share=dec.between_share, cv=coefficient_of_variation(x, w),

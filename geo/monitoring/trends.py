@@ -65,25 +65,49 @@ def district_trends(long: pd.DataFrame, *, indicator: str, level: str = "ortstei
         (years >= split_year), ``trend_change`` (recent - early) and ``note``.
     """
     data = _series(long, indicator, level, years)
-    rows = []
-    for key, part in data.groupby("key", sort=True):
-        y = part["year"].to_numpy(dtype=float)
-        v = part["value"].to_numpy(dtype=float)
-        early, recent = y <= split_year, y >= split_year
-        notes = []
-        slope_all = _ols_slope(y, v) if len(y) >= min_points else float("nan")
-        slope_early = _ols_slope(y[early], v[early]) if early.sum() >= min_points else float("nan")
-        slope_recent = _ols_slope(y[recent], v[recent]) if recent.sum() >= min_points else float("nan")
-        if len(y) < min_points:
-            notes.append(f"fewer than {min_points} years")
-        if np.isnan(slope_early) or np.isnan(slope_recent):
-            notes.append(f"too few years before or after {split_year} for a change of trend")
-        rows.append({"key": key, "indicator": indicator, "n_years": len(y), "first_year": int(y.min()),
-                     "last_year": int(y.max()), "slope_per_year": slope_all, "slope_early": slope_early,
-                     "slope_recent": slope_recent, "trend_change": slope_recent - slope_early,
-                     "note": "; ".join(notes)})
-    return pd.DataFrame(rows, columns=["key", "indicator", "n_years", "first_year", "last_year", "slope_per_year",
-                                       "slope_early", "slope_recent", "trend_change", "note"])
+    columns = ["key", "indicator", "n_years", "first_year", "last_year", "slope_per_year", "slope_early",
+               "slope_recent", "trend_change", "note"]
+    if data.empty:
+        return pd.DataFrame(columns=columns)
+    keys = data["key"].to_numpy()
+    year = data["year"].to_numpy(dtype=float)
+    value = data["value"].to_numpy(dtype=float)
+    uniq = np.unique(keys)
+    codes = np.searchsorted(uniq, keys)
+    k = len(uniq)
+    n = np.bincount(codes, minlength=k)
+    need = max(min_points, 2)
+
+    def slopes(mask: np.ndarray) -> np.ndarray:
+        """OLS slope of value on year per key over the rows in ``mask`` (NaN below ``need`` points)."""
+        m = mask.astype(float)
+        count = np.bincount(codes, weights=m, minlength=k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            my = np.bincount(codes, weights=year * m, minlength=k) / count
+            mv = np.bincount(codes, weights=value * m, minlength=k) / count
+            dx = np.where(mask, year - my[codes], 0.0)
+            dv = np.where(mask, value - mv[codes], 0.0)
+            sxx = np.bincount(codes, weights=dx * dx, minlength=k)
+            sxy = np.bincount(codes, weights=dx * dv, minlength=k)
+            return np.where((count >= need) & (sxx > 0), sxy / sxx, np.nan)
+
+    slope_all = slopes(np.ones(len(year), dtype=bool))
+    slope_early = slopes(year <= split_year)
+    slope_recent = slopes(year >= split_year)
+    first = np.full(k, np.inf)
+    last = np.full(k, -np.inf)
+    np.minimum.at(first, codes, year)
+    np.maximum.at(last, codes, year)
+    few = n < min_points
+    no_change = np.isnan(slope_early) | np.isnan(slope_recent)
+    notes = ["; ".join(t for t, on in ((f"fewer than {min_points} years", a),
+                                       (f"too few years before or after {split_year} for a change of trend", b))
+                       if on)
+             for a, b in zip(few, no_change, strict=True)]
+    return pd.DataFrame({"key": uniq, "indicator": indicator, "n_years": n, "first_year": first.astype(int),
+                         "last_year": last.astype(int), "slope_per_year": slope_all, "slope_early": slope_early,
+                         "slope_recent": slope_recent, "trend_change": slope_recent - slope_early, "note": notes},
+                        columns=columns)
 
 
 def period_changes(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil",
