@@ -121,27 +121,6 @@ def settle_heap() -> None:
     gc.freeze()
 
 
-def servable_version(snapshots: str | os.PathLike[str], programme: str | os.PathLike[str]) -> str:
-    """The version a server would start on, checked cheaply (no thread, no data read): CURRENT names a plain
-    version whose manifest parses and lists the official programme's classification.
-
-    Raises :class:`SnapshotError` (or :class:`ProductMissingError`) with what to do.
-    """
-    import json
-
-    root = Path(snapshots)
-    version = current_version(root)
-    path = root / version
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(f"{path}/manifest.json cannot be read ({exc}); rebuild: quartiere build") from exc
-    if not isinstance(manifest, dict):
-        raise SnapshotError(f"{path}/manifest.json is not a manifest; rebuild: quartiere build")
-    require_product(path, manifest, "classification", load_definition(programme))
-    return version
-
-
 def _load_error(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:300] + "…"
