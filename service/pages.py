@@ -31,8 +31,6 @@ classification and monitoring that ``quartiere build`` published in it, so pages
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import secrets
@@ -563,13 +561,11 @@ def table() -> str:
 def table_csv() -> Response:
     data = page_data()
     frame = _table_frame(data, g.lang)
-    buf = io.StringIO()
-    frame.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
-    # a leading =, +, -, @ would be read as a formula by spreadsheet programs: not in our columns' texts, but
-    # names come from data, so guard them
-    text = buf.getvalue()
+    from service.exports import to_csv
+
+    # the service's one CSV writer: formula-like cells neutralised, CR/LF inside cells quoted; with a BOM for Excel
     name = f"quartiere-{data.snapshot.version}.csv"
-    return Response("\ufeff" + text, mimetype="text/csv",
+    return Response("\ufeff".encode() + to_csv(frame), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

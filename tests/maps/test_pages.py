@@ -153,3 +153,28 @@ def test_profile_speaks_the_page_language_for_engine_texts(client) -> None:  # t
     assert "WiN (Wohnen in Nachbarschaften)" in de and "gleichnamiger Ortsteil" in de
     en = client.get("/districts/04011373?lang=en").get_data(as_text=True)
     assert "designated and indicated" in en and "Ortsteil of the same name" in en
+
+
+def test_table_csv_neutralises_formulas(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The page's CSV goes through the service's one CSV writer: formula-like names are quoted, CR stays in
+    its cell (SYNTHETIC hostile names put into the page's table)."""
+    import csv as csvmod
+    import io
+
+    import service.pages as pages
+
+    real = pages._table_frame
+
+    def hostile(data, lang):  # type: ignore[no-untyped-def]
+        frame = real(data, lang).copy()
+        frame.loc[frame.index[0], "Name"] = "=HYPERLINK(\"http://x\")"
+        frame.loc[frame.index[1], "Name"] = "@SUM(A1)\rX"
+        return frame
+
+    monkeypatch.setattr(pages, "_table_frame", hostile)
+    resp = client.get("/table.csv")
+    text = resp.get_data().decode("utf-8-sig")
+    rows = list(csvmod.reader(io.StringIO(text, newline="")))
+    names = [r[1] for r in rows[1:]]
+    assert names[0] == "'=HYPERLINK(\"http://x\")" and names[1] == "'@SUM(A1)\rX"
+    assert len({len(r) for r in rows}) == 1  # no row broken by the CR
