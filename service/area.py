@@ -28,7 +28,7 @@ from geo.classify import ClassificationResult, Definition
 from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
 from geo.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
-from service.eligibility import _reason, clean, decision_id
+from service.eligibility import _classification_parts, clean, decision_id
 
 if TYPE_CHECKING:  # service.state may import this module (load_state calls prepare_area)
     from service.state import ServiceState
@@ -121,35 +121,10 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
 
 
 def area_parts(scored: ClassificationResult, definition: Definition) -> dict[str, Any]:
-    """Classification, categories with reasons and strands of the one scored area.
-
-    The same parts as :func:`service.eligibility._classification_parts` gives an extra row (tested), with one
-    pass over the area's reasons instead of DataFrame filters per category.
-    """
-    row = scored.table.to_dict("records")[0]
-    by_cat: dict[str, list[Any]] = {}
-    if len(scored.reasons):
-        for r in scored.reasons.itertuples():
-            by_cat.setdefault(str(r.category), []).append(r)
-    budget_cats = set(definition.budget.categories) if definition.budget else set()
-    labels = {c.id: c.label for c in definition.categories}
-    index_cols = [c for spec in definition.indices for c in (spec.field, spec.class_field)]
-    cats = [{"id": cat.id, "label": cat.label, "description": cat.description,
-             "applies": cat.id in row["categories"],
-             "reasons": [_reason(r, definition) for r in by_cat.get(cat.id, [])]}
-            for cat in definition.categories]
-    classification = {
-        "classifiable": bool(row["classifiable"]),
-        "not_classifiable_reason": row["classifiable_reason"] or None,
-        **{c: row.get(c) if row.get(c) != "" else None for c in index_cols},
-        "matrix_cell": row.get("matrix_cell") or None,
-        "stability": row.get("stability"),
-        "borderline": bool(row.get("borderline", False)),
-        "population": row.get("population"),
-    }
-    strands = [{"id": c, "label": labels.get(c, c), "basis": "indicated"}
-               for c in row["categories"] if c in budget_cats]
-    return clean({"classification": classification, "categories": cats, "strands": strands})
+    """Classification, categories with reasons and strands of the one scored area (the district answers' own
+    builder, :func:`service.eligibility._classification_parts`)."""
+    parts = next(iter(_classification_parts(scored, definition, extra=None).values()))
+    return {k: parts[k] for k in ("classification", "categories", "strands")}
 
 
 def area_question(geom: Any) -> dict[str, Any]:

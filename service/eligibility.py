@@ -341,9 +341,10 @@ def _reason(r: Any, definition: Definition) -> dict[str, Any]:
 
 
 def _classification_parts(result: ClassificationResult, definition: Definition, *,
-                          extra: bool = False) -> dict[str, dict[str, Any]]:
-    """Per area key: classification, categories with reasons, strands, budget (``extra``: the extra rows)."""
-    table = result.table[result.table["is_extra"] == extra]
+                          extra: bool | None = False) -> dict[str, dict[str, Any]]:
+    """Per area key: classification, categories with reasons, strands, budget (``extra``: the extra rows;
+    None: every row)."""
+    table = result.table if extra is None else result.table[result.table["is_extra"] == extra]
     # reasons bucketed once per (key, category), in the result's order
     by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in result.reasons.itertuples(index=False):
