@@ -95,28 +95,26 @@ def product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> 
     return None
 
 
-def require_product(version_dir: Path, manifest: dict[str, Any], kind: str, definition: Any) -> Path:
-    """The path of a published product, or :class:`ProductMissingError` saying how to rebuild."""
-    entry = product_entry(manifest, kind, str(definition.hash))
-    path = version_dir / entry["path"] if entry else None
+def require_product(version_dir: Path, manifest: dict[str, Any], kind: str, definition: Any) -> dict[str, Any]:
+    """The manifest entry of a published product, or :class:`ProductMissingError` saying how to rebuild."""
     skipped = product_entry(manifest, "skipped", str(definition.hash))
     if skipped is not None:
         raise ProductMissingError(f"snapshot {version_dir.name} was built without the products of programme "
                                   f"{definition.id!r}: {skipped.get('reason')}")
-    if path is None or not path.is_file():
+    entry = product_entry(manifest, kind, str(definition.hash))
+    if entry is None or not (version_dir / entry["path"]).is_file():
         raise ProductMissingError(
             f"snapshot {version_dir.name} has no published {kind} for programme {definition.id!r} "
             f"(definition sha256 {str(definition.hash)[:12]}); rebuild it: quartiere build"
             + ("" if str(definition.id) == "lebendige-quartiere" else " --programme FILE"))
-    return path
+    return entry
 
 
-def read_monitoring(version_dir: Path, manifest: dict[str, Any], definition: Any) -> dict[str, Any]:
-    """The published monitoring document of ``definition`` (checked against the manifest's checksum)."""
-    from geo.monitoring.products import FORMAT
-
-    path = require_product(version_dir, manifest, "monitoring", definition)
-    entry = product_entry(manifest, "monitoring", str(definition.hash)) or {}
+def read_product(version_dir: Path, manifest: dict[str, Any], kind: str, definition: Any) -> dict[str, Any]:
+    """The published JSON document of ``kind`` for ``definition``, read once and checked against the
+    manifest's checksum (a damaged file is a :class:`SnapshotError`)."""
+    entry = require_product(version_dir, manifest, kind, definition)
+    path = version_dir / entry["path"]
     raw = path.read_bytes()
     if hashlib.sha256(raw).hexdigest() != entry.get("sha256"):
         raise SnapshotError(f"{path}: checksum differs from the manifest (damaged file); rebuild the snapshot")
@@ -124,7 +122,30 @@ def read_monitoring(version_dir: Path, manifest: dict[str, Any], definition: Any
         doc = json.loads(raw)
     except ValueError as exc:
         raise SnapshotError(f"{path}: not valid JSON ({exc}); rebuild the snapshot") from exc
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ProductMissingError(f"{path}: monitoring format {doc.get('format') if isinstance(doc, dict) else '?'}"
-                                  f" is not {FORMAT}; rebuild the snapshot: quartiere build")
+    if not isinstance(doc, dict):
+        raise SnapshotError(f"{path}: not a JSON object; rebuild the snapshot")
+    return doc
+
+
+def read_classification(version_dir: Path, manifest: dict[str, Any], definition: Any) -> Any:
+    """The published classification of ``definition`` (:class:`geo.classify.ClassificationResult`)."""
+    from geo.classify import ClassificationResult
+    from geo.errors import InputError
+
+    doc = read_product(version_dir, manifest, "classification", definition)
+    try:
+        return ClassificationResult.from_dict(doc)
+    except (InputError, KeyError, TypeError, ValueError) as exc:
+        raise ProductMissingError(f"{version_dir / 'classifications'}: the published classification cannot be "
+                                  f"read ({str(exc)[:200]}); rebuild the snapshot: quartiere build") from exc
+
+
+def read_monitoring(version_dir: Path, manifest: dict[str, Any], definition: Any) -> dict[str, Any]:
+    """The published monitoring document of ``definition``."""
+    from geo.monitoring.products import FORMAT
+
+    doc = read_product(version_dir, manifest, "monitoring", definition)
+    if doc.get("format") != FORMAT:
+        raise ProductMissingError(f"snapshot {version_dir.name}: monitoring format {doc.get('format')!r} is not "
+                                  f"{FORMAT}; rebuild the snapshot: quartiere build")
     return doc

@@ -183,9 +183,9 @@ def import_libraries_before_threads() -> None:
 
     ``geo`` imports libpysal, esda, tobler and scikit-learn lazily (the command line stays quick). In the service
     the first import must not happen in two threads at once: libpysal's package imports itself in a circle and
-    fails with "partially initialized module 'libpysal.common'" when a request thread and the monitoring
-    thread import it together, leaving the request hanging. Importing here, before any worker or background
-    thread starts, settles the modules once.
+    fails with "partially initialized module 'libpysal.common'" when two threads import it together (two
+    scenario classifications, or one beside a reload), leaving a request hanging. Importing here, before any
+    request or reload thread exists, settles the modules once.
     """
     import esda.moran  # noqa: F401
     import libpysal.weights  # noqa: F401

@@ -39,13 +39,16 @@ class Monitoring:
     """The published monitoring of one snapshot version and programme definition (read-only)."""
 
     snapshot: Any
-    definition_hash: str
     data: dict[str, Any] = field(repr=False)
     analysis_table: pd.DataFrame = field(repr=False)
 
     @property
     def version(self) -> str:
         return str(self.snapshot.version)
+
+    @property
+    def definition_hash(self) -> str:
+        return str(self.data["definition_hash"])
 
     def inequality(self, level: str) -> dict[str, list[dict[str, Any]]]:
         """Indicator -> one row per year (JSON-ready) of :func:`geo.monitoring.inequality_series`."""
@@ -81,7 +84,7 @@ def load_monitoring(snapshot: Any, definition: Any) -> Monitoring:
     from geo.products import read_monitoring
 
     doc = read_monitoring(snapshot.path, snapshot.manifest, definition)
-    return Monitoring(snapshot=snapshot, definition_hash=str(definition.hash), data=doc,
+    return Monitoring(snapshot=snapshot, data=doc,
                       analysis_table=analysis_frame(doc["analysis"]))
 
 

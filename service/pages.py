@@ -615,12 +615,14 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
     if result is None:
         # published by ``quartiere build --programme FILE``; a draft file added since is classified once here
         # (outside any shared lock: two first requests may both compute it, neither blocks other pages)
-        from geo.classify import classify, load_result
-        from geo.products import classification_path
+        from geo.classify import classify
+        from geo.errors import ProductMissingError
+        from geo.products import read_classification
 
-        stored = classification_path(Path(data.snapshot.path), definition.hash)
-        result = (load_result(stored) if stored.is_file() else
-                  classify(data.wide, definition, meta={"snapshot_version": data.snapshot.version}))
+        try:
+            result = read_classification(Path(data.snapshot.path), data.snapshot.manifest, definition)
+        except ProductMissingError:
+            result = classify(data.wide, definition, meta={"snapshot_version": data.snapshot.version})
         store[cache_key] = result
     return definition, result
 

@@ -30,9 +30,9 @@ from typing import Any
 
 import pandas as pd
 
-from geo.classify import ClassificationResult, Definition, load_definition, load_result
+from geo.classify import ClassificationResult, Definition, load_definition
 from geo.errors import ProductMissingError, QuartiereError, SnapshotError
-from geo.products import require_product
+from geo.products import read_classification
 from geo.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
 from service.area import AreaPrep, prepare_area
 from service.eligibility import answer_tails, district_answers, leaf_table
@@ -80,7 +80,7 @@ class ServiceState:
 
 def official_result(snapshot: Snapshot, definition: Definition) -> ClassificationResult:
     """The official classification that the build published for ``snapshot`` (never computed here)."""
-    return load_result(require_product(snapshot.path, snapshot.manifest, "classification", definition))
+    return read_classification(snapshot.path, snapshot.manifest, definition)
 
 
 def load_state(snapshots: str | os.PathLike[str], programme: str | os.PathLike[str], *,
