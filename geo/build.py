@@ -330,6 +330,7 @@ def _need_indicators(sources: NeedSources, layers: dict[str, gpd.GeoDataFrame]) 
             winner = {y: next(s for s in order if y in years_of.get(s, set())) for y in years_of[name]}
             out.append(part[part["year"].map(winner) == name])
     result = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=ind.LONG_COLUMNS)
+    result = pd.concat([result, ind.fixed_changes(result, need.changes)], ignore_index=True)
     result["year"] = result["year"].astype(int)
     return result[ind.LONG_COLUMNS], problems
 

@@ -140,6 +140,19 @@ class NeedIndicator:
 
 
 @dataclass(frozen=True)
+class NeedChange:
+    """A change indicator: ``id`` = value(``of``, Y) - value(``of``, Y - ``years``)."""
+
+    id: str
+    of: str
+    years: int
+    unit: str
+    direction: str
+    label_de: str
+    label_en: str
+
+
+@dataclass(frozen=True)
 class NeedCatalogue:
     """``geo/need_catalogue.yml``, checked."""
 
@@ -156,6 +169,7 @@ class NeedCatalogue:
     wahl_not_in_snapshot: tuple[str, ...]
     sources_by_year: dict[str, tuple[str, ...]]
     agreement_checks: tuple[dict[str, Any], ...]
+    changes: tuple[NeedChange, ...] = ()
 
     @property
     def indicators(self) -> tuple[NeedIndicator, ...]:
@@ -263,4 +277,26 @@ def _load_need_catalogue(path: Path) -> NeedCatalogue:
                               for k, v in (wahl.get("comparison_keys") or {}).items()},
         wahl_indicators=wahl_ind, wahl_not_in_snapshot=tuple(str(p) for p in wahl.get("not_in_snapshot") or []),
         sources_by_year=sources_by_year,
-        agreement_checks=tuple(dict(c) for c in raw.get("agreement_checks") or []))
+        agreement_checks=tuple(dict(c) for c in raw.get("agreement_checks") or []),
+        changes=_changes(raw.get("changes") or [], {i.id for i in atlas_ind + wahl_ind}, where))
+
+
+def _changes(raw: list[Any], known: set[str], where: str) -> tuple[NeedChange, ...]:
+    out = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise InputError(f"{where}: changes: entry {entry!r} is not a mapping")
+        missing = [k for k in ("id", "of", "years", "unit", "direction", "label_de", "label_en") if not entry.get(k)]
+        if missing:
+            raise InputError(f"{where}: changes: entry {entry.get('id', entry)!r} has no {missing}")
+        if str(entry["of"]) not in known:
+            raise InputError(f"{where}: changes: {entry['id']}: {entry['of']!r} is no indicator of the catalogue")
+        years = entry["years"]
+        if not isinstance(years, int) or isinstance(years, bool) or years < 1:
+            raise InputError(f"{where}: changes: {entry['id']}: years must be a positive whole number, got {years!r}")
+        if entry["direction"] not in DIRECTIONS:
+            raise InputError(f"{where}: changes: {entry['id']}: unknown direction {entry['direction']!r}")
+        out.append(NeedChange(id=str(entry["id"]), of=str(entry["of"]), years=years, unit=str(entry["unit"]),
+                              direction=str(entry["direction"]), label_de=str(entry["label_de"]),
+                              label_en=str(entry["label_en"])))
+    return tuple(out)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -113,6 +114,12 @@ def _need_registry() -> dict[str, Indicator]:
             continue
         out[entry.id] = Indicator(entry.id, entry.unit, entry.label_de, entry.label_en, kind=entry.kind,
                                   direction=entry.direction, source=entry.source)
+    for change in load_need_catalogue().changes:
+        if change.id in REGISTRY or change.id in out:
+            raise ValueError(f"need catalogue change id {change.id!r} clashes with another indicator")
+        out[change.id] = Indicator(change.id, change.unit, change.label_de, change.label_en, kind="change",
+                                   direction=change.direction, source=out[change.of].source if change.of in out
+                                   else None)
     return out
 
 
@@ -256,6 +263,27 @@ def rates_from_counts(counts: pd.DataFrame, *, rule: SmallNumberRule | None = No
         out[f"{ind.name}__denominator"] = den
         out[f"{ind.name}__flag"] = flag
     return out
+
+
+def fixed_changes(long: pd.DataFrame, changes: Iterable[Any]) -> pd.DataFrame:
+    """Change indicators ``value(of, Y) - value(of, Y - years)`` for every key and level that has both years.
+
+    ``changes`` are :class:`geo.catalogue.NeedChange` entries; the rows are in the long table's form, with the
+    base year and the source of the later value.
+    """
+    parts = []
+    for change in changes:
+        rows = long[(long["indicator"] == change.of) & long["value"].notna()]
+        if rows.empty:
+            continue
+        base = rows[["key", "level", "year", "value"]].assign(year=rows["year"] + change.years)
+        pair = rows.merge(base, on=["key", "level", "year"], suffixes=("", "_base"))
+        parts.append(pd.DataFrame({
+            "key": pair["key"], "level": pair["level"], "year": pair["year"].astype(int),
+            "indicator": change.id, "value": pair["value"] - pair["value_base"], "numerator": np.nan,
+            "denominator": np.nan, "flag": "", "base_year": (pair["year"] - change.years).astype(float),
+            "source": pair["source"].astype(str) + f" (change over {change.years} years)"}))
+    return pd.concat(parts, ignore_index=True)[LONG_COLUMNS] if parts else pd.DataFrame(columns=LONG_COLUMNS)
 
 
 def nearest_base_year(year: int, years: Iterable[int], window: str) -> int | None:

@@ -57,6 +57,7 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
     """
     from geo.classify import classify, load_definition, save_result
     from geo.monitoring.products import monitoring_product
+    from geo.proxies import proxy_correlations
     from geo.snapshot import load_snapshot
 
     snapshot = load_snapshot(version_dir.parent, version_dir.name)
@@ -67,7 +68,10 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
         definition = load_definition(programme)
         t0 = time.perf_counter()
         try:
-            result = classify(wide, definition, meta={"snapshot_version": snapshot.version})
+            meta: dict[str, Any] = {"snapshot_version": snapshot.version}
+            if definition.bases:  # the evidence each group's own basis rests on (see geo.proxies)
+                meta["basis_evidence"] = proxy_correlations(wide).to_dict()
+            result = classify(wide, definition, meta=meta)
         except (DefinitionError, ValidationError) as exc:
             # the data lacks what the definition needs (e.g. a build from a subset of the tables): the version
             # is published without this programme's products, says why, and a service answers 503 "rebuild"

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "geo.commands.classify",
     "geo.commands.compare",
     "geo.commands.national",
+    "geo.commands.proxies",
     "service.commands.serve",
     "service.commands.report",
 )

@@ -186,6 +186,9 @@ class Component:
     indicator: str
     weight: float = 1.0
     domain: str | None = None
+    #: z-score method: an area missing this indicator gets the index from its other components (their
+    #: weighted sum scaled to the full weight), provided at least half of the weight is present
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -321,6 +324,14 @@ class Definition:
     budget: BudgetSpec | None
     raw: Mapping[str, Any]
     hash: str
+    #: what the indices rest on (``label``, ``confidence``: high | medium | low, ``description``)
+    basis: Mapping[str, str] = field(default_factory=dict)
+    #: per group (city) with its own index components: the definition that group is classified with
+    bases: Mapping[str, Definition] = field(default_factory=dict)
+
+    def basis_for(self, group: object) -> Definition:
+        """The definition areas of ``group`` are classified with (itself unless the group has its own basis)."""
+        return self.bases.get(str(group), self)
 
     def indicator(self, ind_id: str) -> Indicator:
         for ind in self.indicators:
@@ -580,7 +591,16 @@ _TOP_KEYS = (
     "designation_check",
     "robustness",
     "budget",
+    "basis",
+    "group_bases",
 )
+
+#: what a group's basis may change: its own indicators, the components of the indices, where its residents
+#: come from and when an area is classifiable (classes, rules, cut-offs and budgets stay the programme's, so
+#: a class means the same in every group; rules on the programme's population column read the basis' one)
+_BASIS_KEYS = ("label", "confidence", "description", "indicators", "indices", "population_column",
+               "classifiable_when")
+CONFIDENCE_LEVELS = ("high", "medium", "low")
 
 
 def parse_definition(data: Any, *, source_name: str | None = None) -> Definition:
@@ -632,6 +652,8 @@ def parse_definition(data: Any, *, source_name: str | None = None) -> Definition
             )
     robustness = _parse_robustness(c, top.get("robustness", {}) or {})
     budget = _parse_budget(c, top.get("budget"), cat_ids)
+    basis = _parse_basis(c, top.get("basis", {}) or {}, "basis")
+    bases = _parse_group_bases(c, top, source_name) if "group_bases" in top else {}
 
     if c.problems:
         n = c.count
@@ -663,7 +685,65 @@ def parse_definition(data: Any, *, source_name: str | None = None) -> Definition
         budget=budget,
         raw=json.loads(canonical),
         hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        basis=basis,
+        bases=bases,
     )
+
+
+def _parse_basis(c: _Collector, raw: Any, path: str) -> dict[str, str]:
+    m = c.mapping(raw, path)
+    if m is None:
+        return {}
+    c.unknown_keys(m, ("label", "confidence", "description") if path == "basis" else _BASIS_KEYS, path)
+    out = {"label": c.text(m, "label", path, default=""), "description": c.text(m, "description", path, default=""),
+           "confidence": c.text(m, "confidence", path, default="high")}
+    if out["confidence"] not in CONFIDENCE_LEVELS:
+        c.add(f"{path}.confidence", f"must be one of {', '.join(CONFIDENCE_LEVELS)}, got {_clip(out['confidence'])}")
+    return out
+
+
+def _plain(name: Any) -> str:
+    return name if isinstance(name, str) and len(name) <= MAX_ECHO else _clip(name)
+
+
+def _parse_group_bases(c: _Collector, top: Mapping[str, Any], source_name: str | None) -> dict[str, Definition]:
+    """Each group's own basis, validated as the whole definition it makes (problems named by their path)."""
+    raw = c.mapping(top["group_bases"], "group_bases")
+    if raw is None:
+        return {}
+    out: dict[str, Definition] = {}
+    for group, entry in raw.items():
+        path = f"group_bases.{_plain(group)}"
+        if _parse_basis(c, entry, path) == {}:
+            continue
+        sub = {k: v for k, v in top.items() if k != "group_bases"}
+        sub["basis"] = {k: entry[k] for k in ("label", "confidence", "description") if k in entry}
+        own = entry.get("indicators") or []
+        if not isinstance(own, list):
+            c.add(f"{path}.indicators", f"must be a list, got {type(own).__name__}", "type")
+            continue
+        own_ids = {i.get("id") for i in own if isinstance(i, Mapping)}
+        sub["indicators"] = [i for i in (top.get("indicators") or []) if not (isinstance(i, Mapping)
+                                                                                 and i.get("id") in own_ids)] + own
+        indices = {k: dict(v) if isinstance(v, Mapping) else v for k, v in (top.get("indices") or {}).items()}
+        for name, spec in (entry.get("indices") or {}).items():
+            spath = f"{path}.indices.{_plain(name)}"
+            if name not in indices or not isinstance(spec, Mapping):
+                c.add(spath, f"must name an index of the definition ({', '.join(map(str, indices))}) and map it "
+                      "to its components")
+                continue
+            c.unknown_keys(spec, ("components",), spath)
+            indices[name]["components"] = spec.get("components")
+        sub["indices"] = indices
+        for key in ("population_column", "classifiable_when"):
+            if key in entry:
+                sub[key] = entry[key]
+        try:
+            out[str(group)] = parse_definition(sub, source_name=source_name)
+        except DefinitionError as exc:
+            for p in exc.problems:
+                c.add(f"{path}: {p.detail.get('field', '')}", p.message.split(": ", 1)[-1])
+    return out
 
 
 def canonical_json(data: Any) -> str:
@@ -797,7 +877,7 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
                 cm = c.mapping(item, cp)
                 if cm is None:
                     continue
-                c.unknown_keys(cm, ("indicator", "weight", "domain"), cp)
+                c.unknown_keys(cm, ("indicator", "weight", "domain", "optional"), cp)
                 ind = c.string(cm, "indicator", cp)
                 if ind is not None and ind not in ind_ids:
                     c.add(f"{cp}.indicator", f"unknown indicator {_clip(ind)} (defined: {', '.join(ind_ids)})")
@@ -808,9 +888,15 @@ def _parse_indices(c: _Collector, raw: Any, ind_ids: list[str]) -> list[IndexSpe
                 domain = c.string(cm, "domain", cp, default=None)
                 if method == "exponential" and domain is None:
                     c.add(f"{cp}.domain", "is required for method exponential", "missing")
+                optional = cm.get("optional", False)
+                if not isinstance(optional, bool):
+                    c.add(f"{cp}.optional", f"must be true or false, got {_clip(optional)}", "type")
+                    optional = False
+                if optional and method != "zscore":
+                    c.add(f"{cp}.optional", "is only possible with method zscore")
                 if ind is not None and weight is not None:
                     used.add(ind)
-                    comps.append(Component(ind, weight, domain))
+                    comps.append(Component(ind, weight, domain, bool(optional)))
             if comps and len(comps) == len(craw) and sum(x.weight for x in comps) <= 0:
                 c.add(f"{path}.components", "the weights must not all be zero")
         cutoffs, labels = _parse_cutoffs(c, sm, path)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -68,6 +68,12 @@ def policy_text(definition: Definition, *, notes: list[str] | None = None) -> st
         "Extra rows (user-drawn areas) are scored with the parameters fitted on the table's areas; they are "
         "not part of spatial rules, caps or budgets.",
     ]
+    optional = [f"{spec.name}: {c.indicator}" for spec in definition.indices for c in spec.components if c.optional]
+    if optional:
+        lines.append("Optional components (" + ", ".join(optional) + "): an area missing one gets the index from "
+                     "its other components, their weighted sum scaled up to the full weight, when at least half "
+                     "of the weight is present; the means and SDs are those of the complete reference areas, and "
+                     "the missing indicator is named in missing_indicators.")
     for n in notes or []:
         lines.append(f"Note: {n}")
     return "\n".join(lines)
@@ -314,6 +320,8 @@ def _assemble_table(work: pd.DataFrame, defn: Definition, *, ids: np.ndarray, gr
     out["budget_eur"] = budget_eur
     out["population"] = pop
     out["is_extra"] = extra
+    out["basis"] = defn.basis.get("label", "")
+    out["basis_confidence"] = defn.basis.get("confidence", "")
     table_out = pd.DataFrame(out)
     for col in ("key", "name", "city"):
         table_out[col] = table_out[col].astype(str)
@@ -406,6 +414,14 @@ def fit_scoring_model(table: pd.DataFrame, definition: Definition | Mapping[str,
     """Fit the :class:`ScoringModel` of ``definition`` on ``table`` (what :func:`classify` stores as
     ``result.model``), without rules, reasons, budgets or robustness."""
     defn = definition if isinstance(definition, Definition) else load_definition(definition)
+    if defn.bases and defn.group_column in table.columns:
+        fitted = {g: fit_scoring_model(table[mask], defn if g is None else defn.basis_for(g))
+                  for g, mask in _basis_masks(table[defn.group_column], defn)}
+        own = {str(g): m for g, m in fitted.items() if g is not None}
+        base = fitted.get(None) or ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={},
+                                                indicator_sd={}, reference_values={}, reference_size={},
+                                                indices={}, margin_sd={})
+        return replace(base, bases=own)
     work, _ = _prepare(table, defn, None)
     notes: list[str] = []
     classifiable, _, _ = _classifiability(work, defn, notes)
@@ -428,14 +444,42 @@ class Scorer:
     definition: Definition
     model: ScoringModel
     index_model: IndexModel
+    #: per group with its own basis, the scorer of that basis
+    bases: Mapping[str, Scorer] | None = None
 
     def score(self, rows: pd.DataFrame) -> ClassificationResult:
-        return _score(self, rows)
+        gcol = self.definition.group_column
+        if not self.bases or gcol not in rows.columns or not len(rows):
+            return _score(self, rows)
+        parts, order = [], []
+        for group, mask in _basis_masks(rows[gcol], self.definition):
+            scorer = self if group is None else self.bases.get(group)
+            if scorer is None:  # a group without a stored model: scored as not classifiable on its basis
+                raise DefinitionError(f"the scoring model has no basis for group {group!r}; rebuild the snapshot",
+                                      problems=[Problem(check="model", message=f"no basis for {group!r}")])
+            part = rows[mask]
+            pop_col = self.definition.population_column
+            if scorer.definition.population_column != pop_col and scorer.definition.population_column in part:
+                part = part.assign(**{pop_col: part[scorer.definition.population_column]})
+            parts.append(_score(scorer, part))
+            order.append(np.flatnonzero(mask))
+        pos = np.argsort(np.concatenate(order), kind="stable")
+        first = parts[0]
+        table = pd.concat([p.table for p in parts], ignore_index=True).iloc[pos].reset_index(drop=True)
+        reasons = pd.concat([p.reasons for p in parts], ignore_index=True)
+        return replace(first, table=table, reasons=reasons, model=self.model, definition_id=self.definition.id,
+                       definition_hash=self.definition.hash, definition=dict(self.definition.raw))
 
 
 def make_scorer(model: ScoringModel, definition: Definition) -> Scorer:
     """Restore ``model`` for ``definition`` once (see :func:`restore_index_model`)."""
-    return Scorer(definition=definition, model=model, index_model=restore_index_model(model, definition))
+    bases = {g: make_scorer(m, definition.basis_for(g)) for g, m in model.bases.items()
+             if g in definition.bases}
+    if model.indices or not definition.indices:
+        index_model = restore_index_model(model, definition)
+    else:  # only groups with their own basis were fitted
+        index_model = IndexModel(definition)
+    return Scorer(definition=definition, model=model, index_model=index_model, bases=bases or None)
 
 
 def score_rows(model: ScoringModel | Scorer, rows: pd.DataFrame,
@@ -557,6 +601,10 @@ def classify(
     meta
         Extra run information stored in the result (e.g. the snapshot version).
 
+    Groups (cities) that the definition gives their own basis (``group_bases``) are classified separately with
+    that basis' definition: their indices are fitted on their own areas with their own components; classes,
+    rules and budgets are the programme's. The table says each area's ``basis`` and ``basis_confidence``.
+
     Returns
     -------
     ClassificationResult
@@ -568,8 +616,116 @@ def classify(
     ValidationError
         Duplicate or empty ids.
     """
-    t0 = time.perf_counter()
     defn = definition if isinstance(definition, Definition) else load_definition(definition)
+    if not defn.bases or defn.group_column not in table.columns:
+        return _classify_one(table, defn, extra_rows=extra_rows, draws=draws, seed=seed, reasons=reasons,
+                             meta=meta)
+    return _classify_by_basis(table, defn, extra_rows=extra_rows, draws=draws, seed=seed, reasons=reasons,
+                              meta=meta)
+
+
+def _basis_masks(groups: pd.Series, defn: Definition) -> list[tuple[str | None, np.ndarray]]:
+    """``(group with its own basis | None for the programme's basis, row mask)``, non-empty ones only."""
+    own = groups.astype(str).isin(set(defn.bases)).to_numpy()
+    out: list[tuple[str | None, np.ndarray]] = [(None, ~own)]
+    out += [(g, (groups.astype(str) == g).to_numpy()) for g in sorted(defn.bases)]
+    return [(g, m) for g, m in out if m.any()]
+
+
+def _classify_by_basis(table: pd.DataFrame, defn: Definition, *, extra_rows: pd.DataFrame | None,
+                       draws: int | None, seed: int | None, reasons: bool,
+                       meta: Mapping[str, Any] | None) -> ClassificationResult:
+    """One classification per basis, merged (see :func:`classify`)."""
+    t0 = time.perf_counter()
+    gcol = defn.group_column
+    parts: list[tuple[str | None, Definition, ClassificationResult]] = []
+    extra_groups = None
+    if extra_rows is not None and len(extra_rows):
+        extra_groups = (extra_rows[gcol] if gcol in extra_rows.columns
+                        else pd.Series("", index=extra_rows.index, dtype=object))
+    for group, mask in _basis_masks(table[gcol], defn):
+        sub = defn.basis_for(group) if group is not None else defn
+        extra = None
+        if extra_rows is not None and extra_groups is not None:
+            emask = dict(_basis_masks(extra_groups, defn)).get(group)
+            extra = extra_rows[emask] if emask is not None else None
+        part = table[mask]
+        if sub.population_column != defn.population_column:  # the rules read the basis' residents
+            part = part.assign(**{defn.population_column: part[sub.population_column]})
+            if extra is not None and sub.population_column in extra.columns:
+                extra = extra.assign(**{defn.population_column: extra[sub.population_column]})
+        res = _classify_one(part, sub, extra_rows=extra, draws=draws, seed=seed, reasons=reasons, meta=meta)
+        parts.append((group, sub, res))
+    return _merge_results(defn, parts, time.perf_counter() - t0)
+
+
+def _merge_results(defn: Definition, parts: list[tuple[str | None, Definition, ClassificationResult]],
+                   seconds: float) -> ClassificationResult:
+    def cat(name: str) -> pd.DataFrame:
+        frames = [getattr(r, name) for _, _, r in parts]
+        frames = [f for f in frames if len(f)] or frames[:1]
+        return pd.concat(frames, ignore_index=True)
+
+    table = cat("table").sort_values("key", kind="stable").reset_index(drop=True)
+    budget = pd.concat([r.budget[r.budget["group"].astype(str).isin(set(r.table["city"].astype(str)))]
+                        for _, _, r in parts], ignore_index=True) if defn.budget is not None else parts[0][2].budget
+    if defn.budget is not None:
+        for g in sorted(set(map(str, defn.budget.totals)) - set(budget["group"].astype(str))):
+            budget = pd.concat([budget, pd.DataFrame([{"group": g, "total_eur": float(defn.budget.totals[g]),
+                                                       "allocated_eur": 0.0,
+                                                       "unallocated_eur": float(defn.budget.totals[g]),
+                                                       "n_areas": 0, "note": "no area of this group in the table"}])],
+                               ignore_index=True)
+    own_groups = {g for g, _, _ in parts if g is not None}
+    notes: list[str] = []
+    reference: dict[str, int] = {}
+    for group, _sub, res in parts:
+        prefix = f"{group}: " if group is not None else ""
+        for note in res.meta.get("notes", []):
+            if note.startswith("budget group ") and "has no area in the table" in note:
+                continue
+            notes.append(prefix + note)
+        for k, v in res.meta.get("reference_size", {}).items():
+            reference[f"{group}:{k}" if group is not None else k] = v
+    basis_lines = [f"Bases: the indices of {', '.join(sorted(own_groups))} rest on their own components; every "
+                   "other group on the programme's."]
+    for group, sub, res in parts:
+        comps = "; ".join(f"{spec.name} ({', '.join(c.indicator for c in spec.components)}; fitted on "
+                          f"{res.meta.get('reference_size', {}).get(spec.name, 0)} areas)" for spec in sub.indices)
+        label = sub.basis.get("label") or "the programme's indicators"
+        basis_lines.append(f"Basis {group or 'default'} ({label}; confidence {sub.basis.get('confidence', '')}): "
+                           f"{comps}.")
+    first = parts[0][2]
+    meta = dict(first.meta)
+    meta.update({"notes": notes, "reference_size": reference, "seconds": round(seconds, 4),
+                 "n_areas": int(sum(r.meta.get("n_areas", 0) for _, _, r in parts)),
+                 "n_extra": int(sum(r.meta.get("n_extra", 0) for _, _, r in parts)),
+                 "bases": {str(g or "default"): dict(sub.basis) for g, sub, _ in parts}})
+    default_model = next((r.model for g, _, r in parts if g is None), None)
+    models = {str(g): r.model for g, _, r in parts if g is not None and r.model is not None}
+    model = default_model
+    if model is None:  # no area on the programme's basis: fit nothing for it, keep the groups' models
+        model = ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={}, indicator_sd={},
+                             reference_values={}, reference_size={}, indices={}, margin_sd={})
+    model = replace(model, bases=models)
+    return ClassificationResult(
+        table=table, reasons=cat("reasons"), near_misses=cat("near_misses"),
+        designation_check=cat("designation_check"), budget=budget, robustness=cat("robustness"),
+        policy=policy_text(defn, notes=notes) + "\n" + "\n".join(basis_lines),
+        definition_id=defn.id, definition_hash=defn.hash, definition=dict(defn.raw), meta=meta, model=model)
+
+
+def _classify_one(
+    table: pd.DataFrame,
+    defn: Definition,
+    *,
+    extra_rows: pd.DataFrame | None,
+    draws: int | None,
+    seed: int | None,
+    reasons: bool,
+    meta: Mapping[str, Any] | None,
+) -> ClassificationResult:
+    t0 = time.perf_counter()
     work, geometry = _prepare(table, defn, extra_rows)
     idc = defn.id_column
     ids = work[idc].to_numpy(dtype=object).astype(str)

@@ -306,6 +306,16 @@ class IndexModel:
         ref = fit.ref_components
         if spec.method == "zscore":
             s = comps @ weights.T
+            optional = np.array([c.optional for c in spec.components], dtype=bool)
+            if optional.any() and len(comps):
+                # optional components missing: the present ones' weighted sum, scaled to the full weight
+                present = ~np.isnan(comps)
+                filled = np.where(present, comps, 0.0)
+                w_present = present.astype(float) @ weights.T
+                w_total = weights.sum(axis=1)[None, :]
+                ok = (present | optional[None, :]).all(axis=1)[:, None] & (w_present >= 0.5 * w_total - 1e-12)
+                safe = np.where(w_present > 0, w_present, 1.0)
+                s = np.where(ok, (filled @ weights.T) * w_total / safe, np.nan)
             s_ref = ref @ weights.T
             mean = s_ref.mean(axis=0) if len(ref) else np.full(weights.shape[0], np.nan)
             sd = s_ref.std(axis=0, ddof=0) if len(ref) else np.full(weights.shape[0], np.nan)

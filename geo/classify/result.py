@@ -58,6 +58,8 @@ class ScoringModel:
     indices: dict[str, dict[str, Any]]
     margin_sd: dict[str, float]
     notes: list[str] = field(default_factory=list)
+    #: per group with its own basis (``group_bases`` of the definition), that basis' model
+    bases: dict[str, ScoringModel] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,7 @@ class ScoringModel:
             "indices": _clean(self.indices),
             "margin_sd": _clean(self.margin_sd),
             "notes": list(self.notes),
+            **({"bases": {g: m.to_dict() for g, m in self.bases.items()}} if self.bases else {}),
         }
 
     @classmethod
@@ -97,6 +100,7 @@ class ScoringModel:
             indices={str(k): dict(v) for k, v in data["indices"].items()},
             margin_sd={str(k): num(v) for k, v in data["margin_sd"].items()},
             notes=[str(n) for n in data.get("notes", [])],
+            bases={str(g): cls.from_dict(m) for g, m in (data.get("bases") or {}).items()},
         )
 
 
