@@ -204,6 +204,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
 
     problems = validate.escalate(problems, log, strict=strict)
     validate.raise_on_errors(problems, str(data_dir))
+    designations = reach_ortsteile(designations, layers["ortsteil"])
     out_layers = {LEVEL_LAYERS[lvl]: _wide_layer(frame, lvl, long, designations) for lvl, frame in layers.items()}
     postcodes, shares = None, None
     if cat.postcodes:
@@ -625,17 +626,46 @@ def _wide_layer(frame: gpd.GeoDataFrame, level: str, long: pd.DataFrame,
     out["year"] = latest
     out["has_statistics"] = out["population"].notna()
     out = out.merge(designation_summary(designations), left_on="key", right_index=True, how="left")
-    out["designated"] = out["designation_areas"].notna()
+    out["designated"] = out["designation_specific"].fillna(False).astype(bool)
+    out = out.drop(columns=["designation_specific"])
     cols = [c for c in out.columns if c != "geometry"] + ["geometry"]
     return gpd.GeoDataFrame(out[cols], geometry="geometry", crs=STORAGE_CRS)
 
 
-def designation_summary(designations: pd.DataFrame) -> pd.DataFrame:
-    """One row per designated key: area names, programme tags and the best confidence flag."""
-    from geo.sources.tables import CONFIDENCE_ORDER
+def reach_ortsteile(designations: pd.DataFrame, ortsteile: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Designations of a whole Stadtbezirk or Stadtteil (Bremerhaven's two WiN districts) reach its Ortsteile.
+
+    Each Ortsteil of such a district gets a row of its own with confidence ``district-wide`` (the source names
+    the district, not the Ortsteil); the district's own row stays.
+    """
+    from geo.sources.tables import DISTRICT_WIDE
 
     if designations.empty:
-        return pd.DataFrame(columns=["designation_areas", "designation_programmes", "designation_confidence"])
+        return designations
+    rows = []
+    for col in ("stadtbezirk_key", "stadtteil_key"):
+        members = ortsteile.groupby(col)["key"].agg(list)
+        hits = designations[designations["key"].isin(set(members.index)) & ~designations["key"].isin(
+            set(ortsteile["key"]))]
+        for rec in hits.to_dict("records"):
+            names = ortsteile.set_index("key")["name"]
+            for key in members[rec["key"]]:
+                rows.append({**rec, "key": key, "key_name": str(names.get(key, "")), "confidence": DISTRICT_WIDE})
+    if not rows:
+        return designations
+    out = pd.concat([designations, pd.DataFrame(rows)], ignore_index=True)
+    out["key"] = out["key"].astype("string")
+    return out
+
+
+def designation_summary(designations: pd.DataFrame) -> pd.DataFrame:
+    """One row per designated key: area names, programme tags, the best confidence flag, and whether a
+    designation names this district itself (``designation_specific``; not only a whole district around it)."""
+    from geo.sources.tables import CONFIDENCE_ORDER, DISTRICT_WIDE
+
+    if designations.empty:
+        return pd.DataFrame(columns=["designation_areas", "designation_programmes", "designation_confidence",
+                                     "designation_specific"])
     d = designations.dropna(subset=["key"])
     rank = {c: i for i, c in enumerate(CONFIDENCE_ORDER)}
     grouped = d.groupby("key")
@@ -645,5 +675,6 @@ def designation_summary(designations: pd.DataFrame) -> pd.DataFrame:
             "designation_programmes": grouped["programmes"].agg(
                 lambda s: ";".join(sorted({t for v in s for t in v.split(";") if t}))),
             "designation_confidence": grouped["confidence"].agg(lambda s: min(s, key=lambda c: rank[c])),
+            "designation_specific": grouped["confidence"].agg(lambda s: bool((s != DISTRICT_WIDE).any())),
         }
     )

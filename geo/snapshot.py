@@ -258,8 +258,9 @@ class Snapshot:
         """One row per district of ``level`` with every indicator of ``year`` (default: the latest year).
 
         Indicators without a value in ``year`` (the 2013 tables) carry their latest earlier value; the year each
-        value comes from is in ``attrs["indicator_years"]``. For each rate ``X`` the columns ``X__numerator`` and
-        ``X__denominator`` are included. ``too_small_for_index`` marks districts under the minimum population.
+        value comes from is in ``attrs["indicator_years"]`` (the latest per indicator) and, per district, in the
+        column ``X__year``. For each rate ``X`` the columns ``X__numerator`` and ``X__denominator`` are included.
+        ``too_small_for_index`` marks districts under the minimum population.
         """
         base = self.layer(level)
         year = int(year or self.latest_year)
@@ -277,6 +278,9 @@ class Snapshot:
         dens = last.dropna(subset=["denominator"]).pivot(index="key", columns="indicator", values="denominator")
         nums.columns = [f"{c}__numerator" for c in nums.columns]
         dens.columns = [f"{c}__denominator" for c in dens.columns]
+        value_years = last.dropna(subset=["value"]).pivot(index="key", columns="indicator", values="year")
+        value_years.columns = [f"{c}__year" for c in value_years.columns]
+        nums = nums.join(value_years.astype("Int64"), how="outer")
         keep = [c for c in base.columns if c not in values.columns and c != "year"]
         out = base[keep].merge(values, left_on="key", right_index=True, how="left")
         out = out.merge(nums.join(dens, how="outer"), left_on="key", right_index=True, how="left")

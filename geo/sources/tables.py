@@ -23,7 +23,9 @@ PROGRAMME_PATTERNS: tuple[tuple[str, str], ...] = (
     ("win", r"(?<!not )WiN\b|Fördergebiet soziale Stadtentwicklung"),
 )
 #: confidence flags of the list, best first
-CONFIDENCE_ORDER = ("stated-in-source", "named-ortsteil", "scout-guess", "unknown")
+#: an Ortsteil reached by the designation of the whole Stadtbezirk or Stadtteil it lies in (not named itself)
+DISTRICT_WIDE = "district-wide"
+CONFIDENCE_ORDER = ("stated-in-source", "named-ortsteil", "scout-guess", "unknown", DISTRICT_WIDE)
 
 DESIGNATION_COLUMNS = (
     "gebiet", "stadt", "programm_status", "quellen_urls", "quelle_stand", "ortsteil_hinweis_keys",
