@@ -3,25 +3,41 @@
 Pure functions over the long indicator table (see :mod:`geo.indicators`) and the wide tables of a snapshot.
 """
 
-from geo.monitoring.evaluation import EvaluationResult, evaluate_funding, start_years_from_designations
+from geo.monitoring.evaluation import (
+    ChangeComparison,
+    EvaluationResult,
+    compare_changes,
+    evaluate_funding,
+    start_years_from_designations,
+)
 from geo.monitoring.inequality import (
     TheilDecomposition,
     coefficient_of_variation,
     decile_ratio,
     gini,
     inequality_series,
+    nearest_year,
     parent_map,
     theil,
     theil_decomposition,
+)
+from geo.monitoring.poverty import (
+    need_early_warning,
+    need_evaluation,
+    poverty_inequality,
+    sgb2_segregation,
+    with_base_counts,
 )
 from geo.monitoring.segregation import dissimilarity_index, global_moran, isolation_index, segregation_series
 from geo.monitoring.trends import DEFAULT_DIRECTIONS, district_trends, early_warning, period_changes
 
 __all__ = [
     "DEFAULT_DIRECTIONS",
+    "ChangeComparison",
     "EvaluationResult",
     "TheilDecomposition",
     "coefficient_of_variation",
+    "compare_changes",
     "decile_ratio",
     "dissimilarity_index",
     "district_trends",
@@ -31,10 +47,16 @@ __all__ = [
     "global_moran",
     "inequality_series",
     "isolation_index",
+    "nearest_year",
+    "need_early_warning",
+    "need_evaluation",
     "parent_map",
     "period_changes",
+    "poverty_inequality",
     "segregation_series",
+    "sgb2_segregation",
     "start_years_from_designations",
     "theil",
     "theil_decomposition",
+    "with_base_counts",
 ]

@@ -3,9 +3,16 @@
 Conventions (stated once, used everywhere):
 
 * Each district is one observation with value ``x_i`` and weight ``w_i``. For rates, densities and means the
-  weight is the district's population in the same year (a rate of a district with 10,000 residents counts more
-  than one of a district with 40); for counts every district weighs 1. :func:`inequality_series` records the
-  choice in the column ``weighted``.
+  weight is the district's base population (a rate of a district with 10,000 residents counts more than one of a
+  district with 40); for counts every district weighs 1. :func:`inequality_series` records the choice in the
+  column ``weighted`` and the base it used in ``weight_basis``:
+
+  - the rate's own denominator in that year, where the table gives it and ``use_denominator`` is set;
+  - else the weight indicator (default ``population``; one per indicator if a mapping is given) in the same year;
+  - else, when the weight indicator has no value in that year (the Ortsteilatlas series 2005-2018 against the
+    population years 1980, 1990, 2000, 2010, 2020-2023), its value in the nearest year that has one (ties go to
+    the earlier year), recorded in ``weight_year``. The base changes slowly, so this moves the weights, not the
+    values; it is a stated approximation, never silent.
 * Gini: ``G = sum_i sum_j w_i w_j |x_i - x_j| / (2 W^2 mu)`` with ``W = sum w`` and the weighted mean ``mu``.
   Unweighted, it lies in ``[0, 1 - 1/n]``.
 * Theil T: ``T = sum_i (w_i / W) (x_i / mu) ln(x_i / mu)`` (``0 ln 0 = 0``). With groups g (Stadtbezirke),
@@ -36,6 +43,7 @@ __all__ = [
     "decile_ratio",
     "gini",
     "inequality_series",
+    "nearest_year",
     "parent_map",
     "theil",
     "theil_decomposition",
@@ -155,9 +163,18 @@ def parent_map(wide: pd.DataFrame, *, parent_column: str = "stadtbezirk_key") ->
     return pd.Series(frame[parent_column].astype(str).to_numpy(), index=frame["key"].astype(str).to_numpy())
 
 
+def nearest_year(year: int, available: Iterable[int]) -> int | None:
+    """The year of ``available`` nearest to ``year`` (ties: the earlier one); None when there is none."""
+    years = sorted(int(y) for y in available)
+    if not years:
+        return None
+    return min(years, key=lambda y: (abs(y - int(year)), y))
+
+
 def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Series, level: str = "ortsteil",
-                      indicators: Iterable[str] | None = None, weight_indicator: str = "population",
-                      min_districts: int = 5) -> pd.DataFrame:
+                      indicators: Iterable[str] | None = None,
+                      weight_indicator: str | Mapping[str, str] = "population", use_denominator: bool = False,
+                      nearest_weight_year: bool = True, min_districts: int = 5) -> pd.DataFrame:
     """Inequality between districts for every indicator and year of the long table.
 
     Parameters
@@ -173,7 +190,14 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
     indicators
         Indicators to cover; default every indicator of the level except those starting with ``si_``.
     weight_indicator
-        Weight of rates, densities and means (default ``population`` of the same year).
+        Weight of rates, densities and means: one count indicator for all (default ``population``) or a mapping
+        indicator -> count indicator (indicators not in it use ``population``).
+    use_denominator
+        Weight a district by the rate's own ``denominator`` in that year where the table gives one (finite and
+        positive), and by the weight indicator only where it does not.
+    nearest_weight_year
+        Where the weight indicator has no value in a year, take its nearest year (see the module conventions);
+        otherwise such years have no weights and get the note "fewer than ... districts".
     min_districts
         Fewest districts with a value for any measure; otherwise NaN with a note.
 
@@ -182,7 +206,10 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
     pandas.DataFrame
         One row per indicator and year: ``indicator``, ``year``, ``n_districts``, ``n_without_group``,
         ``weighted``, ``mean``, ``gini``, ``theil``, ``theil_between``, ``theil_within``,
-        ``theil_between_share``, ``cv``, ``p90_p10_ratio`` and ``note`` ("" when every measure was computed).
+        ``theil_between_share``, ``cv``, ``p90_p10_ratio``, ``weight_basis`` (plain English: "denominator",
+        "population (same year)", "population 2010 (nearest year)", "unweighted (counts)" or a mix),
+        ``weight_year`` (the year of the weight indicator used where it is not the same year; else NaN),
+        ``n_weighted_by_denominator`` and ``note`` ("" when every measure was computed).
     """
     check_long(long, what="inequality")
     group_map = pd.Series(groups) if not isinstance(groups, pd.Series) else groups
@@ -192,16 +219,37 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
         names = sorted(n for n in data["indicator"].unique() if not str(n).startswith("si_"))
     else:
         names = list(indicators)
-    weights = (data[data["indicator"] == weight_indicator]
-               .assign(key=lambda d: d["key"].astype(str))[["key", "year", "value"]]
-               .rename(columns={"value": "w"}).drop_duplicates(["key", "year"]))
+    base_of = {n: (weight_indicator.get(n, "population") if isinstance(weight_indicator, Mapping)
+                   else weight_indicator) for n in names}
+    bases = sorted(set(base_of.values()))
+    base_rows = data[data["indicator"].isin(bases)].dropna(subset=["value"])
+    base_values = pd.DataFrame({"base": base_rows["indicator"].astype(str).to_numpy(),
+                                "key": base_rows["key"].astype(str).to_numpy(),
+                                "wyear": base_rows["year"].astype(int).to_numpy(),
+                                "w": base_rows["value"].to_numpy(dtype=float)}).drop_duplicates(["base", "key",
+                                                                                                 "wyear"])
+    base_years = {b: sorted(set(part["wyear"].tolist())) for b, part in base_values.groupby("base")}
     # one pass of pandas over the whole level; then plain arrays per indicator and year
     data = data[data["indicator"].isin(names)]
     keys = data["key"].astype(str)
+    den = (pd.to_numeric(data["denominator"], errors="coerce").to_numpy(dtype=float)
+           if use_denominator and "denominator" in data.columns else np.full(len(data), np.nan))
     data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(), "year": data["year"].to_numpy(),
                          "key": keys.to_numpy(), "value": data["value"].to_numpy(dtype=float),
-                         "group": keys.map(group_map).to_numpy(dtype=object)})
-    data = data.merge(weights, on=["key", "year"], how="left")
+                         "group": keys.map(group_map).to_numpy(dtype=object), "den": den})
+    data["base"] = data["indicator"].map(base_of)
+    cell_year: dict[tuple[str, int], int | None] = {}
+    for name, year in data[["indicator", "year"]].drop_duplicates().itertuples(index=False):
+        avail = base_years.get(base_of[str(name)], [])
+        if int(year) in avail:
+            cell_year[(str(name), int(year))] = int(year)
+        else:
+            cell_year[(str(name), int(year))] = nearest_year(int(year), avail) if nearest_weight_year else None
+    data["wyear"] = [cell_year[(n, int(y))] for n, y in zip(data["indicator"], data["year"], strict=True)]
+    data["wyear"] = pd.array(data["wyear"], dtype="Int64")
+    data = data.merge(base_values.astype({"wyear": "Int64"}), on=["base", "key", "wyear"], how="left")
+    by_den = np.isfinite(data["den"].to_numpy(dtype=float)) & (data["den"].to_numpy(dtype=float) > 0)
+    data["w"] = np.where(by_den, data["den"].to_numpy(dtype=float), data["w"].to_numpy(dtype=float))
     value = data["value"].to_numpy(dtype=float)
     group = data["group"].to_numpy(dtype=object)
     has_group = data["group"].notna().to_numpy()
@@ -218,18 +266,29 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
             idx = cell[has_value[cell]]  # a year whose values are all missing still gets its row (and note)
             inside = idx[has_group[idx]]
             n_without = len(idx) - len(inside)
+            wyear = cell_year.get((str(name), int(year)))
             if weighted:
                 w = wcol[inside]
                 ok = np.isfinite(w) & (w > 0)
                 inside, w = inside[ok], w[ok]
+                n_den = int(by_den[inside].sum())
+                base = base_of[str(name)]
+                other = (f"{base} (same year)" if wyear == year else
+                         f"{base} {wyear} (nearest year)" if wyear is not None else f"{base} (none)")
+                basis = ("denominator" if n_den == len(inside) and n_den else
+                         f"denominator ({n_den} of {len(inside)}), else {other}" if n_den else other)
             else:
                 w = np.ones(len(inside))
+                n_den, basis = 0, "unweighted (counts)"
             x = value[inside]
             row: dict[str, object] = {"indicator": name, "year": year, "n_districts": len(inside),
                                       "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
                                       "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
                                       "theil_within": np.nan, "theil_between_share": np.nan, "cv": np.nan,
-                                      "p90_p10_ratio": np.nan, "note": ""}
+                                      "p90_p10_ratio": np.nan, "weight_basis": basis,
+                                      "weight_year": (float(wyear) if weighted and wyear is not None
+                                                      and wyear != year and n_den < len(inside) else np.nan),
+                                      "n_weighted_by_denominator": n_den, "note": ""}
             if len(inside) < min_districts:
                 row["note"] = f"fewer than {min_districts} districts with a value"
             elif (x < 0).any():

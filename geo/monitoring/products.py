@@ -7,12 +7,18 @@ version folder (see :mod:`geo.products`) and the service loads it as it is. Noth
 Choices (shared with the programme report, so page and report agree):
 
 * The series run up to the snapshot's latest data year (projections for later years are left out).
+* ``poverty`` comes first: the programme's question on the need series of the Ortsteilatlas
+  (:mod:`geo.monitoring.poverty`): inequality of child poverty, SGB II and unemployment between Ortsteile per
+  year (weights named per year), segregation of SGB II recipients from counts, the early-warning rule on need
+  series, and the evaluation of the WiN Ortsteile with its verdict in German and English.
 * Inequality covers every indicator of the level except the source columns ``si_*``, with the Theil index split
-  into between and within Stadtbezirke (:func:`geo.monitoring.inequality_series`).
-* Segregation of foreign nationals: dissimilarity, isolation and global Moran's I (999 permutations, fixed seed)
-  per year (:func:`geo.monitoring.segregation_series`).
+  into between and within Stadtbezirke (:func:`geo.monitoring.inequality_series`); the poverty series carry the
+  poverty weights, the others weigh with the population of the same (or the nearest) population year.
+* ``segregation`` is that of SGB II recipients; the segregation of foreign nationals is descriptive demography
+  only (``descriptive_segregation``, labelled so), never a need signal.
 * Trend and change of trend: :func:`geo.monitoring.district_trends` (split year 2010).
-* Early warning: :data:`EARLY_WARNING_THRESHOLDS`, :data:`EARLY_WARNING_PERIODS`, :func:`early_warning_directions`.
+* Early warning: need series only (:func:`geo.monitoring.poverty.warning_rule`); demographic shares are never
+  criteria.
 * Hot spots: Local Moran's I of the programme's status index (:func:`geo.hotspots.local_hotspots`, 999
   permutations, FDR 5 %), on the classifiable Ortsteile; others are "not tested".
 * District types: k-means on the status index's indicators (:func:`geo.typology.fit_typology`, k = 3..8 by
@@ -28,9 +34,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.monitoring import poverty
 from geo.monitoring.inequality import inequality_series, parent_map
+from geo.monitoring.poverty import EARLY_WARNING_PERIODS, EARLY_WARNING_THRESHOLDS
 from geo.monitoring.segregation import segregation_series
-from geo.monitoring.trends import DEFAULT_DIRECTIONS, district_trends, early_warning
+from geo.monitoring.trends import district_trends
 
 __all__ = [
     "EARLY_WARNING_PERIODS",
@@ -42,13 +50,12 @@ __all__ = [
     "SEED",
     "SPLIT_YEAR",
     "analysis_frame",
-    "early_warning_directions",
     "monitoring_long",
     "monitoring_product",
 ]
 
 #: format of the published document (a service refuses other formats with "rebuild the snapshot")
-FORMAT = "quartiere-monitoring/1"
+FORMAT = "quartiere-monitoring/2"
 #: levels whose districts can be compared by the inequality endpoint (grouped by Stadtbezirk)
 INEQUALITY_LEVELS = ("ortsteil", "stadtteil")
 #: the index whose hot and cold spots are mapped
@@ -56,12 +63,6 @@ HOTSPOT_FIELD = "status_index"
 SPLIT_YEAR = 2010
 PERMUTATIONS = 999
 SEED = 12345
-#: early warning: change per period (annualised; % per year for counts) against the desired direction
-EARLY_WARNING_THRESHOLDS: dict[str, float] = {"population": 1.0, "share_foreign_pct": 1.5,
-                                              "share_foreign_under_18_pct": 1.5, "share_under_18_pct": 0.5}
-EARLY_WARNING_PERIODS = 2
-
-
 def _num(x: Any) -> float | None:
     """A JSON-safe number (NaN/inf -> None)."""
     try:
@@ -69,16 +70,6 @@ def _num(x: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return v if math.isfinite(v) else None
-
-
-def early_warning_directions(definition: Any, long: pd.DataFrame) -> dict[str, int]:
-    """Indicator -> +1/-1 for the early warning: population (+1) and every definition indicator with a series."""
-    dirs = dict(DEFAULT_DIRECTIONS)
-    counts = long[long["level"] == "ortsteil"].groupby("indicator")["year"].nunique()
-    for ind in definition.indicators:
-        if ind.column in EARLY_WARNING_THRESHOLDS and counts.get(ind.column, 0) >= 3:
-            dirs[ind.column] = -1 if ind.direction == "higher_is_worse" else +1
-    return dirs
 
 
 def monitoring_long(snapshot: Any) -> pd.DataFrame:
@@ -89,54 +80,117 @@ def monitoring_long(snapshot: Any) -> pd.DataFrame:
     return out
 
 
-def warning_rule(definition: Any, long: pd.DataFrame) -> dict[str, Any]:
-    dirs = early_warning_directions(definition, long)
-    return {"periods": EARLY_WARNING_PERIODS,
-            "directions": dict(dirs),
-            "thresholds": {k: EARLY_WARNING_THRESHOLDS.get(k, 0.0) for k in dirs},
-            "text": (f"an early warning is raised when each of the last {EARLY_WARNING_PERIODS} period changes "
-                     "(between consecutive observed years, annualised; % per year for counts) went against the "
-                     "indicator's desired direction by more than its threshold")}
-
-
-def _inequality(snapshot: Any, long: pd.DataFrame, wide: Any, level: str) -> dict[str, list[dict[str, Any]]]:
-    frame = inequality_series(long, groups=parent_map(wide if level == "ortsteil" else snapshot.wide(level)),
-                              level=level)
+def _inequality_rows(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
+    if frame.empty:
+        return out
     for name, part in frame.groupby("indicator", sort=True):
         out[str(name)] = [
             {"year": int(r["year"]), "n_districts": int(r["n_districts"]), "weighted": bool(r["weighted"]),
              "mean": _num(r["mean"]), "gini": _num(r["gini"]), "theil": _num(r["theil"]),
              "theil_between": _num(r["theil_between"]), "theil_within": _num(r["theil_within"]),
              "theil_between_share": _num(r["theil_between_share"]), "cv": _num(r["cv"]),
-             "p90_p10_ratio": _num(r["p90_p10_ratio"]), "note": str(r["note"] or "")}
+             "p90_p10_ratio": _num(r["p90_p10_ratio"]), "weight_basis": str(r["weight_basis"]),
+             "weight_year": None if pd.isna(r["weight_year"]) else int(r["weight_year"]),
+             "n_weighted_by_denominator": int(r["n_weighted_by_denominator"]), "note": str(r["note"] or "")}
             for r in part.sort_values("year").to_dict("records")]
     return out
 
 
-def _segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = segregation_series(long, districts=snapshot.layer(level), level=level, permutations=PERMUTATIONS,
-                                   seed=SEED)
-    return [{"year": int(r["year"]), "n_districts": int(r["n_districts"]), "group_share": _num(r["group_share"]),
+def _groups(snapshot: Any, wide: Any, level: str) -> pd.Series:
+    return parent_map(wide if level == "ortsteil" else snapshot.wide(level))
+
+
+def _inequality(snapshot: Any, long: pd.DataFrame, wide: Any, level: str) -> dict[str, list[dict[str, Any]]]:
+    groups = _groups(snapshot, wide, level)
+    out = _inequality_rows(inequality_series(long, groups=groups, level=level))
+    out.update(_inequality_rows(poverty.poverty_inequality(long, groups=groups, level=level)))
+    return out
+
+
+def _segregation_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{"year": int(r["year"]), "n_districts": int(r["n_districts"]), "group_total": _num(r["group_total"]),
+             "population_total": _num(r["population_total"]), "group_share": _num(r["group_share"]),
              "dissimilarity": _num(r["dissimilarity"]), "isolation": _num(r["isolation"]),
              "morans_i": _num(r["morans_i"]), "morans_expected_i": _num(r["morans_expected_i"]),
              "morans_p_sim": _num(r["morans_p_sim"]), "note": str(r["note"] or "")}
             for r in frame.to_dict("records")]
 
 
-def _district_bodies(long: pd.DataFrame, result: Any, rule: dict[str, Any], level: str) -> dict[str, Any]:
+def _segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
+    """Segregation of SGB II recipients among residents under 65 (counts of ``sgb2_u65_pct``)."""
+    return _segregation_rows(poverty.sgb2_segregation(long, districts=snapshot.layer(level), level=level,
+                                                      permutations=PERMUTATIONS, seed=SEED))
+
+
+def _descriptive_segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
+    """Segregation of foreign nationals: descriptive demography, never a need signal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = segregation_series(long, districts=snapshot.layer(level), level=level, permutations=PERMUTATIONS,
+                                   seed=SEED)
+    return _segregation_rows(frame)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame as JSON-safe records (numbers through :func:`_num`, everything else as text or int)."""
+    out = []
+    for r in frame.to_dict("records"):
+        rec: dict[str, Any] = {}
+        for k, v in r.items():
+            if isinstance(v, bool | np.bool_):
+                rec[str(k)] = bool(v)
+            elif isinstance(v, int | np.integer):
+                rec[str(k)] = int(v)
+            elif isinstance(v, float | np.floating):
+                rec[str(k)] = _num(v)
+            elif v is None or (not isinstance(v, str) and pd.isna(v)):
+                rec[str(k)] = None
+            else:
+                rec[str(k)] = str(v)
+        out.append(rec)
+    return out
+
+
+def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[str, list[dict[str, Any]]],
+             segregation: list[dict[str, Any]], ew: pd.DataFrame) -> dict[str, Any]:
+    """The poverty section of the product (see the module docstring), from the Ortsteil inequality and SGB II
+    segregation already computed for the whole document (one computation, one set of figures)."""
+    from geo.indicators import REGISTRY
+
+    labels = {n: (REGISTRY[n].label_de, REGISTRY[n].label_en) if n in REGISTRY else (n, n)
+              for n in (*poverty.INEQUALITY_SERIES, *poverty.TREND_SERIES, *poverty.EVALUATION_OUTCOMES)}
+    ineq = {n: inequality[n] for n in poverty.INEQUALITY_SERIES if n in inequality}
+    ok = set(result.table.loc[result.table["classifiable"].astype(bool), "key"].astype(str))
+    warned = ew[ew["warning"] & ew["key"].isin(ok)]
+    evaluation: dict[str, Any] = {"available": False}
+    if len(snapshot.designations):
+        comp, cohorts = poverty.need_evaluation(long, snapshot.designations)
+        evaluation = {
+            "available": True, "seed": poverty.EVALUATION_SEED, "n_boot": poverty.EVALUATION_BOOT,
+            "n_placebo_groups": poverty.EVALUATION_PLACEBO_GROUPS, "programmes": ["win"],
+            "comparison": _records(comp.outcomes), "matches": _records(comp.matches), "caveats": list(comp.caveats),
+            "cohorts": _records(pd.concat([c.outcomes for c in cohorts], ignore_index=True)) if cohorts else [],
+            "verdict": {lang: poverty.verdict_text(comp, labels=labels, lang=lang) for lang in ("de", "en")},
+        }
+    return {
+        "series": list(poverty.INEQUALITY_SERIES),
+        "labels": {n: {"de": de, "en": en} for n, (de, en) in labels.items()},
+        "weights": {n: {"base": b, "de": de, "en": en} for n, (b, de, en) in poverty.WEIGHT_BASES.items()},
+        "inequality": ineq,
+        "segregation": {"indicator": poverty.SEGREGATION_RATE, "rows": segregation},
+        "early_warning": {"rule": poverty.warning_rule(long), "rows": _records(warned)},
+        "evaluation": evaluation,
+    }
+
+
+def _district_bodies(long: pd.DataFrame, result: Any, level: str, ew: pd.DataFrame) -> dict[str, Any]:
     from geo.indicators import REGISTRY
 
     data = long[long["level"] == level].dropna(subset=["value"])
     names = sorted(data["indicator"].unique())
     trends = pd.concat([district_trends(data, indicator=n, level=level, split_year=SPLIT_YEAR) for n in names],
                        ignore_index=True) if names else pd.DataFrame()
-    dirs = {k: d for k, d in rule["directions"].items() if k in set(names)}
-    ew = (early_warning(data, directions=dirs, level=level, periods=rule["periods"],
-                        threshold={k: rule["thresholds"][k] for k in dirs})
-          if dirs else pd.DataFrame(columns=["key"]))
     classifiable: dict[str, bool] = {}
     if level == "ortsteil":
         tab = result.table
@@ -160,7 +214,7 @@ def _district_bodies(long: pd.DataFrame, result: Any, rule: dict[str, Any], leve
                 "note": str(r["note"] or "")}
         warns = [{"indicator": str(r["indicator"]), "direction": int(r["direction"]),
                   "threshold": _num(r["threshold"]), "unit": str(r["unit"]), "last_periods": str(r["last_periods"]),
-                  "run_length": int(r["run_length"]), "warning": bool(r["warning"])}
+                  "years": str(r["years"]), "run_length": int(r["run_length"]), "warning": bool(r["warning"])}
                  for r in ew_by_key.get(key, pd.DataFrame()).to_dict("records")]
         listed = classifiable.get(str(key), True)
         out[str(key)] = {"level": level, "indicators": indicators,
@@ -236,17 +290,23 @@ def monitoring_product(snapshot: Any, definition: Any, result: Any, wide: Any | 
     """Every monitoring answer of ``snapshot`` under ``definition`` (with its classification ``result``)."""
     wide = snapshot.wide("ortsteil") if wide is None else wide
     long = monitoring_long(snapshot)
-    rule = warning_rule(definition, long)
+    rule = poverty.warning_rule(long)
     pairs = long[["key", "level"]].drop_duplicates("key")
     levels = sorted(long["level"].astype(str).unique())
+    inequality = {lv: _inequality(snapshot, long, wide, lv) for lv in INEQUALITY_LEVELS}
+    segregation = {lv: _segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS}
+    warnings_by_level = {lv: poverty.need_early_warning(long, level=lv) for lv in levels}
     return {
         "format": FORMAT,
         "snapshot_version": str(snapshot.version),
         "definition_hash": str(definition.hash),
         "levels": dict(zip(pairs["key"].astype(str), pairs["level"].astype(str), strict=True)),
         "rule": rule,
-        "inequality": {lv: _inequality(snapshot, long, wide, lv) for lv in INEQUALITY_LEVELS},
-        "segregation": {lv: _segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS},
-        "districts": {lv: _district_bodies(long, result, rule, lv) for lv in levels},
+        "poverty": _poverty(snapshot, long, result, inequality["ortsteil"], segregation["ortsteil"],
+                            warnings_by_level.get("ortsteil", pd.DataFrame(columns=["key", "warning"]))),
+        "inequality": inequality,
+        "segregation": segregation,
+        "descriptive_segregation": {lv: _descriptive_segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS},
+        "districts": {lv: _district_bodies(long, result, lv, warnings_by_level[lv]) for lv in levels},
         "analysis": _analysis(definition, result, wide),
     }

@@ -1,4 +1,9 @@
-"""Segregation of a population group (default: foreign nationals) across districts, for every year.
+"""Segregation of a population group across districts, for every year, from counts.
+
+The group and its total come either from two count indicators (``group_indicator`` among ``total_indicator``,
+e.g. foreign nationals among residents: descriptive demography) or from the numerator and denominator of one
+rate (``rate_indicator``, e.g. ``sgb2_u65_pct``: SGB II recipients among residents under 65, in the years the
+table gives both counts).
 
 * Index of dissimilarity ``D = 1/2 sum_i |a_i / A - b_i / B|`` with ``a`` the group, ``b = t - a`` everyone
   else: the share of the group that would have to move for an even distribution (0 = even, 1 = complete
@@ -60,8 +65,11 @@ def isolation_index(group: np.ndarray | pd.Series | list[float],
 
 
 def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 999,
-                 seed: int = 12345) -> dict[str, Any]:
+                 seed: int = 12345, cache: dict[tuple[str, ...], Any] | None = None) -> dict[str, Any]:
     """Global Moran's I of ``column`` on Queen contiguity; rows with NaN and islands are left out.
+
+    ``cache`` (optional, a dict the caller owns for one call sequence on the same geometries) keeps the Queen
+    weights per set of keys, so a series of years on the same districts builds them once.
 
     Returns a dict with ``morans_i``, ``expected_i``, ``p_sim`` and ``n`` (areas used); NaN values when fewer
     than 3 areas remain or the column is constant.
@@ -77,7 +85,13 @@ def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 99
     out: dict[str, Any] = {"morans_i": np.nan, "expected_i": np.nan, "p_sim": np.nan, "n": 0}
     if len(sub) < 3:
         return out
-    w = queen_weights(sub)
+    ident = tuple(sub["key"].astype(str)) if cache is not None and "key" in sub.columns else None
+    if ident is not None and cache is not None and ident in cache:
+        w = cache[ident]
+    else:
+        w = queen_weights(sub)
+        if ident is not None and cache is not None:
+            cache[ident] = w
     keep = [i for i in range(len(sub)) if w.cardinalities[i] > 0]
     y = sub[column].to_numpy(dtype=float)[keep]
     if len(keep) < 3 or np.allclose(y, y[0]):
@@ -98,7 +112,8 @@ def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 99
 
 def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None = None, level: str = "ortsteil",
                        group_indicator: str = "foreign_nationals", total_indicator: str = "population",
-                       permutations: int = 999, seed: int = 12345, min_districts: int = 5) -> pd.DataFrame:
+                       rate_indicator: str | None = None, permutations: int = 999, seed: int = 12345,
+                       min_districts: int = 5) -> pd.DataFrame:
     """Dissimilarity, isolation and global Moran's I of the group share for every year of the long table.
 
     Parameters
@@ -111,6 +126,9 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         Level of the districts.
     group_indicator, total_indicator
         Count indicators of the group and of all residents.
+    rate_indicator
+        If given, the group is the ``numerator`` and the total the ``denominator`` of this rate's rows (the two
+        count indicators are then not used); years without both counts are left out.
     permutations, seed
         Permutations of the Moran test and their seed.
     min_districts
@@ -122,11 +140,23 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         One row per year: ``year``, ``n_districts``, ``group_total``, ``population_total``, ``group_share``,
         ``dissimilarity``, ``isolation``, ``morans_i``, ``morans_expected_i``, ``morans_p_sim``, ``note``.
     """
-    check_long(long, what="segregation")
-    data = long[(long["level"] == level) & long["indicator"].isin([group_indicator, total_indicator])]
-    wide = data.assign(key=data["key"].astype(str)).pivot_table(index=["year", "key"], columns="indicator",
-                                                                values="value", aggfunc="first")
+    check_long(long, what="segregation", extra=("numerator", "denominator") if rate_indicator else ())
+    if rate_indicator is not None:
+        rate = long[(long["level"] == level) & (long["indicator"] == rate_indicator)]
+        group_indicator, total_indicator = "numerator", "denominator"
+        wide = pd.DataFrame({"year": rate["year"].astype(int).to_numpy(), "key": rate["key"].astype(str).to_numpy(),
+                             "numerator": pd.to_numeric(rate["numerator"], errors="coerce").to_numpy(dtype=float),
+                             "denominator": pd.to_numeric(rate["denominator"],
+                                                          errors="coerce").to_numpy(dtype=float)})
+        wide = wide.drop_duplicates(["year", "key"]).set_index(["year", "key"])
+        # a year without any count is not a year of the series
+        wide = wide[wide.groupby(level="year")["numerator"].transform(lambda v: v.notna().any()).to_numpy()]
+    else:
+        data = long[(long["level"] == level) & long["indicator"].isin([group_indicator, total_indicator])]
+        wide = data.assign(key=data["key"].astype(str)).pivot_table(index=["year", "key"], columns="indicator",
+                                                                    values="value", aggfunc="first")
     rows = []
+    cache: dict[tuple[str, ...], Any] = {}
     for year, part in wide.groupby(level="year", sort=True):
         part = part.droplevel("year")
         if group_indicator not in part or total_indicator not in part:
@@ -149,7 +179,7 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
             share = pd.Series(np.where(t > 0, a / np.where(t > 0, t, 1), np.nan), index=part.index, name="share")
             geo = geo.merge(share, left_on="key", right_index=True, how="inner")
             mi = global_moran(gpd.GeoDataFrame(geo, crs=districts.crs), "share", permutations=permutations,
-                              seed=seed)
+                              seed=seed, cache=cache)
             row.update(morans_i=mi["morans_i"], morans_expected_i=mi["expected_i"], morans_p_sim=mi["p_sim"])
         else:
             row["note"] = "no geometries given: Moran's I not computed"
