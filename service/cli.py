@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "geo.commands.compare",
     "geo.commands.national",
     "geo.commands.proxies",
+    "geo.commands.designations",
     "service.commands.serve",
     "service.commands.report",
 )
