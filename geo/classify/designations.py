@@ -51,8 +51,7 @@ def designation_versus_data(result: ClassificationResult, designations: pd.DataF
     if alternative is not None:
         at = alternative.table.set_index("key")
         for key, row in at.iterrows():
-            hit = [c for c in row["categories"] if c in cats]
-            alt_ind[str(key)] = ";".join(hit)
+            alt_ind[str(key)] = ";".join(c for c in row["categories"] if c in cats)
     keys = sorted(set(dc.index) | {k for k, v in alt_ind.items() if v})
     rows = []
     for key in keys:
