@@ -31,6 +31,7 @@ __all__ = [
     "district_answer",
     "inequality_answer",
     "load_monitoring",
+    "poverty_answer",
 ]
 
 
@@ -55,8 +56,17 @@ class Monitoring:
         return self.data["inequality"].get(level, {})
 
     def segregation(self, level: str) -> list[dict[str, Any]]:
-        """Segregation of foreign nationals per year (JSON-ready)."""
+        """Segregation of SGB II recipients among residents under 65 per year with counts (JSON-ready)."""
         return self.data["segregation"].get(level, [])
+
+    def descriptive_segregation(self, level: str) -> list[dict[str, Any]]:
+        """Segregation of foreign nationals per year: descriptive demography, never a need signal."""
+        return self.data.get("descriptive_segregation", {}).get(level, [])
+
+    def poverty(self) -> dict[str, Any]:
+        """The poverty section: inequality of the need series, SGB II segregation, early warnings on need and the
+        evaluation with its verdict (see :mod:`geo.monitoring.products`)."""
+        return self.data["poverty"]
 
     def level_of(self, key: str) -> str:
         """Level of a district key in the long table (raises :class:`UnknownKeyError`)."""
@@ -128,16 +138,26 @@ def inequality_answer(mon: Monitoring, indicator: str | None, *, level: str | No
         "groups": "stadtbezirk",
         "snapshot_version": mon.version,
         "methods": {
-            "gini": "Gini coefficient between districts (population-weighted for rates and means)",
+            "gini": "Gini coefficient between districts (weighted for rates and means; weight_basis per year)",
             "theil": "Theil T index; theil_between + theil_within = theil (groups: Stadtbezirke)",
             "cv": "coefficient of variation (weighted SD / weighted mean)",
             "p90_p10_ratio": "90th over 10th percentile of the district values (unweighted)",
-            "segregation": "foreign nationals among residents: index of dissimilarity, isolation index, "
-                           f"global Moran's I of the share (queen contiguity, {PERMUTATIONS} permutations)",
+            "segregation": "SGB II recipients among residents under 65 (counts of sgb2_u65_pct, years with both "
+                           "counts): index of dissimilarity, isolation index, global Moran's I of the share (queen "
+                           f"contiguity, {PERMUTATIONS} permutations)",
+            "descriptive_segregation": "foreign nationals among residents: descriptive demography only, never a "
+                                       "need indicator",
         },
+        "weights": mon.poverty().get("weights", {}).get(indicator),
         "series": table[indicator],
         "segregation": mon.segregation(level),
+        "descriptive_segregation": mon.descriptive_segregation(level),
     }
+
+
+def poverty_answer(mon: Monitoring) -> dict[str, Any]:
+    """The body of ``GET /api/v1/monitoring/poverty``: the published poverty section as it is."""
+    return {"snapshot_version": mon.version, "level": "ortsteil", "groups": "stadtbezirk", **mon.poverty()}
 
 
 def district_answer(mon: Monitoring, key: str) -> dict[str, Any]:

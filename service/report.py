@@ -30,7 +30,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from geo.errors import Problem, ValidationError
-from geo.monitoring.products import EARLY_WARNING_PERIODS, EARLY_WARNING_THRESHOLDS, early_warning_directions
+from geo.monitoring.poverty import (
+    EARLY_WARNING_PERIODS,
+    EARLY_WARNING_STEP_YEARS,
+    EARLY_WARNING_THRESHOLDS,
+    INEQUALITY_SERIES,
+    WEIGHT_BASES,
+    need_directions,
+)
 
 __all__ = [
     "CHART_INDICATORS",
@@ -72,17 +79,52 @@ TEXT: dict[str, tuple[str, str]] = {
                       "Districts: categories, status, dynamics and budget"),
     "sec.designations": ("Ausgewiesen und indiziert", "Designated versus indicated"),
     "sec.inequality": ("Ungleichheit zwischen den Ortsteilen im Zeitverlauf", "Inequality between districts over time"),
-    "sec.segregation": ("Segregation im Zeitverlauf", "Segregation over time"),
+    "sec.segregation": ("Beschreibende Demografie: Verteilung ausländischer Staatsangehöriger (kein Bedarf)",
+                        "Descriptive demography: distribution of foreign nationals (not need)"),
     "sec.warning": ("Frühwarnliste", "Early-warning list"),
     "sec.evaluation": ("Evaluation: geförderte und vergleichbare Quartiere",
                        "Evaluation: funded versus comparable districts"),
     "sec.sources": ("Datenquellen, Methode und Urheberrecht", "Data sources, method and attribution"),
-    "disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex ist ein demografischer "
-                   "Näherungswert: Für die Ortsteile werden weder Armut (SGB II) noch Bildung oder Sicherheit als "
-                   "Zeitreihe veröffentlicht. Staatsangehörigkeit ist kein Bedarf; sie dient nur als Näherung.",
-                   "Statistics suggest, politics decides. The status index is a demographic proxy: neither poverty "
-                   "(SGB II) nor education or safety is published per Ortsteil as a time series. Nationality is "
-                   "not need; it serves only as a proxy."),
+    "disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Armut (SGB II) und Arbeitslosigkeit je "
+                   "Ortsteil stammen aus dem Bremer Ortsteilatlas und reichen bis 2018 bzw. 2017; jede Zahl nennt "
+                   "ihr Jahr. Staatsangehörigkeit und Herkunft beschreiben die Bevölkerung und sind nie Bedarf.",
+                   "Statistics suggest, politics decides. Poverty (SGB II) and unemployment per Ortsteil come from "
+                   "the Bremer Ortsteilatlas and run to 2018 and 2017; every figure names its year. Nationality and "
+                   "origin describe the population and are never need."),
+    "sec.poverty": ("Armut: Ungleichheit, Segregation, Frühwarnung und Evaluation",
+                    "Poverty: inequality, segregation, early warning and evaluation"),
+    "pov.inequality": ("Ungleichheit von Kinderarmut, SGB II und Arbeitslosigkeit zwischen den Ortsteilen",
+                       "Inequality of child poverty, SGB II and unemployment between the Ortsteile"),
+    "pov.note": ("Ortsteile der Stadt Bremen. Gini: 0 = alle gleich; Theil zwischen + innerhalb der Stadtbezirke "
+                 "= gesamt; Dezilverhältnis P90/P10 der Ortsteilwerte (ungewichtet). Gewichtung je Reihe: {w}.",
+                 "Ortsteile of the city of Bremen. Gini: 0 = all equal; Theil between + within Stadtbezirke = "
+                 "total; decile ratio P90/P10 of the Ortsteil values (unweighted). Weights per series: {w}."),
+    "pov.weight": ("Gewichtung", "Weights"),
+    "pov.gini": ("Gini-Koeffizient zwischen den Ortsteilen, {y0}–{y1}", "Gini coefficient between the Ortsteile, "
+                 "{y0}–{y1}"),
+    "pov.theil": ("Theil-Index der Kinderarmut (SGB II unter 15), {y0}–{y1}",
+                  "Theil index of child poverty (SGB II under 15), {y0}–{y1}"),
+    "pov.seg": ("Segregation der SGB-II-Leistungsberechtigten", "Segregation of SGB II recipients"),
+    "pov.seg_note": ("Dissimilaritätsindex der SGB-II-Leistungsberechtigten unter den Einwohnern unter 65, aus "
+                     "Anzahlen (Jahre mit beiden Anzahlen: {years}); Isolationsindex: Anteil der "
+                     "Leistungsberechtigten im Ortsteil der durchschnittlichen leistungsberechtigten Person.",
+                     "Index of dissimilarity of SGB II recipients among residents under 65, from counts (years "
+                     "with both counts: {years}); isolation index: share of recipients in the Ortsteil of the "
+                     "average recipient."),
+    "pov.evaluation": ("Evaluation auf Armut: WiN-Ortsteile und vergleichbare Ortsteile",
+                       "Evaluation on poverty: WiN Ortsteile and comparable Ortsteile"),
+    "pov.verdict": ("Ergebnis", "Verdict"),
+    "pov.limits": ("Grenzen", "Limits"),
+    "pov.window": ("Zeitraum", "Period"),
+    "pov.treated": ("WiN verglichen / ohne Gegenstück", "WiN compared / no counterpart"),
+    "pov.diff": ("Differenz der Veränderung (Pp.)", "Difference of change (pp)"),
+    "pov.groups": ("Zufallsgruppen (95 %)", "Random groups (95 %)"),
+    "pov.placebo": ("Placebo-Jahr", "Placebo year"),
+    "pov.seed": ("Bootstrap mit {n} Ziehungen und {g} Zufallsgruppen, fester Startwert {seed}.",
+                 "Bootstrap with {n} draws and {g} random groups, fixed seed {seed}."),
+    "theil.between": ("Theil zwischen Stadtbezirken", "Theil between Stadtbezirke"),
+    "theil.within": ("Theil innerhalb der Stadtbezirke", "Theil within Stadtbezirke"),
+    "decile": ("Dezilverhältnis P90/P10", "Decile ratio P90/P10"),
     "no_synthetic": ("Alle Angaben beruhen auf veröffentlichten amtlichen Daten; synthetische Daten kommen in "
                      "diesem Bericht nicht vor.",
                      "Everything rests on published official data; no synthetic data appear in this report."),
@@ -118,14 +160,14 @@ TEXT: dict[str, tuple[str, str]] = {
                         "indizierte Ortsteile sind nicht ausgewiesen, {old} ausgewiesene nicht (mehr) indiziert.",
                         "Of {d} officially designated Ortsteile, {both} are also indicated by the statistics; {new} "
                         "indicated Ortsteile are not designated, {old} designated ones are no longer indicated."),
-    "pt.inequality": ("Ungleichheit beim Ausländeranteil (Gini): {g0} ({y0}) → {g1} ({y1}); nur {b} % der "
-                      "Ungleichheit (Theil) liegt zwischen den Stadtbezirken, der Rest innerhalb.",
-                      "Inequality of the share of foreign nationals (Gini): {g0} ({y0}) → {g1} ({y1}); only {b} % "
-                      "of the inequality (Theil) lies between the Stadtbezirke, the rest within them."),
-    "pt.segregation": ("Segregationsindex (Dissimilarität) {d0} ({y0}) → {d1} ({y1}); räumliche Häufung "
-                       "(Moran's I) {m1} im Jahr {y1}.",
-                       "Index of dissimilarity {d0} ({y0}) → {d1} ({y1}); spatial clustering (Moran's I) {m1} "
-                       "in {y1}."),
+    "pt.inequality": ("Ungleichheit der Kinderarmut (SGB II unter 15, Gini): {g0} ({y0}) → {g1} ({y1}); {b} % der "
+                      "Ungleichheit (Theil) liegt {y1} zwischen den Stadtbezirken, der Rest innerhalb.",
+                      "Inequality of child poverty (SGB II under 15, Gini): {g0} ({y0}) → {g1} ({y1}); {b} % of "
+                      "the inequality (Theil) lies between the Stadtbezirke in {y1}, the rest within them."),
+    "pt.segregation": ("Dissimilaritätsindex der SGB-II-Leistungsberechtigten {d0} ({y0}) → {d1} ({y1}); "
+                       "räumliche Häufung (Moran's I) {m1} im Jahr {y1}.",
+                       "Index of dissimilarity of SGB II recipients {d0} ({y0}) → {d1} ({y1}); spatial clustering "
+                       "(Moran's I) {m1} in {y1}."),
     "pt.warning": ("{n} Ortsteile stehen auf der Frühwarnliste (zwei Perioden in Folge negative Entwicklung).",
                    "{n} Ortsteile are on the early-warning list (negative change two periods running)."),
     "pt.evaluation": ("Evaluation: {s} von {n} Ergebnissen lassen einen Schluss zu; für die übrigen sind die "
@@ -219,12 +261,12 @@ TEXT: dict[str, tuple[str, str]] = {
                  "same share (0 to 1). Isolation: share of foreign nationals in the Ortsteil of the average "
                  "foreign national (floor: the city-wide share). Moran's I: > 0 means similar Ortsteile lie next "
                  "to each other (permutation test, p-value in the table)."),
-    "warning.note": ("Ortsteile mit mindestens 300 Einwohnern, deren Entwicklung in den letzten {p} Perioden jeweils "
-                     "gegen die gewünschte Richtung lief, um mehr als: {thr}. Richtungen aus der Programmdefinition "
-                     "(Bevölkerung: Schrumpfen ist ein Warnsignal).",
-                     "Ortsteile with at least 300 residents whose change went against the desired direction in "
-                     "each of the last {p} periods, by more than: {thr}. Directions from the programme definition "
-                     "(population: shrinking is a warning sign)."),
+    "warning.note": ("Ortsteile mit mindestens 300 Einwohnern, deren Bedarfsquote in jeder der letzten {p} Perioden "
+                     "von {step} Jahren um mehr als die Schwelle stieg (Annahmen): {thr}. Richtungen aus dem "
+                     "Bedarfskatalog; Anteile nach Staatsangehörigkeit oder Alter sind nie Kriterien.",
+                     "Ortsteile with at least 300 residents whose need rate rose in each of the last {p} periods of "
+                     "{step} years by more than the threshold (assumptions): {thr}. Directions from the need "
+                     "catalogue; shares by nationality or age are never criteria."),
     "warning.none": ("Keine Ortsteile auf der Frühwarnliste.", "No Ortsteile on the early-warning list."),
     "eval.note": ("Für ausgewiesene Ortsteile wird je Startjahr verglichen, wie sie sich nach dem Start verändert "
                   "haben, verglichen mit den ähnlichsten nicht ausgewiesenen Ortsteilen vor dem Start "
@@ -359,11 +401,17 @@ class ReportData:
     result
         The :class:`geo.classify.ClassificationResult`.
     inequality, segregation
-        :func:`geo.monitoring.inequality_series` and :func:`geo.monitoring.segregation_series` up to ``year``.
+        :func:`geo.monitoring.inequality_series` of :data:`CHART_INDICATORS` and the segregation of foreign
+        nationals (descriptive demography) up to ``year``.
     warnings
-        Early-warning rows (``warning`` true only) of districts classifiable in ``year``, with ``name``.
+        Early-warning rows on need series (``warning`` true only) of districts classifiable in ``year``, with
+        ``name`` (:func:`geo.monitoring.need_early_warning`).
     evaluation
-        :class:`geo.monitoring.EvaluationResult`.
+        :class:`geo.monitoring.EvaluationResult` of the need series (cohorts by start year).
+    poverty_inequality, poverty_segregation, comparison
+        :func:`geo.monitoring.poverty_inequality`, :func:`geo.monitoring.sgb2_segregation` and the
+        :class:`geo.monitoring.ChangeComparison` of the WiN Ortsteiles (the same functions as the build's
+        monitoring product, so page and report agree).
     synthetic
         What in the inputs is marked synthetic (empty with the real data).
     """
@@ -379,6 +427,9 @@ class ReportData:
     directions: dict[str, int]
     evaluation: Any
     synthetic: list[str] = field(default_factory=list)
+    poverty_inequality: pd.DataFrame = field(default_factory=pd.DataFrame)
+    poverty_segregation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison: Any = None
 
 
 def find_synthetic(snapshot: Any) -> list[str]:
@@ -451,18 +502,26 @@ def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = No
         warnings.simplefilter("ignore")
         segregation = monitoring.segregation_series(long, districts=snapshot.layer("ortsteil"),
                                                     permutations=permutations)
-    directions = early_warning_directions(defn, long)
-    ew = monitoring.early_warning(long, directions=directions, periods=EARLY_WARNING_PERIODS,
-                                  threshold={k: EARLY_WARNING_THRESHOLDS[k] for k in directions})
+    directions = need_directions()
+    ew = monitoring.need_early_warning(long)
     table = result.table.set_index("key")
     ok = set(table.index[table["classifiable"]])
     ew = ew[ew["warning"] & ew["key"].isin(ok)].copy()
     ew["name"] = ew["key"].map(table["name"])
     ew["population"] = ew["key"].map(table["population"])
-    evaluation = monitoring.evaluate_funding(long, snapshot.designations) if len(snapshot.designations) else None
+    evaluation = comparison = None
+    if len(snapshot.designations):
+        comparison, cohorts = monitoring.need_evaluation(long, snapshot.designations)
+        evaluation = monitoring.EvaluationResult(
+            outcomes=pd.concat([c.outcomes for c in cohorts], ignore_index=True),
+            matches=pd.concat([c.matches for c in cohorts], ignore_index=True),
+            treated=cohorts[0].treated, caveats=cohorts[0].caveats) if cohorts else None
+    pov_ineq = monitoring.poverty_inequality(long, groups=groups)
+    pov_seg = monitoring.sgb2_segregation(long, districts=snapshot.layer("ortsteil"), permutations=permutations)
     return ReportData(snapshot=snapshot, definition=defn, year=year, wide=wide, result=result,
                       inequality=inequality, segregation=segregation, warnings=ew.reset_index(drop=True),
-                      directions=directions, evaluation=evaluation, synthetic=find_synthetic(snapshot))
+                      directions=directions, evaluation=evaluation, synthetic=find_synthetic(snapshot),
+                      poverty_inequality=pov_ineq, poverty_segregation=pov_seg, comparison=comparison)
 
 
 # -- maps -------------------------------------------------------------------------------------------------
@@ -638,6 +697,70 @@ def _charts(data: ReportData, lang: str) -> dict[str, Markup]:
     return charts
 
 
+def _poverty_context(data: ReportData, lang: str) -> dict[str, Any]:
+    """Tables, charts and the evaluation verdict of the poverty section."""
+    from geo.indicators import REGISTRY
+    from geo.monitoring.poverty import EVALUATION_BOOT, EVALUATION_PLACEBO_GROUPS, EVALUATION_SEED, verdict_text
+    from maps.charts import line_chart
+    from maps.i18n import indicator_label
+
+    pin = data.poverty_inequality
+    kw: dict[str, Any] = {"lang": lang, "width": 540, "height": 250}
+    charts: dict[str, Any] = {}
+    rows = []
+    if len(pin):
+        ok = pin[pin["gini"].notna()]
+        y0, y1 = int(ok["year"].min()), int(ok["year"].max())
+        charts["gini"] = line_chart({indicator_label(n, lang): _series(pin[pin["indicator"] == n], "gini")
+                                     for n in INEQUALITY_SERIES if (pin["indicator"] == n).any()},
+                                    title=_t("pov.gini", lang, y0=y0, y1=y1), decimals=2, **kw)
+        u15 = pin[pin["indicator"] == "sgb2_u15_pct"]
+        if len(u15):
+            charts["theil"] = line_chart({_t("chart.total", lang): _series(u15, "theil"),
+                                          _t("chart.between_long", lang): _series(u15, "theil_between"),
+                                          _t("chart.within_long", lang): _series(u15, "theil_within")},
+                                         title=_t("pov.theil", lang, y0=int(u15["year"].min()),
+                                                  y1=int(u15["year"].max())), decimals=3, **kw)
+        for r in pin.itertuples():
+            wt = ("Nenner" if lang == "de" else "denominator") if r.weight_basis == "denominator" else (
+                f"{int(r.weight_year)}" if r.weight_year == r.weight_year else
+                ("gleiches Jahr" if lang == "de" else "same year"))
+            rows.append({"indicator": indicator_label(r.indicator, lang), "year": r.year, "n": r.n_districts,
+                         "gini": _num(r.gini, lang, 3), "theil": _num(r.theil, lang, 3),
+                         "between": _num(r.theil_between, lang, 3), "within": _num(r.theil_within, lang, 3),
+                         "p90": _num(r.p90_p10_ratio, lang, 1), "cv": _num(r.cv, lang, 2), "weight": wt})
+    weights = "; ".join(f"{indicator_label(n, lang)}: {b[1] if lang == 'de' else b[2]}"
+                        for n, b in WEIGHT_BASES.items())
+    pseg = data.poverty_segregation
+    seg_rows = [{"year": r.year, "n": r.n_districts, "share": _num(100 * r.group_share, lang, 1),
+                 "dissimilarity": _num(r.dissimilarity, lang, 3), "isolation": _num(r.isolation, lang, 3),
+                 "moran": _num(r.morans_i, lang, 2)} for r in pseg.itertuples()] if len(pseg) else []
+    if len(pseg):
+        charts["seg"] = line_chart({_t("chart.dissimilarity", lang): _series(pseg, "dissimilarity"),
+                                    _t("chart.isolation", lang): _series(pseg, "isolation"),
+                                    _t("chart.share", lang): _series(pseg, "group_share")},
+                                   title=f"{_t('pov.seg', lang)}, {int(pseg['year'].min())}–"
+                                         f"{int(pseg['year'].max())}", decimals=2, **kw)
+    verdict: dict[str, Any] | None = None
+    comp_rows = []
+    if data.comparison is not None:
+        labels = {n: (REGISTRY[n].label_de, REGISTRY[n].label_en) for n in data.comparison.outcomes["outcome"]
+                  if n in REGISTRY}
+        verdict = verdict_text(data.comparison, labels=labels, lang=lang)
+        for r in data.comparison.outcomes.itertuples():
+            comp_rows.append({
+                "outcome": indicator_label(r.outcome, lang), "window": f"{r.base_year}–{r.end_year}",
+                "treated": f"{r.n_treated} / {r.n_outside_support}", "estimate": _num(r.estimate, lang, 2),
+                "interval": f"[{_num(r.ci_low, lang, 2)}; {_num(r.ci_high, lang, 2)}]",
+                "groups": f"[{_num(r.placebo_groups_low, lang, 2)}; {_num(r.placebo_groups_high, lang, 2)}]",
+                "placebo": (f"{r.placebo_year}: {_num(r.placebo_estimate, lang, 2)} "
+                            f"[{_num(r.placebo_ci_low, lang, 2)}; {_num(r.placebo_ci_high, lang, 2)}]")})
+    return {"pov_rows": rows, "pov_charts": charts, "pov_weights": weights, "pov_seg_rows": seg_rows,
+            "pov_seg_years": ", ".join(str(r["year"]) for r in seg_rows), "pov_verdict": verdict,
+            "pov_comp_rows": comp_rows,
+            "pov_seed": _t("pov.seed", lang, n=EVALUATION_BOOT, g=EVALUATION_PLACEBO_GROUPS, seed=EVALUATION_SEED)}
+
+
 def _category_labels(cats: Sequence[str], lang: str) -> str:
     from maps.i18n import t
 
@@ -718,8 +841,7 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
                  "moran": _num(r.morans_i, lang, 3), "p": _num(r.morans_p_sim, lang, 3)} for r in seg.itertuples()]
     # early warning
     per_year = "Jahr" if lang == "de" else "year"
-    thr_text = ", ".join(f"{indicator_label(k, lang)} {_num(v, lang, 1)} "
-                         f"{'%' if k == 'population' else 'pp'}/{per_year}"
+    thr_text = ", ".join(f"{indicator_label(k, lang)} {_num(v, lang, 1)} {'Pp.' if lang == 'de' else 'pp'}/{per_year}"
                          for k, v in EARLY_WARNING_THRESHOLDS.items() if k in data.directions)
     warn_rows = [{"key": r.key, "name": r.name, "population": _num(r.population, lang),
                   "indicator": indicator_label(r.indicator, lang), "periods": r.last_periods, "run": r.run_length}
@@ -754,12 +876,14 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
     points = [_t("pt.categories", lang, n=len(indicated), w=int(table["is_win"].sum()) if "is_win" in table else 0)]
     if len(dc):
         points.append(_t("pt.designations", lang, d=n_des, both=both, new=new, old=old))
-    th = ineq[(ineq["indicator"] == THEIL_INDICATOR) & ineq["gini"].notna()]
+    pin = data.poverty_inequality
+    th = (pin[(pin["indicator"] == "sgb2_u15_pct") & pin["gini"].notna()] if len(pin) else pin)
     if len(th):
         points.append(_t("pt.inequality", lang, g0=_num(th["gini"].iloc[0], lang, 2), y0=int(th["year"].iloc[0]),
                          g1=_num(th["gini"].iloc[-1], lang, 2), y1=int(th["year"].iloc[-1]),
                          b=_num(100 * th["theil_between_share"].iloc[-1], lang, 0)))
-    sg = seg[seg["dissimilarity"].notna()]
+    pseg = data.poverty_segregation
+    sg = pseg[pseg["dissimilarity"].notna()] if len(pseg) else pseg
     if len(sg):
         points.append(_t("pt.segregation", lang, d0=_num(sg["dissimilarity"].iloc[0], lang, 2),
                          y0=int(sg["year"].iloc[0]), d1=_num(sg["dissimilarity"].iloc[-1], lang, 2),
@@ -797,7 +921,8 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
         "draws": res.meta.get("draws", defn.robustness.draws), "des_rows": des_rows,
         "has_designations": len(dc) > 0, "ineq_rows": ineq_rows, "seg_rows": seg_rows,
         "charts": _charts(data, lang), "warn_rows": warn_rows, "warn_note": _t(
-            "warning.note", lang, p=EARLY_WARNING_PERIODS, thr=thr_text),
+            "warning.note", lang, p=EARLY_WARNING_PERIODS, step=EARLY_WARNING_STEP_YEARS, thr=thr_text),
+        **_poverty_context(data, lang),
         "eval_rows": eval_rows, "caveats": caveats, "has_evaluation": ev is not None,
         "inputs": inputs, "des_sources": des_sources, "policy": res.policy.splitlines(),
         "synthetic": data.synthetic, "interactive_map": interactive, "static_map": static, "map_note": map_note,
