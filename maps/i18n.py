@@ -23,12 +23,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer.hotspots": ("Hot Spots (Local Moran's I)", "Hot spots (Local Moran's I)"),
     "layer.district_type": ("Quartierstypen", "District types"),
     "layer.outline": ("Nur Umrisse", "Outlines only"),
+    "group.need": ("Bedarfsindikatoren", "Need indicators"),
+    "group.context": ("Kontext (beschreibend, kein Bedarfsmerkmal)", "Context (descriptive, not a need indicator)"),
+    "layer.context_suffix": ("Kontext", "context"),
     # categories
     "cat.win": ("WiN-Gebiet (indiziert)", "WiN area (indicated)"),
     "cat.kleinstquartier": ("Kleinstquartier", "Very small district"),
     "cat.sonderquartier": ("Sonderquartier", "Special district"),
     "cat.quartier_im_werden": ("Quartier im Werden", "Emerging district"),
-    "cat.watch_list": ("Beobachtungsgebiet", "Watch list"),
+    "cat.watch_list": ("Beobachtungsliste", "Watch list"),
     "cat.phase_out_candidate": ("Auslaufkandidat", "Phase-out candidate"),
     "cat.none": ("Keine Kategorie", "No category"),
     # national screening categories (programmes/germany-screening.yml)
@@ -74,6 +77,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.multiple": ("Gebiete mit mehreren Kategorien zeigen die erste",
                      "Areas with several categories show the first"),
     "map.scheme": ("Klassierung", "Classification"),
+    "map.basis": ("Grundlage", "Basis"),
+    "map.status_note": ("Bremerhaven auf eigener, schmalerer Grundlage (Sicherheit niedriger)",
+                        "Bremerhaven on a thinner basis of its own (lower confidence)"),
+    # basis of a classification (programme definition: basis, group_bases)
+    "basis.programme": ("Programmgrundlage", "programme basis"),
+    "basis.own": ("eigene Grundlage", "own basis"),
+    "basis.confidence": ("Sicherheit", "confidence"),
+    "basis.uses": ("Statusindex aus", "status index from"),
+    "basis.kind_programme": ("auf der Programmgrundlage", "on the programme basis"),
+    "basis.kind_own": ("auf eigener Grundlage", "on a basis of its own"),
+    "basis.sentence": ("{city} wird {kind} eingestuft: {uses} (Sicherheit: {confidence}).",
+                       "{city} is classified {kind}: {uses} (confidence: {confidence})."),
+    "basis.not_published": ("Nicht je Ortsteil veröffentlicht für {city}: {names}.",
+                            "Not published per Ortsteil for {city}: {names}."),
+    "confidence_level.high": ("hoch", "high"),
+    "confidence_level.medium": ("mittel", "medium"),
+    "confidence_level.low": ("niedrig", "low"),
+    # values of rule conditions
+    "value.true": ("ja", "yes"),
+    "value.false": ("nein", "no"),
+    "rule.category": ("Kategorie {names} trifft zu", "category {names} applies"),
+    "op.in": ("eine von", "one of"),
+    "op.not_in": ("keine von", "none of"),
+    "op.is": ("=", "="),
+    "op.==": ("=", "="),
+    "op.!=": ("≠", "≠"),
+    "op.>=": ("≥", "≥"),
+    "op.<=": ("≤", "≤"),
     # rule fields that are not indicators
     "field.status_index": ("Statusindex", "Status index"),
     "field.dynamics_index": ("Dynamikindex", "Dynamics index"),
@@ -90,9 +121,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "nav.skip": ("Zum Inhalt springen", "Skip to content"),
     "nav.lang": ("English", "Deutsch"),
     "page.snapshot": ("Datenstand", "Data version"),
-    "page.disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex ist ein "
-                        "demografischer Näherungswert.",
-                        "Statistics suggest, politics decides. The status index is a demographic proxy."),
+    "page.disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex misst sozialen "
+                        "Bedarf (SGB II, Arbeitslosigkeit, Schule, Wahlbeteiligung); Bremerhaven wird auf einer "
+                        "schmaleren eigenen Grundlage eingestuft.",
+                        "Statistics suggest, politics decides. The status index measures social need (SGB II, "
+                        "unemployment, schools, turnout); Bremerhaven is classified on a thinner basis of its own."),
     "page.map_alt": ("Die Tabelle zeigt dieselben Angaben als Text.", "The table shows the same facts as text."),
     "profile.title": ("Quartiersprofil", "District profile"),
     "profile.overview": ("Überblick", "Overview"),
@@ -104,6 +137,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "profile.difference": ("Differenz", "Difference"),
     "profile.year": ("Jahr", "Year"),
     "profile.series": ("Zeitreihen", "Time series"),
+    "profile.need": ("Bedarfsindikatoren", "Need indicators"),
+    "profile.need_intro": ("Die Indikatoren, aus denen der Status- und der Dynamikindex berechnet werden, jeweils "
+                           "mit dem Jahr ihres Werts.",
+                           "The indicators the status and dynamics indices are computed from, each with the year "
+                           "of its value."),
+    "profile.need_series": ("Bedarfsindikatoren im Zeitverlauf", "Need indicators over time"),
+    "profile.context": ("Demografischer Kontext", "Demographic context"),
+    "profile.context_intro": ("Beschreibende Angaben; sie gehen nicht in den Statusindex ein.",
+                              "Descriptive figures; they are not part of the status index."),
+    "profile.context_series": ("Kontext im Zeitverlauf", "Context over time"),
+    "profile.index": ("Index", "Index"),
+    "profile.z": ("z-Wert", "z-score"),
+    "profile.contribution": ("Beitrag zum Index", "Contribution to the index"),
+    "profile.basis": ("Grundlage der Einstufung", "Basis of the classification"),
     "profile.no_series": ("Für dieses Quartier werden keine Zeitreihen veröffentlicht.",
                           "No time series are published for this district."),
     "profile.categories": ("Kategorien und Gründe", "Categories and reasons"),
@@ -199,6 +246,22 @@ TEXT: dict[str, tuple[str, str]] = {
     "table.csv": ("Als CSV herunterladen", "Download as CSV"),
     "table.sort_hint": ("Spaltenköpfe sortieren die Tabelle.", "Column headers sort the table."),
     "table.shown": ("Zeilen angezeigt", "rows shown"),
+    "table.year_of": ("{label}: Jahr", "{label}: year"),
+    "table.basis": ("Grundlage", "Basis"),
+    "table.confidence": ("Sicherheit der Grundlage", "Confidence of the basis"),
+}
+
+#: units as words (the registry's and definitions' unit codes)
+UNITS: dict[str, tuple[str, str]] = {
+    "persons/km²": ("Einw./km²", "residents/km²"),
+    "persons": ("Einw.", "residents"),
+    "pp": ("Prozentpunkte", "percentage points"),
+    "%": ("%", "%"),
+    "years": ("Jahre", "years"),
+    "m²": ("m²", "m²"),
+    "m²/resident": ("m² je Einw.", "m² per resident"),
+    "EUR": ("EUR", "EUR"),
+    "SD": ("SD", "SD"),
 }
 
 #: mapclassify scheme names in the legend
@@ -227,13 +290,61 @@ def t(key: str, lang: str = "de") -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def unit_label(unit: str | None, lang: str = "de") -> str:
+    """A unit code (``persons/km²``, ``pp``, ``%``) as words in ``lang``; unknown codes unchanged."""
+    if not unit:
+        return ""
+    pair = UNITS.get(unit)
+    return unit if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
 def indicator_label(name: str, lang: str = "de") -> str:
-    """German or English label of an indicator column, with its unit."""
+    """German or English label of an indicator column, with its unit in words."""
     ind = REGISTRY.get(name)
     if ind is None:
         return name
     label = ind.label_en if lang == "en" else ind.label_de
-    return f"{label} ({ind.unit})" if ind.unit not in ("persons",) else label
+    return f"{label} ({unit_label(ind.unit, lang)})" if ind.unit not in ("persons", "") else label
+
+
+def class_label(field: str, value: str, lang: str = "de") -> str:
+    """A class value of ``status_class``/``dynamics_class`` (``very_low``, ``stable``) as a word."""
+    prefix = {"status_class": "status", "dynamics_class": "dynamics"}.get(field, field.removesuffix("_class"))
+    text = t(f"{prefix}.{value}", lang)
+    return value if text == f"{prefix}.{value}" else text
+
+
+def rule_value(field: str, text: str, lang: str = "de") -> str:
+    """A rule condition's non-numeric value or threshold in words: classes (``high;medium`` -> "hoch, mittel"),
+    booleans (``true`` -> "ja"), category ids."""
+    parts = [p for p in str(text).split(";") if p]
+    out = []
+    for p in parts:
+        if p.lower() in ("true", "false"):
+            out.append(t(f"value.{p.lower()}", lang))
+        elif field.endswith("_class"):
+            out.append(class_label(field, p, lang))
+        elif t(f"cat.{p}", lang) != f"cat.{p}":
+            out.append(t(f"cat.{p}", lang))
+        else:
+            out.append(p)
+    return ", ".join(out)
+
+
+def rule_label(field: str, lang: str = "de") -> str | None:
+    """Words for a rule field that is not an indicator: ``category:win|kleinstquartier`` -> "Kategorie
+    WiN-Gebiet (indiziert) / Kleinstquartier trifft zu"; index and class fields; None when unknown."""
+    if field.startswith("category:"):
+        names = " / ".join(t(f"cat.{c}", lang) for c in field.split(":", 1)[1].split("|") if c)
+        return t("rule.category", lang).format(names=names)
+    text = t(f"field.{field}", lang)
+    return None if text == f"field.{field}" else text
+
+
+def operator_label(op: str, lang: str = "de") -> str:
+    """A rule operator as shown to people (``>=`` -> "≥", ``in`` -> "eine von")."""
+    text = t(f"op.{op}", lang)
+    return op if text == f"op.{op}" else text
 
 
 def scheme_label(scheme: str, lang: str = "de") -> str:

@@ -29,7 +29,7 @@ from geo.indicators import REGISTRY
 from maps import palettes
 from maps._script import CSS, THEMATIC_JS
 from maps.geometry import DEFAULT_DECIMALS, DEFAULT_TOLERANCE_M, web_geometry
-from maps.i18n import check_lang, fmt_number, indicator_label, scheme_label, t
+from maps.i18n import check_lang, class_label, fmt_number, indicator_label, scheme_label, t, unit_label
 
 #: Default configuration; any key may be overridden by the ``config`` argument of :func:`overview_map`.
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -46,8 +46,15 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "attribution": "",               # required with tiles
     "label_zoom": 12,                # district names shown from this zoom on
     "outline": "#444444",
-    "tooltip_indicators": ["population", "share_foreign_pct", "share_under_18_pct"],
+    # need indicators of the default programme, each shown with the year of its value; then residents
+    "tooltip_indicators": ["sgb2_u15_pct", "sgb2_u65_pct", "unemployment_pct", "turnout_state_election_pct",
+                           "population"],
+    # indicator layers grouped as need indicators; None: those with a direction in the registry. Every other
+    # indicator is descriptive context (its own group, labelled so, never the initial layer)
+    "need_indicators": None,
 }
+
+NEED_DIRECTIONS = ("higher_is_worse", "higher_is_better", "lower_is_worse")
 
 #: layer ids in the order of the layer switch (indicators follow)
 PROGRAMME_LAYERS = ("categories", "designations", "status", "dynamics", "hotspots", "district_type")
@@ -126,7 +133,7 @@ def classify_values(values: pd.Series, *, scheme: str, k: int, lang: str, unit: 
     n = len(bins)
     colours = palettes.sequential(max(n, 2))[:n] if n > 1 else [palettes.sequential(2)[1]]
     lows = np.concatenate([[np.nanmin(v[ok])], bins[:-1]])
-    suffix = f" {unit}" if unit and unit not in ("persons",) else ""
+    suffix = f" {unit_label(unit, lang)}" if unit and unit not in ("persons",) else ""
     labels = []
     for i, (lo, hi) in enumerate(zip(lows, bins, strict=True)):
         lo_txt = fmt_number(lo, lang, decimals=decimals)
@@ -180,7 +187,8 @@ def category_text(cats: Any, lang: str) -> str:
 def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every thematic layer the columns of ``frame`` allow, as plain dicts (id, group, title, classes, legend...)."""
     layers: list[dict[str, Any]] = []
-    g_prog, g_ana, g_ind = t("group.programme", lang), t("group.analysis", lang), t("group.indicators", lang)
+    g_prog, g_ana = t("group.programme", lang), t("group.analysis", lang)
+    g_need, g_ctx = t("group.need", lang), t("group.context", lang)
     if "categories" in frame:
         primary = [_primary_category(c, k) for c, k in zip(frame["categories"],
                                                          frame.get("classifiable", [None] * len(frame)),
@@ -208,11 +216,16 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
         if col in frame:
             order = list(colours)
             labels = {c: t(f"{prefix}.{c}", lang) for c in order}
+            labels = {c: class_label(col, c, lang) for c in order}
             classes, legend = _categorical(list(frame[col]), order, colours, labels)
-            values = [labels.get(v, t("map.no_data", lang)) if isinstance(v, str) else t("map.no_data", lang)
-                      for v in frame[col]]
-            layers.append({"id": lid, "group": g_prog, "title": t(f"layer.{lid}", lang), "classes": classes,
-                           "legend": legend, "values": values})
+            conf = _confidence_words(frame, lang)
+            values = [(labels.get(v, t("map.no_data", lang)) if isinstance(v, str) else t("map.no_data", lang))
+                      + (f" ({c})" if c else "") for v, c in zip(frame[col], conf["row"], strict=True)]
+            layer = {"id": lid, "group": g_prog, "title": t(f"layer.{lid}", lang), "classes": classes,
+                     "legend": legend, "values": values}
+            if conf["note"]:
+                layer["note"] = conf["note"]
+            layers.append(layer)
     if "hotspot" in frame:
         order = list(palettes.HOTSPOT_COLOURS)
         labels = {c: t(f"hotspot.{c}", lang) for c in order}
@@ -230,6 +243,10 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
                        "values": [v if v is not None else t("map.no_data", lang) for v in vals]})
     wanted = config.get("indicators")
     names = list(wanted) if wanted is not None else [n for n in REGISTRY if n in frame]
+    need_ids = config.get("need_indicators")
+    need = set(need_ids) if need_ids is not None else {n for n, ind in REGISTRY.items()
+                                                       if ind.direction in NEED_DIRECTIONS}
+    names = [n for n in names if n in need] + [n for n in names if n not in need]
     missing = [n for n in names if n not in frame]
     if missing:
         raise ValueError(f"overview_map: indicators not in the districts frame: {missing}")
@@ -244,16 +261,53 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
         classes, legend, note = classify_values(values, scheme=opts["scheme"], k=int(opts["k"]), lang=lang,
                                                 unit=unit, decimals=dec)
         label = indicator_label(name, lang)
-        layers.append({"id": name, "group": g_ind, "title": label, "classes": classes, "legend": legend,
-                       "note": note,
-                       "values": [fmt_number(x, lang, decimals=dec) + (f" {unit}" if unit not in ("persons", "")
-                                                                      and x == x else "") for x in values]})
+        is_need = name in need
+        if not is_need:
+            label = f"{label} – {t('layer.context_suffix', lang)}"
+        years = _years(frame, name)
+        unit_txt = unit_label(unit, lang)
+        layers.append({"id": name, "group": g_need if is_need else g_ctx, "title": label, "classes": classes,
+                       "legend": legend, "note": note if is_need else f"{note}; {t('group.context', lang)}",
+                       "values": [fmt_number(x, lang, decimals=dec) + (f" {unit_txt}" if unit not in ("persons", "")
+                                                                      and x == x else "")
+                                  + (f" ({y})" if y and x == x else "") for x, y in zip(values, years, strict=True)]})
     layers.append({"id": "outline", "group": g_prog, "title": t("layer.outline", lang),
                    "classes": np.full(len(frame), -1, dtype=int), "legend": [], "outline": True})
     for lay in layers:
         lay["missing"] = int((np.asarray(lay["classes"]) < 0).sum()) if not lay.get("outline") else 0
         lay["classes"] = [int(c) for c in lay["classes"]]
     return layers
+
+
+def _years(frame: pd.DataFrame, name: str) -> list[str]:
+    """Per row the year the value of ``name`` is from (the snapshot's ``X__year``), "" where unknown."""
+    col = f"{name}__year"
+    if col not in frame:
+        return [""] * len(frame)
+    ys = pd.to_numeric(frame[col], errors="coerce")
+    return [str(int(y)) if pd.notna(y) else "" for y in ys]
+
+
+def _confidence_words(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
+    """The classification's ``basis_confidence`` in words: per row (only where lower than the highest one
+    present) and a note naming each city's confidence when they differ."""
+    if "basis_confidence" not in frame:
+        return {"row": [""] * len(frame), "note": ""}
+    rank = {"high": 3, "medium": 2, "low": 1}
+    conf = [c if isinstance(c, str) and c in rank else "" for c in frame["basis_confidence"]]
+    best = max((rank[c] for c in conf if c), default=0)
+    word = t("basis.confidence", lang)
+    rows = [f"{word} {t(f'confidence_level.{c}', lang)}" if c and rank[c] < best else "" for c in conf]
+    note = ""
+    if len({c for c in conf if c}) > 1:
+        cities = frame["city"].astype(str) if "city" in frame else pd.Series(["*"] * len(frame))
+        per_city: dict[str, str] = {}
+        for city, c in zip(cities, conf, strict=True):
+            if c:
+                per_city.setdefault(city, c)
+        note = "; ".join(f"{city}: {word} {t(f'confidence_level.{c}', lang)}" for city, c in sorted(per_city.items()))
+        note = f"{t('map.status_note', lang)}. {note}"
+    return {"row": rows, "note": note}
 
 
 class ThematicLayers(MacroElement):
@@ -290,7 +344,7 @@ def overview_map(
     lang: str = "de",
     config: Mapping[str, Any] | None = None,
     layers: Sequence[str] | None = None,
-    initial_layer: str = "categories",
+    initial_layer: str = "status",
     asset_base: str = "/static/vendor",
     profile_url: str = "/districts/__KEY__",
     click_url: str | None = None,
@@ -318,7 +372,7 @@ def overview_map(
     layers
         Layer ids to keep (default: all that the columns allow); indicator layers are named by their column.
     initial_layer
-        The layer shown first (falls back to the first layer).
+        The layer shown first: the status class of the programme's need index (falls back to the first layer).
     asset_base
         URL prefix under which the app serves ``leaflet/leaflet.js`` and ``leaflet/leaflet.css``.
     profile_url
@@ -349,7 +403,7 @@ def overview_map(
         cls = pd.DataFrame(classification).copy()
         cls["key"] = cls["key"].astype(str)
         extra = [c for c in cls.columns if c == "key" or c not in frame.columns or c in (
-            "categories", "status_class", "dynamics_class", "classifiable")]
+            "categories", "status_class", "dynamics_class", "classifiable", "basis", "basis_confidence")]
         frame = frame.drop(columns=[c for c in extra if c != "key" and c in frame.columns])
         frame = frame.merge(cls[extra], on="key", how="left")
     if web is None:
@@ -373,6 +427,7 @@ def overview_map(
     reps = gpd.GeoSeries(reps, crs=districts.crs).to_crs(4326)
     label_pts = [[round(p.y, 5), round(p.x, 5)] for p in reps]
     tip_cols = [c for c in cfg["tooltip_indicators"] if c in frame]
+    tip_years = {c: _years(frame, c) for c in tip_cols}
     rows = []
     cats = frame["categories"] if "categories" in frame else [None] * len(frame)
     status = frame["status_class"] if "status_class" in frame else [None] * len(frame)
@@ -384,15 +439,22 @@ def overview_map(
             row.append(t("cat.not_classifiable", lang) if not_cls else category_text(cats[i], lang))
         if "status_class" in frame:
             s = status[i]
-            row.append(t(f"status.{s}", lang) if isinstance(s, str) and s else t("map.no_data", lang))
+            row.append(class_label("status_class", s, lang) if isinstance(s, str) and s else t("map.no_data", lang))
+        if "basis_confidence" in frame:
+            c = frame.at[i, "basis_confidence"]
+            row.append(t(f"confidence_level.{c}", lang) if isinstance(c, str) and c else t("map.no_data", lang))
         for c in tip_cols:
             ind = REGISTRY.get(c)
             x = pd.to_numeric(pd.Series([frame.at[i, c]]), errors="coerce").iloc[0]
-            unit = f" {ind.unit}" if ind is not None and ind.unit not in ("persons",) and x == x else ""
-            row.append(fmt_number(x, lang, decimals=_decimals(c)) + unit)
+            unit = (f" {unit_label(ind.unit, lang)}" if ind is not None and ind.unit not in ("persons",) and x == x
+                    else "")
+            year = tip_years[c][i]
+            row.append(fmt_number(x, lang, decimals=_decimals(c)) + unit + (f" ({year})" if year and x == x else ""))
         rows.append(row)
     tip_labels = ([t("map.category", lang)] if "categories" in frame else []) + (
-        [t("map.status", lang)] if "status_class" in frame else []) + [indicator_label(c, lang) for c in tip_cols]
+        [t("map.status", lang)] if "status_class" in frame else []) + (
+        [f"{t('map.basis', lang)}: {t('basis.confidence', lang)}"] if "basis_confidence" in frame else []) + [
+        indicator_label(c, lang) for c in tip_cols]
     bounds = {"*": _bounds(web.geometry)}
     if "city" in frame and zoom_by_city:
         for city in sorted(frame["city"].dropna().unique()):
