@@ -27,6 +27,17 @@ Every answer of ``/api/v1/eligibility`` is assembled from parts computed once pe
     The strands that apply: categories that carry a budget in the definition and apply (``basis``:
     ``indicated``), and official designations (``basis``: ``designated``); ``budget_eur`` is the data-driven
     share of the budget.
+``basis``
+    What the area's city is classified on (:meth:`geo.classify.Definition.basis_for`): ``group`` (the city with
+    a basis of its own, else None), ``own_basis``, the definition's ``label``, ``confidence`` (high | medium |
+    low) and ``description``, ``not_published`` (indicators of the programme's status index that the city's
+    basis lacks, e.g. SGB II in Bremerhaven) and ``text`` (``de``, ``en``: the same in words).
+``indicators``
+    Ortsteile: every component of every index of the area's basis with ``index``, ``indicator``, ``label``
+    (``label_de``, ``label_en``), ``value`` (as published), ``value_used`` (after shrinkage, where the
+    definition shrinks), ``unit``, ``year`` (the year that value is from), ``direction``, ``weight``, ``z``
+    (oriented z-score: higher = more need) and ``contribution`` (``weight * z / SD`` of the weighted sum: the
+    components' contributions add up to the index up to its centring; None for an area without an index).
 ``data_vintage``, ``programme``, ``snapshot_version``
     Statistics year (and the year of each indicator), snapshot creation time, definition id, version, hash.
 """
@@ -379,9 +390,118 @@ def _classification_parts(result: ClassificationResult, definition: Definition, 
     return out
 
 
+def basis_answer(definition: Definition, city: Any) -> dict[str, Any]:
+    """The basis areas of ``city`` are classified on, with German and English text (module docstring)."""
+    from maps.i18n import indicator_label, t
+
+    own = definition.basis_for(city)
+    group = str(city) if own is not definition else None
+    main = _status_components(definition)
+    uses = _status_components(own)
+    missing = [i for i in main if i not in uses]
+    confidence = str(own.basis.get("confidence", "") or "")
+    text = {}
+    for lang in ("de", "en"):
+        conf = t(f"confidence_level.{confidence}", lang) if confidence else t("map.no_data", lang)
+        sentence = t("basis.sentence", lang).format(
+            city=str(city), kind=t("basis.kind_own" if group else "basis.kind_programme", lang),
+            uses=t("basis.uses", lang) + " " + ", ".join(_plain_label(indicator_label(i, lang)) for i in uses),
+            confidence=conf)
+        if group and missing:
+            sentence += " " + t("basis.not_published", lang).format(
+                city=str(city), names=", ".join(_plain_label(indicator_label(i, lang)) for i in missing))
+        text[lang] = sentence
+    return {"group": group, "own_basis": group is not None, "label": str(own.basis.get("label", "") or ""),
+            "confidence": confidence or None, "description": str(own.basis.get("description", "") or "") or None,
+            "status_indicators": uses, "not_published": missing, "text": text}
+
+
+def _plain_label(label: str) -> str:
+    """An indicator label without its trailing unit (``"SGB-II-Quote (%)"`` -> ``"SGB-II-Quote"``)."""
+    return label[: -len(label.rsplit(" (", 1)[-1]) - 2] if label.endswith(")") and " (" in label else label
+
+
+def _status_components(definition: Definition) -> list[str]:
+    names = [spec for spec in definition.indices if spec.name == "status"] or list(definition.indices[:1])
+    return [c.indicator for spec in names for c in spec.components]
+
+
+def index_indicators(definition: Definition, result: ClassificationResult, frame: pd.DataFrame
+                     ) -> dict[str, list[dict[str, Any]]]:
+    """Per Ortsteil key: the components of every index of its basis (value, unit, year, z, contribution).
+
+    The z-scores and contributions come from the index model stored with the published classification
+    (``result.model``, restored once); without a stored model (an older build) they are None.
+    """
+    from geo.classify.engine import make_scorer
+
+    scorer = None
+    if result.model is not None and result.model.definition_hash == definition.hash:
+        scorer = make_scorer(result.model, definition)
+    table = result.table[~result.table["is_extra"].astype(bool)] if "is_extra" in result.table else result.table
+    classifiable = dict(zip(table["key"].astype(str), table["classifiable"].astype(bool), strict=True))
+    rows = pd.DataFrame(frame.drop(columns=[c for c in ("geometry",) if c in frame.columns])).reset_index(drop=True)
+    rows["key"] = rows["key"].astype(str)
+    gcol = definition.group_column
+    groups = rows[gcol].astype(str) if gcol in rows.columns else pd.Series(["*"] * len(rows))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for group in groups.unique():
+        part = rows[(groups == group).to_numpy()].reset_index(drop=True)
+        own = definition.basis_for(group)
+        model = None
+        if scorer is not None:
+            sub = scorer if own is definition else (scorer.bases or {}).get(str(group))
+            model = sub.index_model if sub is not None else None
+        comps: dict[str, np.ndarray] = {}
+        contrib: dict[str, np.ndarray | None] = {}
+        used: dict[str, np.ndarray] = {}
+        if model is not None:
+            try:
+                comps = model.components(part)
+                used = model.indicator_values(part)
+                contrib = {name: model.contributions(name, c) for name, c in comps.items()}
+            except (KeyError, ValueError):  # a column the model reads is missing: values without z
+                comps, contrib, used = {}, {}, {}
+        fitted = {spec.name: int(getattr(model, "reference_size_", {}).get(spec.name, 0)) > 0
+                  for spec in own.indices}
+        for i, key in enumerate(part["key"]):
+            items = []
+            for spec in own.indices:
+                for k, comp in enumerate(spec.components):
+                    ind = own.indicator(comp.indicator)
+                    reg = REGISTRY.get(ind.column)
+                    value = _num(part.at[i, ind.column]) if ind.column in part.columns else None
+                    year = part.at[i, f"{ind.column}__year"] if f"{ind.column}__year" in part.columns else None
+                    z = _num(comps[spec.name][i, k]) if spec.name in comps and fitted[spec.name] else None
+                    c = contrib.get(spec.name)
+                    shrunk = _num(used[ind.id][i]) if ind.shrinkage is not None and ind.id in used else None
+                    items.append({
+                        "index": spec.name, "indicator": ind.id, "label": ind.label or ind.id,
+                        "label_de": reg.label_de if reg else ind.label, "label_en": reg.label_en if reg else ind.label,
+                        "value": value, "value_used": shrunk, "unit": ind.unit,
+                        "year": int(year) if year is not None and _text(year) and value is not None else None,
+                        "direction": ind.direction, "weight": comp.weight,
+                        "optional": comp.optional, "z": z,
+                        "contribution": (_num(c[i, k]) if c is not None and z is not None
+                                         and classifiable.get(key, False) else None),
+                    })
+            out[str(key)] = clean(items)
+    return out
+
+
+def _num(value: Any) -> float | None:
+    x = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return float(x) if pd.notna(x) and math.isfinite(float(x)) else None
+
+
 def district_answers(snapshot: Snapshot, result: ClassificationResult, definition: Definition,
-                     *, indicator_years: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
-    """Answer parts (everything but ``question`` and ``decision_id``) for every district key of every level."""
+                     *, indicator_years: Mapping[str, int] | None = None,
+                     wide: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+    """Answer parts (everything but ``question`` and ``decision_id``) for every district key of every level.
+
+    ``wide``: the snapshot's Ortsteil table of the latest year (read from ``snapshot`` when omitted), for the
+    index indicators of every Ortsteil with the year of each value.
+    """
     layers = {lvl: snapshot.layer(lvl) for lvl in LEVELS}
     rows = {lvl: {str(r["key"]): r for r in frame.drop(columns="geometry").to_dict("records")}
             for lvl, frame in layers.items()}
@@ -390,7 +510,10 @@ def district_answers(snapshot: Snapshot, result: ClassificationResult, definitio
         for key, city in zip(frame["city_key"].astype(str), frame["city"].astype(str), strict=True):
             city_names[key] = city
     classified = _classification_parts(result, definition)
-    used = set(definition.input_columns()) | {ind.column for ind in definition.indicators}
+    indicators = index_indicators(definition, result, snapshot.wide("ortsteil") if wide is None else wide)
+    bases: dict[str, dict[str, Any]] = {}
+    used = set(definition.input_columns()) | {ind.column for d in (definition, *definition.bases.values())
+                                              for ind in d.indicators}
     years = {k: int(v) for k, v in (indicator_years or {}).items() if k in used}
     common = {
         "snapshot_version": snapshot.version,
@@ -439,6 +562,12 @@ def district_answers(snapshot: Snapshot, result: ClassificationResult, definitio
                 answer["note"] = (f"the programme classifies Ortsteile; the {lvl} is answered with its "
                                   "Ortsteile and their categories")
                 answer["ortsteile"] = sorted(children.get(key, []), key=lambda e: e["key"])
+            city = str(r["city"])
+            if city not in bases:
+                bases[city] = basis_answer(definition, city)
+            answer["basis"] = bases[city]
+            if lvl == "ortsteil":
+                answer["indicators"] = indicators.get(key, [])
             answer["eligible"] = bool(answer["funding_strands"])
             answer.update(common)
             answers[key] = clean(answer)
