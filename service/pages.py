@@ -50,7 +50,17 @@ from markupsafe import Markup
 from geo.indicators import REGISTRY
 from maps import map_parts, overview_map, web_geometry
 from maps.charts import line_chart
-from maps.i18n import LANGS, fmt_number, indicator_label, t
+from maps.i18n import (
+    LANGS,
+    class_label,
+    fmt_number,
+    indicator_label,
+    operator_label,
+    rule_label,
+    rule_value,
+    t,
+    unit_label,
+)
 from maps.overview import category_text
 from maps.render import add_nonce
 
@@ -66,14 +76,15 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+#: demographic context on the profile (descriptive; never a need indicator)
 PROFILE_INDICATORS = [
     "population", "share_foreign_pct", "share_under_18_pct", "share_under_6_pct", "share_aged_65_plus_pct",
     "share_aged_80_plus_pct", "share_foreign_under_18_pct", "share_migration_background_pct", "share_male_pct",
     "density_per_km2", "population_change_2y_pct", "population_change_5y_pct", "mean_age_years",
 ]
-SERIES_INDICATORS = ["population", "share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct"]
-TABLE_INDICATORS = ["population", "share_foreign_pct", "share_under_18_pct", "share_aged_65_plus_pct",
-                    "population_change_5y_pct"]
+SERIES_INDICATORS = ["population", "share_under_18_pct", "share_aged_65_plus_pct", "share_foreign_pct"]
+#: context columns of the table page after the need indicators (descriptive)
+TABLE_CONTEXT = ["population", "share_under_18_pct", "share_aged_65_plus_pct", "population_change_5y_pct"]
 
 
 # ------------------------------------------------------------------------------------------ request setup
@@ -133,6 +144,38 @@ def switch_lang_url(target: str) -> str:
 @bp.app_template_global("tr")
 def tr(key: str) -> str:
     return t(key, getattr(g, "lang", "de"))
+
+
+@bp.app_template_global("unit_word")
+def unit_word(unit: str) -> str:
+    """A unit code in words (``pp`` -> "Prozentpunkte")."""
+    return unit_label(unit, getattr(g, "lang", "de"))
+
+
+@bp.app_template_global("class_word")
+def class_word(field: str, value: Any) -> str:
+    """A status or dynamics class id (``very_low``) in words."""
+    return class_label(field, str(value), getattr(g, "lang", "de"))
+
+
+@bp.app_template_filter("conditions")
+def conditions_filter(text: Any) -> str:
+    """The engine's ``"status_index >= 1.0; population >= 2000"`` with labels and words, in the page's language."""
+    lang = getattr(g, "lang", "de")
+    out = []
+    for part in ("" if text is None else str(text)).split(";"):
+        bits = part.strip().split(" ", 2)
+        if len(bits) != 3:
+            out.append(part.strip())
+            continue
+        fld, op, val = bits
+        label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
+        try:
+            shown = fmt_number(float(val), lang, decimals=2)
+        except ValueError:
+            shown = rule_value(fld, val, lang)
+        out.append(f"{label} {operator_label(op, lang)} {shown}")
+    return "; ".join(p for p in out if p)
 
 
 @bp.app_template_filter("tags")
@@ -287,6 +330,12 @@ def _value(frame: pd.DataFrame, key: str, col: str) -> float:
     return float(v)
 
 
+def _year(frame: pd.DataFrame, key: str, col: str) -> int | None:
+    """The year the value of ``col`` comes from for district ``key`` (the snapshot's ``X__year``)."""
+    y = _value(frame, key, f"{col}__year")
+    return int(y) if math.isfinite(y) else None
+
+
 def _series(snapshot: Any, key: str, indicator: str) -> list[tuple[int, float]]:
     ind = snapshot.indicators
     sub = ind[(ind["key"] == key) & (ind["indicator"] == indicator) & (ind["year"] <= snapshot.latest_year)]
@@ -297,6 +346,35 @@ def _series(snapshot: Any, key: str, indicator: str) -> list[tuple[int, float]]:
 def _unit(name: str) -> str:
     ind = REGISTRY.get(name)
     return "" if ind is None or ind.unit == "persons" else ind.unit
+
+
+def _city_value(city_rows: pd.DataFrame, name: str, year: Any = None) -> float:
+    """The city's value of ``name`` (of ``year`` when given and published, else its latest)."""
+    c = city_rows[city_rows["indicator"] == name].dropna(subset=["value"]).sort_values("year")
+    if year is not None and (c["year"] == year).any():
+        c = c[c["year"] == year]
+    return float(c["value"].iloc[-1]) if len(c) else math.nan
+
+
+def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
+    """The area's index indicators (its basis') from the published answer: value, year, z, contribution."""
+    from service.app import state
+
+    answer = state().answers.get(key) or {}
+    out = []
+    for item in answer.get("indicators") or []:
+        name, unit = item["indicator"], item.get("unit") or ""
+        v = item.get("value")
+        v = math.nan if v is None else float(v)
+        cv = _city_value(city_rows, name, item.get("year"))
+        out.append({
+            "name": name, "index": t(f"index.{item['index']}", lang), "label": indicator_label(name, lang)
+            if name in REGISTRY else item.get("label", name), "value": v, "city": cv, "unit": unit,
+            "unit_text": unit_label(unit, lang), "decimals": _decimals(name), "year": item.get("year"),
+            "z": item.get("z"), "contribution": item.get("contribution"),
+            "delta": v - cv if math.isfinite(v) and math.isfinite(cv) and unit == "%" else None,
+        })
+    return out
 
 
 def _decimals(name: str) -> int:
@@ -324,16 +402,16 @@ def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
         applies = bool(sub["category_applies"].any()) if len(sub) else False
         conditions = []
         for r in sub.itertuples():
-            label = indicator_label(str(r.field), lang) if str(r.field) in REGISTRY else t(f"field.{r.field}", lang)
-            if label.startswith("field."):
-                label = str(r.field)
+            fld = str(r.field)
+            label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
             conditions.append({
-                "label": label, "field": str(r.field), "operator": str(r.operator),
-                "value": _fmt_rule_value(r.value, r.value_text, lang),
-                "threshold": _fmt_rule_value(r.threshold, r.threshold_text, lang), "passed": bool(r.passed),
+                "label": label, "field": fld, "operator": operator_label(str(r.operator), lang),
+                "value": _fmt_rule_value(r.value, rule_value(fld, str(r.value_text), lang), lang),
+                "threshold": _fmt_rule_value(r.threshold, rule_value(fld, str(r.threshold_text), lang), lang),
+                "passed": bool(r.passed),
                 "margin": r.margin if isinstance(r.margin, float) and math.isfinite(r.margin) else None,
                 "margin_sd": r.margin_sd if isinstance(r.margin_sd, float) and math.isfinite(r.margin_sd) else None,
-                "unit": str(r.unit) if str(r.unit) not in ("nan", "None") else "",
+                "unit": unit_label(str(r.unit), lang) if str(r.unit) not in ("nan", "None") else "",
                 "description": str(r.description),
             })
         out.append({"id": cat.id, "label": t(f"cat.{cat.id}", lang), "applies": applies, "conditions": conditions})
@@ -350,28 +428,36 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     city_key = str(row.get("city_key", ""))
     ind = snapshot.indicators
     city_rows = ind[(ind["key"] == city_key) & (ind["level"] == "stadt")]
+    need = _need_rows(data, key, city_rows, lang)
+    need_names = {n["name"] for n in need}
     indicators = []
     for name in PROFILE_INDICATORS:
-        if name not in table.columns:
+        if name not in table.columns or name in need_names:
             continue
         v = _value(table, key, name)
-        c = city_rows[city_rows["indicator"] == name].dropna(subset=["value"]).sort_values("year")
-        cv = float(c["value"].iloc[-1]) if len(c) else math.nan
-        year = data.wide.attrs.get("indicator_years", {}).get(name)
+        year = _year(table, key, name) or data.wide.attrs.get("indicator_years", {}).get(name)
+        cv = _city_value(city_rows, name, year)
         indicators.append({"label": indicator_label(name, lang), "value": v, "city": cv, "unit": _unit(name),
                            "decimals": _decimals(name), "year": year,
                            "delta": v - cv if math.isfinite(v) and math.isfinite(cv) and _unit(name) == "%" else None})
-    charts = []
     city_name = str(row.get("city", ""))
-    for name in SERIES_INDICATORS:
+
+    def chart(name: str) -> Any:
         own = _series(snapshot, key, name)
         if not own:
-            continue
+            return None
         series = {str(row["name"]): own}
         if _unit(name) == "%":
             series[city_name] = _series(snapshot, city_key, name)
-        charts.append(line_chart(series, title=indicator_label(name, lang).split(" (")[0], unit=_unit(name),
-                                 lang=lang, decimals=_decimals(name)))
+        return line_chart(series, title=indicator_label(name, lang).split(" (")[0], unit=unit_label(_unit(name), lang),
+                          lang=lang, decimals=_decimals(name))
+
+    # need series: the status index's indicators (levels, not the change indicators of the dynamics index)
+    need_charts = [c for c in (chart(n["name"]) for n in need if n["unit"] != "pp") if c is not None]
+    charts = [c for c in (chart(n) for n in SERIES_INDICATORS) if c is not None]
+    from service.app import state
+
+    basis = (state().answers.get(key) or {}).get("basis")
     cats = row.get("categories")
     cats = list(cats) if isinstance(cats, list | tuple | np.ndarray) else []
     checks = data.result.designation_check
@@ -389,6 +475,7 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     return {
         "row": row, "key": key, "categories": cats, "category_text": category_text(cats, lang),
         "reasons": _reasons(data, key, lang), "indicators": indicators, "charts": charts,
+        "need": need, "need_charts": need_charts, "basis": basis,
         "check": check.iloc[0].to_dict() if len(check) else None,
         "near": [r._asdict() for r in near.itertuples()], "parents": parents,
         "status": row.get("status_class") if isinstance(row.get("status_class"), str) else "",
@@ -519,32 +606,82 @@ def _place_texts() -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ table
 
 
+def _need_columns(definition: Any) -> list[str]:
+    """The status index indicators of the programme and of every city basis, in the definition's order."""
+    out: list[str] = []
+    for d in (definition, *definition.bases.values()):
+        for spec in d.indices:
+            if spec.name == "status":
+                out += [d.indicator(c.indicator).column for c in spec.components]
+    return list(dict.fromkeys(out))
+
+
 def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
+    """The table page and its CSV: need indicators with their years, classes, basis and confidence, then the
+    demographic context."""
+    from service.eligibility import basis_answer
+
     tab = data.table
     out = pd.DataFrame({
         t("map.key", lang): tab["key"],
         "Name": tab["name"],
         t("map.city", lang): tab.get("city"),
     })
-    for name in TABLE_INDICATORS:
-        if name in tab.columns:
-            out[indicator_label(name, lang)] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
+    for name in _need_columns(data.definition):
+        if name not in tab.columns:
+            continue
+        label = indicator_label(name, lang)
+        out[label] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
+        years = pd.to_numeric(tab[f"{name}__year"], errors="coerce") if f"{name}__year" in tab else None
+        out[t("table.year_of", lang).format(label=label.rsplit(" (", 1)[0])] = (
+            [str(int(y)) if pd.notna(y) and pd.notna(v) else "" for y, v in zip(years, out[label], strict=True)]
+            if years is not None else "")
     if "status_class" in tab:
-        out[t("layer.status", lang)] = [t(f"status.{s}", lang) if isinstance(s, str) and s else ""
+        out[t("layer.status", lang)] = [class_label("status_class", s, lang) if isinstance(s, str) and s else ""
                                         for s in tab["status_class"]]
     if "dynamics_class" in tab:
-        out[t("layer.dynamics", lang)] = [t(f"dynamics.{s}", lang) if isinstance(s, str) and s else ""
+        out[t("layer.dynamics", lang)] = [class_label("dynamics_class", s, lang) if isinstance(s, str) and s else ""
                                           for s in tab["dynamics_class"]]
+    cities = [str(c) for c in tab.get("city", pd.Series([""] * len(tab)))]
+    bases = {c: basis_answer(data.definition, c) for c in set(cities)}
+    out[t("table.basis", lang)] = [_basis_short(bases[c], lang) for c in cities]
+    out[t("table.confidence", lang)] = [t(f"confidence_level.{bases[c]['confidence']}", lang)
+                                        if bases[c]["confidence"] else "" for c in cities]
     if "categories" in tab:
         out[t("map.category", lang)] = [category_text(c, lang) if isinstance(c, list | tuple) and len(c) else ""
                                         for c in tab["categories"]]
     if "designated" in tab:
-        out[t("layer.designations", lang)] = [str(p) if bool(d) and isinstance(p, str) else ""
-                                              for d, p in zip(tab["designated"], tab.get("designation_programmes"),
-                                                              strict=True)]
+        out[t("layer.designations", lang)] = [
+            _programmes_text(p, lang) if bool(d) and isinstance(p, str) else ""
+            for d, p in zip(tab["designated"], tab.get("designation_programmes"), strict=True)]
     if "budget_eur" in tab:
         out["Budget EUR"] = pd.to_numeric(tab["budget_eur"], errors="coerce").round(2)
+    for name in TABLE_CONTEXT:
+        if name in tab.columns:
+            label = indicator_label(name, lang)
+            if name != "population":
+                label = f"{label} – {t('layer.context_suffix', lang)}"
+            out[label] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
     return out.reset_index(drop=True)
+
+
+def _basis_short(basis: dict[str, Any], lang: str) -> str:
+    """``"Programmgrundlage"`` or ``"eigene Grundlage: Wahlbeteiligung Bürgerschaftswahl"``."""
+    from service.eligibility import _plain_label
+
+    if not basis.get("own_basis"):
+        return t("basis.programme", lang)
+    names = ", ".join(_plain_label(indicator_label(i, lang)) for i in basis.get("status_indicators", []))
+    return f"{t('basis.own', lang)}: {names}"
+
+
+def _programmes_text(text: str, lang: str) -> str:
+    """``"win;llq_quartier_im_werden"`` -> the programmes' names in ``lang`` (unknown ids unchanged)."""
+    out = []
+    for p in (x for x in text.split(";") if x and x != "nan"):
+        word = t(f"programme.{p}", lang)
+        out.append(p if word == f"programme.{p}" else word)
+    return ", ".join(out)
 
 
 @bp.route("/table")
