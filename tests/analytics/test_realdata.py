@@ -75,10 +75,17 @@ def test_early_warning_runs_on_population(real_snapshot):
 
 
 def test_evaluation_of_win_says_plainly_that_data_are_too_thin(real_snapshot):
-    res = evaluate_funding(real_snapshot.indicators, real_snapshot.designations, n_boot=199)
+    # demographic outcomes (population years): only 1980 and 1990 before WiN's start
+    res = evaluate_funding(real_snapshot.indicators, real_snapshot.designations, n_boot=199,
+                           outcomes=["share_under_18_pct", "share_aged_65_plus_pct"])
     win = res.outcomes[res.outcomes["start_year"] == 1999]
-    assert len(win) == 3 and (win["n_treated"] >= 15).all()
+    assert len(win) == 2 and (win["n_treated"] >= 15).all()
     assert (win["pre_years"] == "1980;1990").all()
     assert (win["verdict"] == TOO_THIN).all()
     assert win["reason"].str.contains("2 years before the start 1999").all()
     assert any("2016" in c for c in res.caveats)
+    # need series (the default): no year at all before the start
+    need = evaluate_funding(real_snapshot.indicators, real_snapshot.designations, n_boot=99,
+                            outcomes=["sgb2_u15_pct"])
+    win = need.outcomes[need.outcomes["start_year"] == 1999].iloc[0]
+    assert win["verdict"] == TOO_THIN and "0 years before the start 1999" in win["reason"]

@@ -29,11 +29,12 @@ def test_inequality_series_match_the_library(client, state) -> None:  # type: ig
         for col in ("gini", "theil", "theil_between", "theil_within", "cv", "p90_p10_ratio"):
             assert row[col] == pytest.approx(exp[col], rel=1e-12)
         assert row["theil_between"] + row["theil_within"] == pytest.approx(row["theil"], rel=1e-9)
-    years = [r["year"] for r in body["segregation"]]
-    assert years == sorted(years) and 2023 in years
+    years = [r["year"] for r in body["segregation"]]  # SGB II recipients: the years with both counts
+    assert years == sorted(years) and years[-1] == 2018
     last = body["segregation"][-1]
     for col in ("dissimilarity", "isolation", "morans_i"):
         assert last[col] is not None and math.isfinite(last[col])
+    assert 2023 in [r["year"] for r in body["descriptive_segregation"]]  # foreign nationals: descriptive only
 
 
 def test_inequality_stadtteil_level(client) -> None:  # type: ignore[no-untyped-def]
@@ -61,10 +62,12 @@ def test_district_trends_and_warning(client) -> None:  # type: ignore[no-untyped
     trend = share["trend"]
     assert trend["trend_change"] == pytest.approx(trend["slope_recent"] - trend["slope_early"])
     rule = body["early_warning_rule"]
-    assert rule["periods"] == 2 and rule["thresholds"]["share_foreign_pct"] == 1.5
+    assert rule["periods"] == 2 and rule["thresholds"]["sgb2_u15_pct"] == 1.0
+    assert not any(k.startswith("share_") for k in rule["directions"])  # demographic shares are never criteria
     ew = body["early_warning"]
     assert isinstance(ew["warning"], bool)
-    assert {w["indicator"] for w in ew["indicators"]} == set(rule["directions"])
+    assert {w["indicator"] for w in ew["indicators"]} <= set(rule["directions"])
+    assert "sgb2_u15_pct" in {w["indicator"] for w in ew["indicators"]}
     assert ew["warning"] == any(w["warning"] for w in ew["indicators"])
     assert body["hotspot_class"] in ("hot_spot", "cold_spot", "high_low_outlier", "low_high_outlier",
                                      "not_significant", "not_tested")
@@ -100,6 +103,7 @@ def test_service_computes_nothing(snapshots_dir, tmp_path, monkeypatch) -> None:
     """A fresh app answers every monitoring route and page with classification and statistics switched off."""
     import geo.classify
     import geo.classify.engine
+    import geo.monitoring.poverty as gpov
     import geo.monitoring.products as gp
     from service.app import create_app
 
@@ -107,11 +111,14 @@ def test_service_computes_nothing(snapshots_dir, tmp_path, monkeypatch) -> None:
         raise AssertionError("computed in the service")
 
     for module, name in ((gp, "inequality_series"), (gp, "segregation_series"), (gp, "district_trends"),
-                         (gp, "early_warning"), (geo.classify, "classify"), (geo.classify.engine, "classify")):
+                         (gpov, "early_warning"), (gpov, "compare_changes"), (gpov, "evaluate_funding"),
+                         (gpov, "inequality_series"), (gpov, "segregation_series"),
+                         (geo.classify, "classify"), (geo.classify.engine, "classify")):
         monkeypatch.setattr(module, name, boom)
     app = create_app({"SNAPSHOTS": str(snapshots_dir), "INSTANCE": str(tmp_path / "inst"), "TESTING": True})
     client = app.test_client()
     for url in ("/api/v1/monitoring/inequality?indicator=population", f"/api/v1/monitoring/districts/{TENEVER}",
+                "/api/v1/monitoring/poverty",
                 "/api/v1/monitoring/districts/04011000", "/monitoring", "/", f"/districts/{TENEVER}",
                 f"/api/v1/eligibility?district={TENEVER}"):
         assert client.get(url).status_code == 200, url
@@ -155,7 +162,7 @@ def test_page_renders_with_charts_and_csp(client, lang: str) -> None:  # type: i
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     assert f'<html lang="{lang}">' in html
-    assert html.count("<svg") >= 6  # Gini, Theil, segregation + the district's series
+    assert html.count("<svg") >= 6  # Gini, Theil, SGB II segregation, other indicator + the district's series
     title = "Monitoring: Ungleichheit und Entwicklung" if lang == "de" else "Monitoring: inequality and trends"
     assert f"<h1>{title}</h1>" in html
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []
@@ -197,7 +204,11 @@ def test_analysis_columns(state) -> None:  # type: ignore[no-untyped-def]
     assert frame.loc[ok, "hotspot"].notna().mean() > 0.9  # islands among classifiable districts: not tested
     assert frame.loc[~ok, "hotspot"].isna().all() and frame.loc[~ok, "district_type"].isna().all()
     typed = frame.loc[ok, "district_type"].dropna()
-    assert len(typed) > 0.9 * ok.sum() and typed.str.startswith("Typ ").all()
+    # every classifiable district with all the typology's columns gets a type
+    cols = state.monitoring.analysis().attrs["typology_columns"]
+    complete = ok & frame[cols].notna().all(axis=1)
+    assert complete.sum() > 0.8 * ok.sum() and frame.loc[complete, "district_type"].notna().all()
+    assert typed.str.startswith("Typ ").all()
 
 
 def test_profile_shows_type_and_hotspot(client) -> None:  # type: ignore[no-untyped-def]

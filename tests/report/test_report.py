@@ -18,7 +18,7 @@ from service.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-SECTIONS = ("summary", "map", "districts", "designations", "inequality", "segregation", "early-warning",
+SECTIONS = ("summary", "poverty", "map", "districts", "designations", "inequality", "segregation", "early-warning",
             "evaluation", "sources")
 
 pytestmark = pytest.mark.realdata
@@ -79,8 +79,19 @@ def test_report_shows_the_districts_and_the_facts(report_html: str) -> None:
     assert report_html.count('<tr id="d-') == 113
     assert "keine Ortsteilstatistik veröffentlicht" in report_html  # Bremerhaven says so instead of inventing
     # charts are inline SVG with their values for screen readers
-    assert report_html.count('class="q-chart"') == 4
+    assert report_html.count('class="q-chart"') == 7  # 3 poverty charts first, then 4 descriptive ones
     assert "Gini-Koeffizient" in report_html and "Moran" in report_html
+
+
+def test_report_shows_poverty_first_with_years(report_html: str) -> None:
+    pov = report_html.index('<section id="poverty"')
+    assert pov < report_html.index('<section id="inequality"') < report_html.index('<section id="segregation"')
+    section = report_html[pov:report_html.index('<section id="map"')]
+    assert "Gini-Koeffizient zwischen den Ortsteilen, 1999–2018" in section
+    assert "Theil zwischen Stadtbezirken" in section and "Dezilverhältnis P90/P10" in section
+    assert "Segregation der SGB-II-Leistungsberechtigten, 2006–2018" in section
+    assert "nicht schließen" in section and "95-%-Intervall" in section
+    assert "ausländisch" not in section.lower()
 
 
 def test_report_loads_nothing_from_outside(report_html: str) -> None:
