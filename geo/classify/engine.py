@@ -400,7 +400,8 @@ def restore_index_model(stored: ScoringModel, definition: Definition) -> IndexMo
         want = stored.indices.get(spec.name, {})
         if spec.method == "zscore" and "sum_sd" in want:
             got = (fit.sum_mean, fit.sum_sd)
-            if not np.allclose(got, (want["sum_mean"], want["sum_sd"]), rtol=1e-12, atol=1e-12, equal_nan=True):
+            stored_sum = tuple(np.nan if want[k] is None else float(want[k]) for k in ("sum_mean", "sum_sd"))
+            if not np.allclose(got, stored_sum, rtol=1e-12, atol=1e-12, equal_nan=True):
                 raise ValidationError(
                     f"the stored scoring model is inconsistent: index {spec.name} sum mean/SD {got} != "
                     f"({want['sum_mean']}, {want['sum_sd']})",

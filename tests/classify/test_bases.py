@@ -135,3 +135,14 @@ def test_optional_components_scale_the_present_weight_and_need_half_of_it():
     bad["indices"] = {"status": {**d["indices"]["status"], "method": "percentile"}}
     with pytest.raises(DefinitionError, match="optional"):
         load_definition(bad)
+
+
+def test_a_basis_without_reference_areas_stores_a_model_that_restores():
+    t = _table()
+    t["residents"] = t["residents"].where(t["city"] == "Bremen")  # the basis has no classifiable area
+    res = classify(t, _bases_definition(), draws=0)
+    bhv = res.table[res.table["city"] == "Bremerhaven"]
+    assert bhv["status_index"].isna().all() and (bhv["classifiable"] == False).all()  # noqa: E712
+    model = ScoringModel.from_dict(res.model.to_dict())
+    scored = score_rows(model, t.iloc[[0, 10]], _bases_definition()).table
+    assert scored["status_index"].notna().tolist() == [True, False]
