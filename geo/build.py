@@ -197,6 +197,12 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         need, more = _need_indicators(need_sources, layers)
         problems += more
         long = pd.concat([long, need], ignore_index=True)
+    if cat.zensus2011 or cat.zensus2022:  # census grids interpolated to the Ortsteile (geo/sources/zensus.py)
+        from geo.sources import zensus
+
+        census, more = zensus.census_indicators(cat.zensus2011, cat.zensus2022, layers["ortsteil"])
+        problems += more
+        long = pd.concat([long, census], ignore_index=True)
     for frame in extras:
         long = pd.concat([long, _tidy(frame, layers)], ignore_index=True)
     long = long.sort_values(["level", "key", "indicator", "year"]).reset_index(drop=True)

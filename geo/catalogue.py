@@ -3,10 +3,12 @@
 Discovery is by pattern, so a new year's table or a new layer of the same format is picked up without code
 changes: every ``hb_<level>_<city>.shp`` under ``*/original/``, every CSV under ``*/raw/`` (which must be a
 statistics-office table), the funding-area list and the transcribed social indicators when present, the
-Ortsteilatlas workbook(s) and the Wahlatlas data file(s).
+Ortsteilatlas workbook(s) and the Wahlatlas data file(s), and the census grids (the Zensus 2011 1 km parquet
+files of the variables the need catalogue names, the Zensus 2022 100 m extract).
 
 Which published series of the Ortsteilatlas and the Wahlatlas enter the snapshot, under which id, unit and
-direction, is data, not code: ``geo/need_catalogue.yml``, read by :func:`load_need_catalogue`.
+direction, is data, not code: ``geo/need_catalogue.yml``, read by :func:`load_need_catalogue`; so are the census
+variables and files (its ``zensus`` section).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ SOCIAL_PATTERN = "bremen-sozialindikatoren/alle_indikatoren_long.csv"
 POSTCODES_PATTERN = "bremen-plz-gebiete/original/*.geojson"
 ORTSTEILATLAS_PATTERN = "bremen-ortsteilatlas*/raw/*Ortsteilatlas*.xlsx"
 WAHLATLAS_PATTERN = "bremen-wahlatlas-*/raw/*_data.js"
+#: the 1 km grid, one parquet file per variable; only the variables of the need catalogue's ``zensus`` section
+ZENSUS2011_PATTERN = "de-zensus2011-*/raw/continuous_*.parquet"
+ZENSUS2022_PATTERN = "*-zensus2022-100m*/zensus2022_100m_*.csv*"
 NEED_CATALOGUE = Path(__file__).with_name("need_catalogue.yml")
 SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
 
@@ -51,6 +56,8 @@ class Catalogue:
     postcodes: list[Path] = field(default_factory=list)
     ortsteilatlas: list[Path] = field(default_factory=list)
     wahlatlas: list[Path] = field(default_factory=list)
+    zensus2011: list[Path] = field(default_factory=list)
+    zensus2022: list[Path] = field(default_factory=list)
     extra: list[Path] = field(default_factory=list)
     #: any other input files (other datasets list theirs here)
     files: list[Path] = field(default_factory=list)
@@ -65,7 +72,7 @@ class Catalogue:
             files.append(shp)
             files.extend(p for ext in SHAPEFILE_SIDECARS if (p := shp.with_suffix(ext)).is_file())
         files += self.statistics + self.designations + self.social + self.postcodes + self.extra + self.files
-        files += self.ortsteilatlas + self.wahlatlas
+        files += self.ortsteilatlas + self.wahlatlas + self.zensus2011 + self.zensus2022
         return sorted(set(files))
 
     def checksums(self) -> list[dict[str, object]]:
@@ -93,6 +100,10 @@ def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
     cat.postcodes = sorted(root.glob(POSTCODES_PATTERN))
     cat.ortsteilatlas = sorted(root.glob(ORTSTEILATLAS_PATTERN))
     cat.wahlatlas = sorted(root.glob(WAHLATLAS_PATTERN))
+    grid_variables = load_need_catalogue().zensus_variables()
+    cat.zensus2011 = sorted(p for p in root.glob(ZENSUS2011_PATTERN)
+                            if p.stem.removeprefix("continuous_") in grid_variables)
+    cat.zensus2022 = sorted(root.glob(ZENSUS2022_PATTERN))
     cat.extra = [Path(p) for p in (extra or [])]
     missing = [f"{level} boundaries ({pattern})" for level, pattern in LAYER_PATTERNS.items() if not cat.layers[level]]
     if not cat.statistics:
@@ -108,7 +119,8 @@ def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
 # --- the need catalogue ------------------------------------------------------------------------------------------
 
 DIRECTIONS = ("higher_is_worse", "higher_is_better", "none")
-NEED_SOURCES = ("ortsteilatlas", "wahlatlas")
+NEED_SOURCES = ("ortsteilatlas", "wahlatlas", "zensus2011", "zensus2022")
+ZENSUS_AGGREGATES = ("sum", "resident_weighted", "per_household")
 KINDS = ("rate", "mean", "count")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -123,7 +135,7 @@ class NeedIndicator:
     """One published series taken into the snapshot (or read as a base for numerators and denominators)."""
 
     id: str
-    source: str  # ortsteilatlas | wahlatlas
+    source: str  # ortsteilatlas | wahlatlas | zensus2011 | zensus2022
     unit: str
     direction: str  # higher_is_worse | higher_is_better | none
     label_de: str
@@ -137,6 +149,15 @@ class NeedIndicator:
     #: ortsteilatlas: the base population as signed terms of other entries' ids, e.g. (("atlas_population", 1),
     #: ("atlas_aged_65_plus", -1))
     denominator: tuple[tuple[str, int], ...] = ()
+    #: zensus2011: the grid variable (``continuous_<variable>.parquet``) and how cells are aggregated
+    #: (sum | resident_weighted | per_household, see :mod:`geo.sources.zensus`)
+    variable: str = ""
+    aggregate: str = ""
+    #: zensus2022: the ``datei_z22data`` names (``*`` as wildcard) summed as numerator and denominator
+    numerator_files: tuple[str, ...] = ()
+    denominator_files: tuple[str, ...] = ()
+    #: zensus: the flag every value carries (e.g. ``lower_bound``)
+    flag: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,11 +190,22 @@ class NeedCatalogue:
     wahl_not_in_snapshot: tuple[str, ...]
     sources_by_year: dict[str, tuple[str, ...]]
     agreement_checks: tuple[dict[str, Any], ...]
+    #: the ``zensus`` section: settings of the 2011 grid and the 2022 cells, and the census indicators
+    zensus_grid: dict[str, Any] = field(default_factory=dict)
+    zensus_cells: dict[str, Any] = field(default_factory=dict)
+    zensus_indicators: tuple[NeedIndicator, ...] = ()
     changes: tuple[NeedChange, ...] = ()
 
     @property
     def indicators(self) -> tuple[NeedIndicator, ...]:
-        return self.atlas_indicators + self.wahl_indicators
+        return self.atlas_indicators + self.wahl_indicators + self.zensus_indicators
+
+    def zensus_variables(self) -> set[str]:
+        """The 2011 grid variables to read: the population (the weights) and every indicator's variable."""
+        if not self.zensus_indicators:
+            return set()
+        return {str(self.zensus_grid.get("population", "Einwohner"))} | {
+            i.variable for i in self.zensus_indicators if i.source == "zensus2011"}
 
     def snapshot_ids(self) -> list[str]:
         """The ids this catalogue adds to the snapshot, in catalogue order, each once."""
@@ -213,6 +245,53 @@ def _entry(raw: dict[str, Any], source: str, where: str) -> NeedIndicator:
         topic=normalise_name(raw.get("topic", "")),
         name=normalise_name(raw["name"]) if source == "ortsteilatlas" else str(raw["name"]),
         theme=normalise_name(raw.get("theme", "")), denominator=tuple(terms))
+
+
+def _zensus_section(raw: dict[str, Any], where: str, taken: set[str]) -> tuple[NeedIndicator, ...]:
+    """The census entries: a 2011 entry names its grid ``variable`` and ``aggregate``, a 2022 entry its
+    ``numerator_files`` (and ``denominator_files`` for a rate)."""
+    out = []
+    for entry in raw.get("indicators") or []:
+        if not isinstance(entry, dict):
+            raise InputError(f"{where}: zensus: entry {entry!r} is not a mapping")
+        ident = str(entry.get("id", entry))
+        missing = [k for k in ("id", "source", "unit", "direction", "label_de", "label_en") if not entry.get(k)]
+        if missing:
+            raise InputError(f"{where}: zensus: entry {ident!r} has no {missing}")
+        if not _ID.match(ident):
+            raise InputError(f"{where}: zensus: id {ident!r} is not lower-case snake_case")
+        if ident in taken:
+            raise InputError(f"{where}: zensus: id {ident!r} is used twice")
+        taken.add(ident)
+        source = str(entry["source"])
+        if source not in ("zensus2011", "zensus2022"):
+            raise InputError(f"{where}: zensus: {ident}: source {source!r} is not zensus2011 or zensus2022")
+        if entry["direction"] not in DIRECTIONS:
+            raise InputError(f"{where}: zensus: {ident}: direction {entry['direction']!r} is not one of "
+                             f"{list(DIRECTIONS)}")
+        kind = str(entry.get("kind", "rate"))
+        if kind not in KINDS:
+            raise InputError(f"{where}: zensus: {ident}: kind {kind!r} is not one of {list(KINDS)}")
+        aggregate = str(entry.get("aggregate", ""))
+        num = tuple(str(f) for f in entry.get("numerator_files") or [])
+        den = tuple(str(f) for f in entry.get("denominator_files") or [])
+        if source == "zensus2011":
+            if not entry.get("variable"):
+                raise InputError(f"{where}: zensus: {ident}: a 2011 entry needs its grid 'variable'")
+            if aggregate not in ZENSUS_AGGREGATES:
+                raise InputError(f"{where}: zensus: {ident}: aggregate {aggregate!r} is not one of "
+                                 f"{list(ZENSUS_AGGREGATES)}")
+        elif not num:
+            raise InputError(f"{where}: zensus: {ident}: a 2022 entry needs its 'numerator_files'")
+        elif kind != "count" and not den:
+            raise InputError(f"{where}: zensus: {ident}: a 2022 {kind} needs its 'denominator_files'")
+        out.append(NeedIndicator(
+            id=ident, source=source, unit=str(entry["unit"]), direction=str(entry["direction"]),
+            label_de=str(entry["label_de"]), label_en=str(entry["label_en"]), kind=kind,
+            in_snapshot=bool(entry.get("in_snapshot", True)), name=str(entry.get("variable") or " + ".join(num)),
+            variable=str(entry.get("variable", "")), aggregate=aggregate, numerator_files=num,
+            denominator_files=den, flag=str(entry.get("flag", ""))))
+    return tuple(out)
 
 
 def load_need_catalogue(path: str | Path | None = None) -> NeedCatalogue:
@@ -267,6 +346,8 @@ def _load_need_catalogue(path: Path) -> NeedCatalogue:
         bad = [s for s in sources if s not in NEED_SOURCES]
         if bad:
             raise InputError(f"{where}: sources_by_year {ident}: unknown source(s) {bad}; known {list(NEED_SOURCES)}")
+    zensus = raw.get("zensus") or {}
+    zensus_ind = _zensus_section(zensus, where, {i.id for i in atlas_ind + wahl_ind})
     return NeedCatalogue(
         path=path, atlas_publisher=str(atlas.get("publisher", "Ortsteilatlas")),
         atlas_key_prefix=str(atlas.get("key_prefix", "04011")), atlas_indicators=atlas_ind,
@@ -277,6 +358,8 @@ def _load_need_catalogue(path: Path) -> NeedCatalogue:
                               for k, v in (wahl.get("comparison_keys") or {}).items()},
         wahl_indicators=wahl_ind, wahl_not_in_snapshot=tuple(str(p) for p in wahl.get("not_in_snapshot") or []),
         sources_by_year=sources_by_year,
+        zensus_grid=dict(zensus.get("grid_2011") or {}), zensus_cells=dict(zensus.get("cells_2022") or {}),
+        zensus_indicators=zensus_ind,
         agreement_checks=tuple(dict(c) for c in raw.get("agreement_checks") or []),
         changes=_changes(raw.get("changes") or [], {i.id for i in atlas_ind + wahl_ind}, where))
 
