@@ -2,8 +2,10 @@
 
 Method (stated in every result as ``criterion``):
 
-1. Areas with a missing value in any chosen indicator are left out (``type_id`` NaN, listed in ``excluded``).
-2. Each indicator is standardised over the remaining areas: unweighted mean, population standard deviation
+1. The types are fitted on the areas that have every chosen indicator. An area missing some (at most half)
+   is assigned to the nearest type centre on the indicators it has (``partial`` True); one missing more is
+   left out (``type_id`` NaN, listed in ``excluded``).
+2. Each indicator is standardised over the complete areas: unweighted mean, population standard deviation
    (ddof=0), like the z-score index. A constant indicator carries no information and is rejected.
 3. For every k in ``k_values`` (default 3..8, capped at n-1) k-means (scikit-learn, ``n_init=10``, fixed
    ``random_state``) is fitted and scored by the mean silhouette coefficient (Euclidean). The k with the
@@ -13,8 +15,8 @@ Method (stated in every result as ``criterion``):
    not depend on scikit-learn's internal label order.
 5. Each type is described by its profile: size, member keys and the mean z of every indicator. Its label
    names the (at most ``label_terms``) indicators with the largest absolute mean z of at least
-   ``label_min_z`` (default 0.5 standard deviations), e.g. "Ausländeranteil hoch, Anteil 65+ niedrig" /
-   "high share of foreign nationals, low share aged 65+";
+   ``label_min_z`` (default 0.5 standard deviations), e.g. "SGB-II-Quote der Kinder unter 15 hoch,
+   Wahlbeteiligung niedrig" / "high SGB II recipients per 100 children under 15, low turnout";
    a type with no such indicator is "durchschnittliches Profil" / "average profile".
 """
 
@@ -46,7 +48,8 @@ class Typology:
         Number of types chosen.
     assignments
         One row per input area, in input order: ``key``, ``type_id`` (Int64, NA when excluded), ``label_de``,
-        ``label_en``, ``distance`` (Euclidean distance to the type centre in z units).
+        ``label_en``, ``distance`` (Euclidean distance to the type centre in z units), ``partial`` (assigned on
+        the indicators it has).
     profiles
         One row per type: ``type_id``, ``size``, ``members`` (";"-joined keys), ``label_de``, ``label_en`` and
         ``z_<indicator>`` (mean z of the members) for every indicator.
@@ -55,7 +58,7 @@ class Typology:
     criterion
         The selection rule in words.
     excluded
-        Keys left out because of missing values.
+        Keys left out because more than half of their indicators are missing.
     means, stds
         Mean and population standard deviation used for the standardisation (per indicator).
     """
@@ -94,7 +97,11 @@ def _describe(zmeans: pd.Series, *, min_z: float, terms: int) -> tuple[str, str]
         label_de, label_en = _labels(name)
         high = z > 0
         de.append(f"{label_de} {'hoch' if high else 'niedrig'}")
-        en.append(f"{'high' if high else 'low'} {label_en[0].lower() + label_en[1:]}")
+        # lower-case the first letter of a word, never of an abbreviation ("SGB II ...")
+        first = label_en.split(" ", 1)[0]
+        word = label_en if first.isupper() or any(ch.isupper() for ch in first[1:]) else label_en[:1].lower() + \
+            label_en[1:]
+        en.append(f"{'high' if high else 'low'} {word}")
     if not de:
         return "durchschnittliches Profil", "average profile"
     return ", ".join(de), ", ".join(en)
@@ -208,6 +215,19 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
     assign.loc[pos, "label_de"] = lab.loc[type_ids, "label_de"].to_numpy()
     assign.loc[pos, "label_en"] = lab.loc[type_ids, "label_en"].to_numpy()
     assign.loc[pos, "distance"] = np.linalg.norm(X - np.vstack([centres[t] for t in type_ids]), axis=1)
+    # areas missing some indicators (at least half present): the nearest type on the indicators they have
+    assign["partial"] = False
+    centre_mat = np.vstack([centres[t] for t in range(1, len(groups) + 1)])
+    zall = ((data - means) / stds).to_numpy()
+    for i in np.flatnonzero(~complete):
+        have = ~np.isnan(zall[i])
+        if have.sum() * 2 < len(columns):
+            continue
+        dist = np.linalg.norm(centre_mat[:, have] - zall[i, have][None, :], axis=1)
+        t = int(np.argmin(dist)) + 1
+        assign.loc[i, ["type_id", "label_de", "label_en", "distance", "partial"]] = [
+            t, lab.loc[t, "label_de"], lab.loc[t, "label_en"], float(dist[t - 1]), True]
+    excluded = keys[assign["type_id"].isna().to_numpy()].tolist()
     # back to the input row order
     assign = assign.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
     criterion = (f"k-means on z-scores (population SD) of {', '.join(columns)}; k chosen from {ks} by the "

@@ -56,14 +56,22 @@ def test_ties_go_to_the_smaller_k(monkeypatch):
     assert result.k == 4
 
 
-def test_rows_with_missing_values_are_excluded_not_imputed():
+def test_rows_missing_values_are_assigned_on_what_they_have_or_excluded():
     frame = three_groups()
-    frame.loc[8, "share_foreign_pct"] = np.nan
+    frame.loc[8, "share_foreign_pct"] = np.nan              # half of the indicators: nearest type on the other
+    frame.loc[7, ["share_foreign_pct", "share_aged_65_plus_pct"]] = np.nan  # none: left out, not imputed
     result = fit_typology(frame, ["share_foreign_pct", "share_aged_65_plus_pct"])
-    assert result.excluded == ["04011008"]
-    row = result.assignments.set_index("key").loc["04011008"]
-    assert pd.isna(row["type_id"]) and pd.isna(row["label_en"])
-    assert result.profiles["size"].sum() == 8
+    key7, key8 = frame.loc[7, "key"], frame.loc[8, "key"]
+    assert result.excluded == [key7]
+    rows = result.assignments.set_index("key")
+    assert pd.isna(rows.loc[key7, "type_id"]) and pd.isna(rows.loc[key7, "label_en"])
+    assert bool(rows.loc[key8, "partial"]) and not rows.drop(index=[key7, key8])["partial"].any()
+    # the nearest centre on the one indicator it has
+    z = (frame.loc[8, "share_aged_65_plus_pct"] - result.means["share_aged_65_plus_pct"]) / \
+        result.stds["share_aged_65_plus_pct"]
+    centres = result.profiles.set_index("type_id")["z_share_aged_65_plus_pct"]
+    assert rows.loc[key8, "type_id"] == int((centres - z).abs().idxmin())
+    assert result.profiles["size"].sum() == 7  # the types are fitted on the complete areas only
 
 
 def test_invalid_input_is_rejected():
