@@ -7,6 +7,8 @@ Indicator labels come from :data:`geo.indicators.REGISTRY`.
 
 from __future__ import annotations
 
+import re
+
 from geo.indicators import REGISTRY
 
 LANGS = ("de", "en")
@@ -305,6 +307,19 @@ def indicator_label(name: str, lang: str = "de") -> str:
         return name
     label = ind.label_en if lang == "en" else ind.label_de
     return f"{label} ({unit_label(ind.unit, lang)})" if ind.unit not in ("persons", "") else label
+
+
+def reason_text(reason: str | None, lang: str = "de") -> str:
+    """Why an area is not classifiable, in words, without the engine's ``not classifiable:`` prefix."""
+    text = str(reason or "").removeprefix("not classifiable: ").strip()
+    if lang != "de" or not text:
+        return text
+    m = re.search(r"fewer than (\d+)", text)
+    if m:
+        return f"weniger als {m.group(1)} Einwohner oder Einwohnerzahl unbekannt"
+    if "no district statistics" in text:
+        return "keine Ortsteilstatistik veröffentlicht"
+    return text
 
 
 def class_label(field: str, value: str, lang: str = "de") -> str:

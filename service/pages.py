@@ -56,6 +56,7 @@ from maps.i18n import (
     fmt_number,
     indicator_label,
     operator_label,
+    reason_text,
     rule_label,
     rule_value,
     t,
@@ -150,6 +151,12 @@ def tr(key: str) -> str:
 def unit_word(unit: str) -> str:
     """A unit code in words (``pp`` -> "Prozentpunkte")."""
     return unit_label(unit, getattr(g, "lang", "de"))
+
+
+@bp.app_template_global("reason_word")
+def reason_word(reason: Any) -> str:
+    """Why an area is not classifiable, in the page's language."""
+    return reason_text(str(reason or ""), getattr(g, "lang", "de"))
 
 
 @bp.app_template_global("class_word")

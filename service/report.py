@@ -768,7 +768,7 @@ def _category_labels(cats: Sequence[str], lang: str) -> str:
 
 
 def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
-    from maps.i18n import indicator_label, t
+    from maps.i18n import indicator_label, reason_text, t
 
     res, snap, defn = data.result, data.snapshot, data.definition
     table = res.table[~res.table["is_extra"]].copy()
@@ -780,15 +780,8 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
         return t(f"{prefix}.{v}", lang) if isinstance(v, str) and v else "–"
 
     def reason_label(reason: str) -> str:
-        if not reason:
-            return ""
-        if lang == "de":
-            if "no district statistics" in reason:
-                return "nicht klassifizierbar: keine Ortsteilstatistik veröffentlicht"
-            m = re.search(r"fewer than (\d+)", reason)
-            if m:
-                return f"nicht klassifizierbar: weniger als {m.group(1)} Einwohner oder unbekannt"
-        return reason
+        text = reason_text(reason, lang)
+        return f"{t('cat.not_classifiable', lang)}: {text}" if text else ""
 
     district_rows = []
     for r in table.itertuples():
