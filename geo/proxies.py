@@ -33,6 +33,8 @@ WEAK = 0.5
 BOOTSTRAP = 2000
 SEED = 20200901
 MIN_POPULATION = 300.0
+COLUMNS = ["indicator", "label_de", "label_en", "year", "target_year", "n", "rho", "ci_low", "ci_high",
+           "direction", "coverage_other_city", "n_other_city", "verdict", "why"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,13 @@ class ProxyEvidence:
     fit_city: str
     apply_city: str
     table: pd.DataFrame
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
         for rec in self.table.to_dict(orient="records"):
             rows.append({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items()})
-        return {"target": self.target, "fit_city": self.fit_city, "apply_city": self.apply_city,
+        return {"target": self.target, "fit_city": self.fit_city, "apply_city": self.apply_city, "note": self.note,
                 "strong": STRONG, "weak": WEAK, "bootstrap": BOOTSTRAP, "seed": SEED, "rows": rows}
 
 
@@ -87,6 +90,9 @@ def proxy_correlations(wide: pd.DataFrame, *, target: str = "sgb2_u65_pct", fit_
         The year of each column's values (``wide.attrs["indicator_years"]`` by default).
     """
     years = dict(years if years is not None else wide.attrs.get("indicator_years", {}))
+    if target not in wide.columns:  # a build without the need series: no evidence, said so
+        return ProxyEvidence(target=target, fit_city=fit_city, apply_city=apply_city,
+                             table=pd.DataFrame(columns=COLUMNS), note=f"{target} is not in the table")
     fit = wide[(wide["city"] == fit_city) & (pd.to_numeric(wide["population"], errors="coerce") >= MIN_POPULATION)]
     other = wide[wide["city"] == apply_city]
     if candidates is None:
@@ -129,9 +135,7 @@ def proxy_correlations(wide: pd.DataFrame, *, target: str = "sgb2_u65_pct", fit_
                      "ci_high": float(hi), "direction": direction,
                      "coverage_other_city": int(other[col].notna().sum()) if col in other else 0,
                      "n_other_city": len(other), "verdict": verdict, "why": why})
-    table = pd.DataFrame(rows, columns=["indicator", "label_de", "label_en", "year", "target_year", "n", "rho",
-                                        "ci_low", "ci_high", "direction", "coverage_other_city", "n_other_city",
-                                        "verdict", "why"])
+    table = pd.DataFrame(rows, columns=COLUMNS)
     if len(table):
         table = table.reindex(table["rho"].abs().sort_values(ascending=False).index).reset_index(drop=True)
     return ProxyEvidence(target=target, fit_city=fit_city, apply_city=apply_city, table=table)

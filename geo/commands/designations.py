@@ -49,9 +49,6 @@ def run(args: argparse.Namespace) -> int:
     counts = table["explanation"].value_counts().to_dict()
     print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     if args.out:
-        from service.exports import to_csv
-
-        with open(args.out, "wb") as f:
-            f.write(to_csv(table))
+        table.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0

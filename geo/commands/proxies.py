@@ -42,9 +42,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {r.indicator:<42} {r.year!s:>4}  n={r.n:<3} rho={r.rho:+.2f} [{r.ci_low:+.2f}, {r.ci_high:+.2f}]  "
               f"{ev.apply_city}: {r.coverage_other_city}/{r.n_other_city}  {r.verdict}: {r.why}")
     if args.out:
-        from service.exports import to_csv
-
-        with open(args.out, "wb") as f:
-            f.write(to_csv(t))
+        t.to_csv(args.out, index=False)
         print(f"wrote {args.out}")
     return 0
