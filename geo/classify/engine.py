@@ -416,13 +416,22 @@ def fit_scoring_model(table: pd.DataFrame, definition: Definition | Mapping[str,
     ``result.model``), without rules, reasons, budgets or robustness."""
     defn = definition if isinstance(definition, Definition) else load_definition(definition)
     if defn.bases and defn.group_column in table.columns:
-        fitted = {g: fit_scoring_model(table[mask], defn if g is None else defn.basis_for(g))
-                  for g, mask in _basis_masks(table[defn.group_column], defn)}
+        fitted = {}
+        for g, mask in _basis_masks(table[defn.group_column], defn):
+            sub = defn if g is None else defn.basis_for(g)
+            part = table[mask]
+            if sub.population_column != defn.population_column:  # as in classify: the basis' residents
+                part = part.assign(**{defn.population_column: part[sub.population_column]})
+            fitted[g] = _fit_one(part, sub)
         own = {str(g): m for g, m in fitted.items() if g is not None}
         base = fitted.get(None) or ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={},
                                                 indicator_sd={}, reference_values={}, reference_size={},
                                                 indices={}, margin_sd={})
         return replace(base, bases=own)
+    return _fit_one(table, defn)
+
+
+def _fit_one(table: pd.DataFrame, defn: Definition) -> ScoringModel:
     work, _ = _prepare(table, defn, None)
     notes: list[str] = []
     classifiable, _, _ = _classifiability(work, defn, notes)

@@ -120,7 +120,9 @@ def test_check_answers_in_plain_german(client) -> None:  # type: ignore[no-untyp
     assert "außerhalb" in client.get("/check?lon=10&lat=50").get_data(as_text=True)
     assert "keine gültigen Zahlen" in client.get("/check?lon=abc&lat=1").get_data(as_text=True)
     bremerhaven = client.get("/check?district=Fehmoor").get_data(as_text=True)
-    assert "nicht klassifizierbar" in bremerhaven
+    assert "Bremerhaven wird auf eigener Grundlage eingestuft" in bremerhaven
+    tiny = client.get("/check?district=Luneplate").get_data(as_text=True)
+    assert "nicht klassifizierbar: weniger als 300 Einwohner" in tiny
 
 
 def test_scenario_compares_official_and_draft(client) -> None:  # type: ignore[no-untyped-def]

@@ -67,11 +67,14 @@ def test_xy_in_utm_and_district_key(client, state) -> None:  # type: ignore[no-u
     assert any(o["key"] == "04011373" and "win" in o["categories"] for o in d["ortsteile"])
 
 
-def test_bremerhaven_has_no_statistics_but_answers(client) -> None:  # type: ignore[no-untyped-def]
-    a = client.get("/api/v1/eligibility?district=04012134").get_json()
-    assert a["classification"]["classifiable"] is False
-    assert "no district statistics" in a["classification"]["not_classifiable_reason"]
+def test_bremerhaven_answers_on_its_own_basis(client) -> None:  # type: ignore[no-untyped-def]
+    a = client.get("/api/v1/eligibility?district=04012134").get_json()  # Goethestraße
+    assert a["classification"]["classifiable"] is True
+    assert a["basis"]["confidence"] == "low" and a["basis"]["own_basis"] is True
     assert a["designation"]["designated"] is True
+    tiny = client.get("/api/v1/eligibility?district=04012252").get_json()  # Luneplate: 74 census residents
+    assert tiny["classification"]["classifiable"] is False
+    assert "fewer than 300 residents" in tiny["classification"]["not_classifiable_reason"]
 
 
 @pytest.mark.parametrize(("query", "status", "needle"), [
