@@ -36,7 +36,8 @@ def test_overview_map(page) -> None:  # type: ignore[no-untyped-def]
     page.goto("/")
     page.wait_for_selector("path.leaflet-interactive")
     assert page.locator("path.leaflet-interactive").count() == 113
-    assert "Programmkategorien" in page.locator(".q-legend").inner_text()
+    legend = page.locator(".q-legend").inner_text()
+    assert "Statusklasse" in legend and "Bremerhaven: Sicherheit niedrig" in legend  # need status opens
     screenshot(page, "overview-de")
     map_id = _map_id(page)
     _zoom_to(page, map_id, *TENEVER)
@@ -44,6 +45,7 @@ def test_overview_map(page) -> None:  # type: ignore[no-untyped-def]
     tip = page.locator(".leaflet-tooltip")
     tip.wait_for(state="visible")
     assert "Tenever" in tip.inner_text() and "04011373" in tip.inner_text()
+    assert "SGB" in tip.inner_text() and "2018" in tip.inner_text()  # a need figure with its year
     screenshot(page, "overview-tooltip")
     page.mouse.click(*_point(page, map_id, *TENEVER))
     link = page.locator(".leaflet-popup a.q-profile-link")
