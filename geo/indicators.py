@@ -174,8 +174,11 @@ def counts_from_population_table(data: pd.DataFrame) -> pd.DataFrame:
 
     def pick(frame: pd.DataFrame, measure: str) -> pd.DataFrame:
         sub = frame[frame["measure"] == measure]
-        return sub.groupby(["key", "year"]).agg(value=("value", "sum"), n_missing=("value", lambda s: s.isna().sum()),
-                                                flag=("flag", lambda f: next((x for x in f if x), "")))
+        sub = sub.assign(missing=sub["value"].isna(), flag=sub["flag"].fillna("").replace("", np.nan))
+        grouped = sub.groupby(["key", "year"])
+        # the first non-empty flag of each group (GroupBy.first skips missing values)
+        return pd.DataFrame({"value": grouped["value"].sum(), "n_missing": grouped["missing"].sum(),
+                             "flag": grouped["flag"].first().fillna("")})
 
     def band(measure: str, lo: float, hi: float) -> pd.DataFrame:
         return pick(groups[(groups["lo"] >= lo) & (groups["hi"] <= hi)], measure)
