@@ -382,6 +382,25 @@ def _gap(t_delta: np.ndarray, p_delta: np.ndarray, order: np.ndarray, ok: np.nda
     return gap[ok.any(axis=1) & np.isfinite(gap)]
 
 
+def _placebo_groups(fakes: np.ndarray, n_fake: int, p_level: np.ndarray, p_delta: np.ndarray, k: int,
+                    caliper: float) -> list[float]:
+    """The placebo estimates of :func:`compare_changes`, all draws at once: per row of ``fakes`` (a permutation
+    of the pool) its first ``n_fake`` Ortsteile are matched to the rest as :func:`_match_1d` matches, and the
+    mean of :func:`_gap` is kept where it has a row. Each draw is sorted, averaged and filtered on its own, so
+    the figures are those of one draw at a time."""
+    f, rest = fakes[:, :n_fake], fakes[:, n_fake:]
+    k = min(k, rest.shape[1])
+    dist = np.abs(p_level[f][:, :, None] - p_level[rest][:, None, :])
+    order = np.argsort(dist, axis=2, kind="stable")[:, :, :k]
+    ok = np.take_along_axis(dist, order, axis=2) <= caliper
+    c = np.where(ok, np.take_along_axis(p_delta[rest][:, None, :], order, axis=2), np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        gap = p_delta[f] - np.nanmean(c, axis=2)
+    keep = ok.any(axis=2) & np.isfinite(gap)
+    return [float(g[m].mean()) for g, m in zip(gap, keep, strict=True) if m.any()]
+
+
 def compare_changes(long: pd.DataFrame, designations: pd.DataFrame, *,
                     outcomes: Sequence[str] = DEFAULT_OUTCOMES, programmes: Sequence[str] = ("win",),
                     level: str = "ortsteil", start_years: Mapping[str, int] = DEFAULT_START_YEARS,
@@ -510,13 +529,8 @@ def compare_changes(long: pd.DataFrame, designations: pd.DataFrame, *,
         # placebo treated groups: random undesignated sets of the same size, matched to the rest of the pool
         groups = []
         if n_placebo and len(tk) and len(pool) > len(tk) + n_neighbours:
-            for _ in range(n_placebo):
-                fake = rng.permutation(len(pool))
-                f, rest = fake[:len(tk)], fake[len(tk):]
-                fo, fok = _match_1d(p_lev[f], p_lev[rest], n_neighbours, caliper)
-                g = _gap(p_d[f], p_d[rest], fo, fok)
-                if len(g):
-                    groups.append(float(g.mean()))
+            groups = _placebo_groups(np.stack([rng.permutation(len(pool)) for _ in range(n_placebo)]), len(tk),
+                                     p_lev, p_d, n_neighbours, caliper)
         if groups and not np.isnan(est):
             arr = np.asarray(groups)
             glo, ghi = (float(v) for v in np.quantile(arr, [alpha / 2, 1 - alpha / 2]))

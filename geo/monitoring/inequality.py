@@ -61,7 +61,11 @@ def gini(values: np.ndarray | pd.Series | list[float], weights: np.ndarray | pd.
     """Gini coefficient of non-negative values, optionally weighted (see the module conventions)."""
     x = as_values(values, what="the Gini coefficient")
     w = as_weights(x, weights, what="the Gini coefficient")
-    mu = _mean(x, w, "the Gini coefficient")
+    return _gini(x, w, _mean(x, w, "the Gini coefficient"))
+
+
+def _gini(x: np.ndarray, w: np.ndarray, mu: float) -> float:
+    """Gini of validated values and weights with their weighted mean ``mu`` (> 0)."""
     # sum_i sum_j w_i w_j |x_i - x_j| = 2 sum over sorted pairs; O(n log n) via cumulative sums
     order = np.argsort(x, kind="stable")
     xs, ws = x[order], w[order]
@@ -79,7 +83,11 @@ def theil(values: np.ndarray | pd.Series | list[float], weights: np.ndarray | pd
     """Theil T index of non-negative values, optionally weighted."""
     x = as_values(values, what="the Theil index")
     w = as_weights(x, weights, what="the Theil index")
-    mu = _mean(x, w, "the Theil index")
+    return _theil(x, w, _mean(x, w, "the Theil index"))
+
+
+def _theil(x: np.ndarray, w: np.ndarray, mu: float) -> float:
+    """Theil T of validated values and weights with their weighted mean ``mu`` (> 0)."""
     r = x / mu
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(r > 0, r * np.log(r), 0.0)
@@ -113,28 +121,44 @@ def theil_decomposition(values: np.ndarray | pd.Series | list[float], groups: It
     if len(g) != len(x) or pd.isna(g).any():
         raise ValidationError("cannot decompose the Theil index",
                               problems=[Problem("groups", "every value needs a group label")])
+    total, between, within, rows = _theil_parts(x, g, w)
+    return TheilDecomposition(total=total, between=between, within=within, groups=pd.DataFrame(rows))
+
+
+def _theil_parts(x: np.ndarray, g: np.ndarray, w: np.ndarray) -> tuple[float, float, float, list[dict[str, object]]]:
+    """Total, between, within and the group rows of :func:`theil_decomposition` on validated arrays.
+
+    Every sum is taken once over the same array as the public functions take it (``theil`` of a group reuses
+    the group's weight sum and weighted mean), so the figures are those of :func:`theil` and :func:`_mean`."""
     mu = _mean(x, w, "the Theil decomposition")
     total_wx = float(np.sum(w * x))
     rows = []
     for label in sorted(set(g.tolist()), key=str):
         m = g == label
         wg, xg = w[m], x[m]
-        Wg = float(wg.sum())
-        mug = float(np.sum(wg * xg) / Wg) if Wg > 0 else 0.0
-        share = float(np.sum(wg * xg) / total_wx)
-        tg = theil(xg, wg) if mug > 0 else 0.0
+        wsum = wg.sum()
+        Wg = float(wsum)
+        wx = np.sum(wg * xg)
+        mug = float(wx / Wg) if Wg > 0 else 0.0
+        share = float(wx / total_wx)
+        if mug > 0:
+            r = xg / mug
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = np.where(r > 0, r * np.log(r), 0.0)
+            tg = float(np.sum(wg * terms) / wsum)
+        else:
+            tg = 0.0
         rows.append({"group": label, "weight": Wg, "mean": mug, "share": share, "theil": tg,
                      "contribution": share * tg})
-    table = pd.DataFrame(rows)
+    shares = np.array([r["share"] for r in rows], dtype=float)
+    means = np.array([r["mean"] for r in rows], dtype=float)
     with np.errstate(divide="ignore"):
-        between = float(np.sum(np.where(table["share"] > 0,
-                                        table["share"] * np.log(table["mean"].where(table["mean"] > 0, 1) / mu),
-                                        0.0)))
-    within = float(table["contribution"].sum())
-    total = theil(x, w)
+        between = float(np.sum(np.where(shares > 0, shares * np.log(np.where(means > 0, means, 1) / mu), 0.0)))
+    within = float(np.sum(np.array([r["contribution"] for r in rows], dtype=float)))
+    total = _theil(x, w, mu)
     if not np.isclose(between + within, total, rtol=1e-9, atol=1e-12):  # pragma: no cover - a bug if hit
         raise AssertionError(f"Theil decomposition does not add up: {between} + {within} != {total}")
-    return TheilDecomposition(total=total, between=between, within=within, groups=table)
+    return total, between, within, rows
 
 
 def coefficient_of_variation(values: np.ndarray | pd.Series | list[float],
@@ -142,13 +166,20 @@ def coefficient_of_variation(values: np.ndarray | pd.Series | list[float],
     """Weighted population standard deviation over the weighted mean."""
     x = as_values(values, what="the coefficient of variation")
     w = as_weights(x, weights, what="the coefficient of variation")
-    mu = _mean(x, w, "the coefficient of variation")
+    return _cv(x, w, _mean(x, w, "the coefficient of variation"))
+
+
+def _cv(x: np.ndarray, w: np.ndarray, mu: float) -> float:
+    """Coefficient of variation of validated values and weights with their weighted mean ``mu`` (> 0)."""
     return float(np.sqrt(np.sum(w * (x - mu) ** 2) / np.sum(w)) / mu)
 
 
 def decile_ratio(values: np.ndarray | pd.Series | list[float]) -> float:
     """90th percentile over 10th percentile (unweighted, linear interpolation); NaN when P10 is 0."""
-    x = as_values(values, what="the P90/P10 ratio")
+    return _decile_ratio(as_values(values, what="the P90/P10 ratio"))
+
+
+def _decile_ratio(x: np.ndarray) -> float:
     p10, p90 = np.percentile(x, [10, 90])
     return float(p90 / p10) if p10 > 0 else float("nan")
 
@@ -237,16 +268,23 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
     data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(), "year": data["year"].to_numpy(),
                          "key": keys.to_numpy(), "value": data["value"].to_numpy(dtype=float),
                          "group": keys.map(group_map).to_numpy(dtype=object), "den": den})
-    data["base"] = data["indicator"].map(base_of)
+    # one (indicator, year) cell per code: base and weight year looked up once per cell, not once per row
+    cell = data.groupby(["indicator", "year"], sort=False).ngroup().to_numpy()
+    first = np.full(int(cell.max()) + 1 if len(cell) else 0, -1)
+    first[cell[::-1]] = np.arange(len(cell))[::-1]
+    cell_names = data["indicator"].to_numpy()[first].tolist()
+    cell_years = [int(y) for y in data["year"].to_numpy()[first].tolist()]
+    data["base"] = np.array([base_of[n] for n in cell_names], dtype=object)[cell]
     cell_year: dict[tuple[str, int], int | None] = {}
-    for name, year in data[["indicator", "year"]].drop_duplicates().itertuples(index=False):
+    for name, year in zip(cell_names, cell_years, strict=True):
         avail = base_years.get(base_of[str(name)], [])
         if int(year) in avail:
             cell_year[(str(name), int(year))] = int(year)
         else:
             cell_year[(str(name), int(year))] = nearest_year(int(year), avail) if nearest_weight_year else None
-    data["wyear"] = [cell_year[(n, int(y))] for n, y in zip(data["indicator"], data["year"], strict=True)]
-    data["wyear"] = pd.array(data["wyear"], dtype="Int64")
+    wy = [cell_year[(str(n), y)] for n, y in zip(cell_names, cell_years, strict=True)]
+    data["wyear"] = pd.arrays.IntegerArray(np.array([0 if v is None else v for v in wy], dtype=np.int64)[cell],
+                                           np.array([v is None for v in wy], dtype=bool)[cell])
     data = data.merge(base_values.astype({"wyear": "Int64"}), on=["base", "key", "wyear"], how="left")
     by_den = np.isfinite(data["den"].to_numpy(dtype=float)) & (data["den"].to_numpy(dtype=float) > 0)
     data["w"] = np.where(by_den, data["den"].to_numpy(dtype=float), data["w"].to_numpy(dtype=float))
@@ -298,10 +336,14 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
                 row["mean"] = 0.0
                 row["note"] = "all values are 0"
             else:
-                dec = theil_decomposition(x, group[inside], w)
-                row.update(mean=float(np.sum(w * x) / np.sum(w)), gini=gini(x, w), theil=dec.total,
-                           theil_between=dec.between, theil_within=dec.within,
-                           theil_between_share=dec.between_share, cv=coefficient_of_variation(x, w),
-                           p90_p10_ratio=decile_ratio(x))
+                # validated once (the checks gini, theil_decomposition, coefficient_of_variation and
+                # decile_ratio each make); every measure then uses the same weighted mean
+                x = as_values(x, what="the inequality measures")
+                w = as_weights(x, w, what="the inequality measures")
+                mu = _mean(x, w, "the inequality measures")
+                total, between, within, _ = _theil_parts(x, group[inside], w)
+                row.update(mean=mu, gini=_gini(x, w, mu), theil=total, theil_between=between,
+                           theil_within=within, theil_between_share=between / total if total > 0 else float("nan"),
+                           cv=_cv(x, w, mu), p90_p10_ratio=_decile_ratio(x))
             rows.append(row)
     return pd.DataFrame(rows)

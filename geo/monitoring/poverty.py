@@ -129,12 +129,14 @@ def poverty_inequality(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Ser
 
 
 def sgb2_segregation(long: pd.DataFrame, *, districts: Any = None, level: str = "ortsteil",
-                     permutations: int = 999, seed: int = 12345) -> pd.DataFrame:
-    """Dissimilarity, isolation and Moran's I of SGB II recipients among residents under 65, per year with counts."""
+                     permutations: int = 999, seed: int = 12345,
+                     cache: dict[tuple[str, ...], Any] | None = None) -> pd.DataFrame:
+    """Dissimilarity, isolation and Moran's I of SGB II recipients among residents under 65, per year with counts
+    (``cache``: see :func:`geo.monitoring.segregation_series`)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return segregation_series(long, districts=districts, level=level, rate_indicator=SEGREGATION_RATE,
-                                  permutations=permutations, seed=seed)
+                                  permutations=permutations, seed=seed, cache=cache)
 
 
 def need_directions(names: tuple[str, ...] = TREND_SERIES) -> dict[str, int]:
@@ -179,6 +181,9 @@ def warning_rule(long: pd.DataFrame, *, level: str = "ortsteil") -> dict[str, An
 def need_early_warning(long: pd.DataFrame, *, level: str = "ortsteil") -> pd.DataFrame:
     """:func:`geo.monitoring.early_warning` of :data:`TREND_SERIES` with the rule of :func:`warning_rule`
     (each series on its own years); adds ``years`` (e.g. "2012;2015;2018")."""
+    check_long(long, what="the early warning")
+    # every step below reads the trend series of this level only: select them once
+    long = long[(long["level"] == level) & long["indicator"].isin(TREND_SERIES)]
     rule = warning_rule(long, level=level)
     parts = []
     for name, direction in rule["directions"].items():

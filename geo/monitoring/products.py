@@ -80,25 +80,35 @@ def monitoring_long(snapshot: Any) -> pd.DataFrame:
     return out
 
 
+_INEQUALITY_COLUMNS = ("indicator", "year", "n_districts", "weighted", "mean", "gini", "theil", "theil_between",
+                       "theil_within", "theil_between_share", "cv", "p90_p10_ratio", "weight_basis", "weight_year",
+                       "n_weighted_by_denominator", "note")
+
+
 def _inequality_rows(frame: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Rows of :func:`geo.monitoring.inequality_series` per indicator (sorted), each in year order."""
     out: dict[str, list[dict[str, Any]]] = {}
     if frame.empty:
         return out
-    for name, part in frame.groupby("indicator", sort=True):
-        out[str(name)] = [
-            {"year": int(r["year"]), "n_districts": int(r["n_districts"]), "weighted": bool(r["weighted"]),
-             "mean": _num(r["mean"]), "gini": _num(r["gini"]), "theil": _num(r["theil"]),
-             "theil_between": _num(r["theil_between"]), "theil_within": _num(r["theil_within"]),
-             "theil_between_share": _num(r["theil_between_share"]), "cv": _num(r["cv"]),
-             "p90_p10_ratio": _num(r["p90_p10_ratio"]), "weight_basis": str(r["weight_basis"]),
-             "weight_year": None if pd.isna(r["weight_year"]) else int(r["weight_year"]),
-             "n_weighted_by_denominator": int(r["n_weighted_by_denominator"]), "note": str(r["note"] or "")}
-            for r in part.sort_values("year").to_dict("records")]
+    c = {name: frame[name].tolist() for name in _INEQUALITY_COLUMNS}
+    # one row per indicator and year: sorting by both is the order of a group-by on the indicator, then year
+    for i in sorted(range(len(frame)), key=lambda i: (str(c["indicator"][i]), c["year"][i])):
+        wy = c["weight_year"][i]
+        out.setdefault(str(c["indicator"][i]), []).append(
+            {"year": int(c["year"][i]), "n_districts": int(c["n_districts"][i]), "weighted": bool(c["weighted"][i]),
+             "mean": _num(c["mean"][i]), "gini": _num(c["gini"][i]), "theil": _num(c["theil"][i]),
+             "theil_between": _num(c["theil_between"][i]), "theil_within": _num(c["theil_within"][i]),
+             "theil_between_share": _num(c["theil_between_share"][i]), "cv": _num(c["cv"][i]),
+             "p90_p10_ratio": _num(c["p90_p10_ratio"][i]), "weight_basis": str(c["weight_basis"][i]),
+             "weight_year": None if pd.isna(wy) else int(wy),
+             "n_weighted_by_denominator": int(c["n_weighted_by_denominator"][i]),
+             "note": str(c["note"][i] or "")})
     return out
 
 
 def _groups(snapshot: Any, wide: Any, level: str) -> pd.Series:
-    return parent_map(wide if level == "ortsteil" else snapshot.wide(level))
+    # the wide table of a level is its layer with indicators merged on the left: same keys and parents
+    return parent_map(wide if level == "ortsteil" else snapshot.layer(level))
 
 
 def _inequality(snapshot: Any, long: pd.DataFrame, wide: Any, level: str) -> dict[str, list[dict[str, Any]]]:
@@ -117,18 +127,21 @@ def _segregation_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
             for r in frame.to_dict("records")]
 
 
-def _segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
-    """Segregation of SGB II recipients among residents under 65 (counts of ``sgb2_u65_pct``)."""
+def _segregation(snapshot: Any, long: pd.DataFrame, level: str,
+                 cache: dict[tuple[str, ...], Any] | None = None) -> list[dict[str, Any]]:
+    """Segregation of SGB II recipients among residents under 65 (counts of ``sgb2_u65_pct``); ``cache`` keeps
+    the contiguity weights of each set of districts of ``level`` for the next series."""
     return _segregation_rows(poverty.sgb2_segregation(long, districts=snapshot.layer(level), level=level,
-                                                      permutations=PERMUTATIONS, seed=SEED))
+                                                      permutations=PERMUTATIONS, seed=SEED, cache=cache))
 
 
-def _descriptive_segregation(snapshot: Any, long: pd.DataFrame, level: str) -> list[dict[str, Any]]:
+def _descriptive_segregation(snapshot: Any, long: pd.DataFrame, level: str,
+                             cache: dict[tuple[str, ...], Any] | None = None) -> list[dict[str, Any]]:
     """Segregation of foreign nationals: descriptive demography, never a need signal."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         frame = segregation_series(long, districts=snapshot.layer(level), level=level, permutations=PERMUTATIONS,
-                                   seed=SEED)
+                                   seed=SEED, cache=cache)
     return _segregation_rows(frame)
 
 
@@ -185,43 +198,65 @@ def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[st
 
 
 def _district_bodies(long: pd.DataFrame, result: Any, level: str, ew: pd.DataFrame) -> dict[str, Any]:
+    """Series, trend (:func:`geo.monitoring.district_trends`, all indicators of the level at once) and early
+    warnings of every district of ``level``."""
     from geo.indicators import REGISTRY
 
-    data = long[long["level"] == level].dropna(subset=["value"])
-    names = sorted(data["indicator"].unique())
-    trends = pd.concat([district_trends(data, indicator=n, level=level, split_year=SPLIT_YEAR) for n in names],
-                       ignore_index=True) if names else pd.DataFrame()
     classifiable: dict[str, bool] = {}
     if level == "ortsteil":
         tab = result.table
         classifiable = dict(zip(tab["key"].astype(str), tab["classifiable"].astype(bool), strict=True))
-    series_by_key = {k: part for k, part in data.sort_values(["key", "indicator", "year"]).groupby("key")}
-    trends_by_key = {k: part for k, part in trends.groupby("key")} if len(trends) else {}
-    ew_by_key = {k: part for k, part in ew.groupby("key")} if len(ew) else {}
+    data = long[long["level"] == level].dropna(subset=["value"])
+    names_all = sorted(data["indicator"].astype(str).unique())
+    trends = district_trends(data, indicator=names_all, level=level, split_year=SPLIT_YEAR)
+    cols = {c: trends[c].tolist() for c in trends.columns}
+    trend_row = {(k, n): i for i, (k, n) in enumerate(zip(cols["key"], cols["indicator"], strict=True))}
+    # one stable sort: districts, then indicators, then years; each (district, indicator) series is one run
+    data = data.sort_values(["key", "indicator", "year"])
+    keys = data["key"].astype(str).to_numpy()
+    names = data["indicator"].astype(str).to_numpy()
+    years = data["year"].to_numpy()
+    values = data["value"].to_numpy(dtype=float)
+    if not len(keys):
+        return {}
+    new_run = np.concatenate([[True], (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])])
+    runs = np.flatnonzero(new_run)
+    year_list = [int(y) for y in years.tolist()]
+    value_list = [_num(v) for v in values.tolist()]
+    run_bounds = [*runs.tolist(), len(keys)]
+    key_of_run = keys[runs].tolist()
+    name_of_run = names[runs].tolist()
+    units = {n: (REGISTRY[n].unit if n in REGISTRY else "") for n in set(name_of_run)}
+    warns_by_key: dict[str, list[dict[str, Any]]] = {}
+    if len(ew):
+        for k, ind, d, thr, unit, lp, yrs, run, warn in zip(
+                ew["key"].tolist(), ew["indicator"].tolist(), ew["direction"].tolist(), ew["threshold"].tolist(),
+                ew["unit"].tolist(), ew["last_periods"].tolist(), ew["years"].tolist(), ew["run_length"].tolist(),
+                ew["warning"].tolist(), strict=True):
+            warns_by_key.setdefault(k, []).append(
+                {"indicator": str(ind), "direction": int(d), "threshold": _num(thr), "unit": str(unit),
+                 "last_periods": str(lp), "years": str(yrs), "run_length": int(run), "warning": bool(warn)})
+    note = "not classifiable (too few residents or no statistics): not listed in early warnings"
     out: dict[str, dict[str, Any]] = {}
-    for key, part in series_by_key.items():
-        indicators: dict[str, dict[str, Any]] = {}
-        for name, s in part.groupby("indicator", sort=True):
-            ind = REGISTRY.get(str(name))
-            indicators[str(name)] = {"unit": ind.unit if ind is not None else "",
-                                     "series": [[int(y), _num(v)] for y, v in zip(s["year"], s["value"],
-                                                                                  strict=True)]}
-        for r in trends_by_key.get(key, pd.DataFrame()).to_dict("records"):
-            indicators[str(r["indicator"])]["trend"] = {
-                "n_years": int(r["n_years"]), "first_year": int(r["first_year"]), "last_year": int(r["last_year"]),
-                "slope_per_year": _num(r["slope_per_year"]), "slope_early": _num(r["slope_early"]),
-                "slope_recent": _num(r["slope_recent"]), "trend_change": _num(r["trend_change"]),
-                "note": str(r["note"] or "")}
-        warns = [{"indicator": str(r["indicator"]), "direction": int(r["direction"]),
-                  "threshold": _num(r["threshold"]), "unit": str(r["unit"]), "last_periods": str(r["last_periods"]),
-                  "years": str(r["years"]), "run_length": int(r["run_length"]), "warning": bool(r["warning"])}
-                 for r in ew_by_key.get(key, pd.DataFrame()).to_dict("records")]
-        listed = classifiable.get(str(key), True)
-        out[str(key)] = {"level": level, "indicators": indicators,
-                         "early_warning": {"warning": bool(listed and any(w["warning"] for w in warns)),
-                                           "indicators": warns,
-                                           "note": "" if listed else "not classifiable (too few residents or no "
-                                                                      "statistics): not listed in early warnings"}}
+    indicators: dict[str, dict[str, Any]] = {}
+    for i, (key, name) in enumerate(zip(key_of_run, name_of_run, strict=True)):
+        if key not in out:
+            indicators = {}
+            warns = [dict(w) for w in warns_by_key.get(key, [])]
+            listed = classifiable.get(key, True)
+            out[key] = {"level": level, "indicators": indicators,
+                        "early_warning": {"warning": bool(listed and any(w["warning"] for w in warns)),
+                                          "indicators": warns, "note": "" if listed else note}}
+        lo, hi = run_bounds[i], run_bounds[i + 1]
+        t = trend_row[(key, name)]
+        indicators[name] = {"unit": units[name],
+                            "series": [[y, v] for y, v in zip(year_list[lo:hi], value_list[lo:hi], strict=True)],
+                            "trend": {"n_years": int(cols["n_years"][t]), "first_year": int(cols["first_year"][t]),
+                                      "last_year": int(cols["last_year"][t]),
+                                      "slope_per_year": _num(cols["slope_per_year"][t]),
+                                      "slope_early": _num(cols["slope_early"][t]),
+                                      "slope_recent": _num(cols["slope_recent"][t]),
+                                      "trend_change": _num(cols["trend_change"][t]), "note": str(cols["note"][t])}}
     return out
 
 
@@ -294,7 +329,9 @@ def monitoring_product(snapshot: Any, definition: Any, result: Any, wide: Any | 
     pairs = long[["key", "level"]].drop_duplicates("key")
     levels = sorted(long["level"].astype(str).unique())
     inequality = {lv: _inequality(snapshot, long, wide, lv) for lv in INEQUALITY_LEVELS}
-    segregation = {lv: _segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS}
+    # contiguity weights per level and set of districts, shared by both segregation series (same geometries)
+    weights: dict[str, dict[tuple[str, ...], Any]] = {lv: {} for lv in INEQUALITY_LEVELS}
+    segregation = {lv: _segregation(snapshot, long, lv, weights[lv]) for lv in INEQUALITY_LEVELS}
     warnings_by_level = {lv: poverty.need_early_warning(long, level=lv) for lv in levels}
     return {
         "format": FORMAT,
@@ -306,7 +343,8 @@ def monitoring_product(snapshot: Any, definition: Any, result: Any, wide: Any | 
                             warnings_by_level.get("ortsteil", pd.DataFrame(columns=["key", "warning"]))),
         "inequality": inequality,
         "segregation": segregation,
-        "descriptive_segregation": {lv: _descriptive_segregation(snapshot, long, lv) for lv in INEQUALITY_LEVELS},
+        "descriptive_segregation": {lv: _descriptive_segregation(snapshot, long, lv, weights[lv])
+                                    for lv in INEQUALITY_LEVELS},
         "districts": {lv: _district_bodies(long, result, lv, warnings_by_level[lv]) for lv in levels},
         "analysis": _analysis(definition, result, wide),
     }

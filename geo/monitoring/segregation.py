@@ -10,8 +10,9 @@ table gives both counts).
   separation).
 * Isolation index ``xPx = sum_i (a_i / A) (a_i / t_i)``: the group share in the district of the average group
   member. Its floor is the city-wide share ``A / T``, reported next to it as ``group_share``.
-* Global Moran's I (esda, row-standardised Queen contiguity) of the district group share, with a permutation
-  pseudo p-value. esda draws from NumPy's global generator; we seed it for the call and restore its state.
+* Global Moran's I (row-standardised Queen contiguity) of the district group share, with a permutation
+  pseudo p-value, as ``esda.moran.Moran`` computes them after ``numpy.random.seed(seed)`` (same permutations,
+  same arithmetic; all permutations in one sparse product); NumPy's global generator is left alone.
 """
 
 from __future__ import annotations
@@ -76,7 +77,6 @@ def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 99
     """
     if frame.crs is None:
         raise CRSError("the frame has no CRS; expected EPSG:25832")
-    from esda.moran import Moran
     from libpysal.weights import w_subset
 
     from geo.hotspots import queen_weights
@@ -101,19 +101,74 @@ def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 99
         if len(keep) < len(sub):
             w = w_subset(w, keep, silence_warnings=True)
         w.transform = "r"
-        state = np.random.get_state()
-        np.random.seed(seed)
-        try:
-            mi = Moran(y, w, transformation="r", permutations=permutations)
-        finally:
-            np.random.set_state(state)
-    return {"morans_i": float(mi.I), "expected_i": float(mi.EI), "p_sim": float(mi.p_sim), "n": len(keep)}
+    return {**_moran(y, w, permutations=permutations, seed=seed), "n": len(keep)}
+
+
+def _moran(y: np.ndarray, w: Any, *, permutations: int, seed: int) -> dict[str, float]:
+    """Moran's I of ``y`` on the row-standardised weights ``w`` with its permutation pseudo p-value, as
+    ``esda.moran.Moran(y, w, transformation="r", permutations=permutations)`` computes them after
+    ``numpy.random.seed(seed)``: the same permutations (drawn one after another from a legacy generator seeded
+    with ``seed``; NumPy's global generator is left alone) and the same arithmetic per permutation (the spatial
+    lag as a sparse product, then ``n / s0 * sum(z * lag) / sum(z * z)``), all permutations in one product."""
+    n = len(y)
+    z = y - y.mean()
+    z2ss = (z * z).sum()
+    s0 = w.s0
+    sparse = w.sparse
+
+    def calc(zz: np.ndarray) -> Any:
+        lag = np.asarray(sparse @ zz.T).T
+        return n / s0 * (zz * lag).sum(axis=-1) / z2ss
+
+    observed = float(n / s0 * (z * (sparse @ z)).sum() / z2ss)
+    out = {"morans_i": observed, "expected_i": -1.0 / (n - 1), "p_sim": float("nan")}
+    if permutations:
+        rng = np.random.RandomState(seed)
+        sims = calc(np.stack([rng.permutation(z) for _ in range(permutations)]))
+        larger = int((sims >= observed).sum())
+        if (permutations - larger) < larger:
+            larger = permutations - larger
+        out["p_sim"] = (larger + 1.0) / (permutations + 1.0)
+    return out
+
+
+def _weights_from_districts(cache: dict[tuple[str, ...], Any], districts: gpd.GeoDataFrame,
+                            keys: pd.Series) -> None:
+    """Put the Queen weights of the districts ``keys`` (a subsequence of ``districts``) into ``cache`` for
+    :func:`global_moran`, taken from the weights of all ``districts`` (built once, kept in ``cache`` too).
+
+    Queen contiguity is a relation between two polygons (a shared vertex), so the weights of a subset are those
+    of all districts restricted to it; libpysal keeps them as a sparse matrix with sorted indices and
+    row-standardises each row to 1 / its number of neighbours, so the restricted weights give the same figures
+    as weights built on the subset alone (and the same neighbours, islands and ids 0..n-1)."""
+    from libpysal.weights import W
+
+    from geo.hotspots import queen_weights
+
+    ident = tuple(keys.astype(str))
+    if ident in cache:
+        return
+    all_keys = tuple(districts["key"].astype(str))
+    position = {k: i for i, k in enumerate(all_keys)}
+    picked = [position.get(k, -1) for k in ident]
+    if len(position) != len(all_keys) or min(picked, default=0) < 0 or picked != sorted(set(picked)):
+        return  # not a subsequence of unique keys: global_moran builds the weights itself
+    if all_keys not in cache:
+        cache[all_keys] = queen_weights(gpd.GeoDataFrame(districts[["key", "geometry"]], crs=districts.crs))
+    full = cache[all_keys]
+    if picked == list(range(len(all_keys))):
+        return
+    new = {p: i for i, p in enumerate(picked)}
+    neighbours = {i: sorted(new[j] for j in full.neighbors[p] if j in new) for i, p in enumerate(picked)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cache[ident] = W(neighbours, id_order=list(range(len(picked))), silence_warnings=True)
 
 
 def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None = None, level: str = "ortsteil",
                        group_indicator: str = "foreign_nationals", total_indicator: str = "population",
                        rate_indicator: str | None = None, permutations: int = 999, seed: int = 12345,
-                       min_districts: int = 5) -> pd.DataFrame:
+                       min_districts: int = 5, cache: dict[tuple[str, ...], Any] | None = None) -> pd.DataFrame:
     """Dissimilarity, isolation and global Moran's I of the group share for every year of the long table.
 
     Parameters
@@ -133,6 +188,9 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         Permutations of the Moran test and their seed.
     min_districts
         Fewest districts with both counts in a year.
+    cache
+        Optional dict the caller owns, passed on to :func:`global_moran`: several series on the same
+        ``districts`` then build the weights of each set of districts once.
 
     Returns
     -------
@@ -156,7 +214,9 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         wide = data.assign(key=data["key"].astype(str)).pivot_table(index=["year", "key"], columns="indicator",
                                                                     values="value", aggfunc="first")
     rows = []
-    cache: dict[tuple[str, ...], Any] = {}
+    cache = {} if cache is None else cache
+    if districts is not None:
+        geo_all = districts[["key", "geometry"]].assign(key=districts["key"].astype(str))
     for year, part in wide.groupby(level="year", sort=True):
         part = part.droplevel("year")
         if group_indicator not in part or total_indicator not in part:
@@ -175,9 +235,10 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         row.update(group_total=float(a.sum()), population_total=float(t.sum()), group_share=float(a.sum() / t.sum()),
                    dissimilarity=dissimilarity_index(a, t), isolation=isolation_index(a, t))
         if districts is not None:
-            geo = districts[["key", "geometry"]].assign(key=districts["key"].astype(str))
+            geo = geo_all
             share = pd.Series(np.where(t > 0, a / np.where(t > 0, t, 1), np.nan), index=part.index, name="share")
             geo = geo.merge(share, left_on="key", right_index=True, how="inner")
+            _weights_from_districts(cache, districts, geo.loc[geo["share"].notna(), "key"])
             mi = global_moran(gpd.GeoDataFrame(geo, crs=districts.crs), "share", permutations=permutations,
                               seed=seed, cache=cache)
             row.update(morans_i=mi["morans_i"], morans_expected_i=mi["expected_i"], morans_p_sim=mi["p_sim"])

@@ -22,7 +22,9 @@ Definitions (documented once, used everywhere):
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,28 +55,56 @@ def _series(long: pd.DataFrame, indicator: str, level: str, years: Iterable[int]
                          "value": data["value"].astype(float).to_numpy()}).sort_values(["key", "year"])
 
 
-def district_trends(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil", split_year: int = 2010,
-                    min_points: int = 2, years: Iterable[int] | None = None) -> pd.DataFrame:
-    """Trend and change of trend of one indicator for every district.
+def district_trends(long: pd.DataFrame, *, indicator: str | Iterable[str], level: str = "ortsteil",
+                    split_year: int = 2010, min_points: int = 2, years: Iterable[int] | None = None) -> pd.DataFrame:
+    """Trend and change of trend of one indicator (or of several at once) for every district.
+
+    ``indicator`` may be a list of indicators: one pass over all of them, the rows ordered by indicator (sorted),
+    then key; each series gives the same figures as a call with that indicator alone.
 
     Returns
     -------
     pandas.DataFrame
-        One row per district: ``key``, ``indicator``, ``n_years``, ``first_year``, ``last_year``,
-        ``slope_per_year`` (all years), ``slope_early`` (years <= split_year), ``slope_recent``
+        One row per district (and indicator): ``key``, ``indicator``, ``n_years``, ``first_year``,
+        ``last_year``, ``slope_per_year`` (all years), ``slope_early`` (years <= split_year), ``slope_recent``
         (years >= split_year), ``trend_change`` (recent - early) and ``note``.
     """
-    data = _series(long, indicator, level, years)
     columns = ["key", "indicator", "n_years", "first_year", "last_year", "slope_per_year", "slope_early",
                "slope_recent", "trend_change", "note"]
+    if isinstance(indicator, str):
+        data = _series(long, indicator, level, years)
+        if data.empty:
+            return pd.DataFrame(columns=columns)
+        keys = data["key"].to_numpy()
+        uniq = np.unique(keys)
+        stats = trend_arrays(np.searchsorted(uniq, keys), len(uniq), data["year"].to_numpy(dtype=float),
+                             data["value"].to_numpy(dtype=float), split_year=split_year, min_points=min_points)
+        return pd.DataFrame({"key": uniq, "indicator": indicator, **stats}, columns=columns)
+    check_long(long, what="trends")
+    data = long[(long["level"] == level) & long["indicator"].isin(list(indicator))]
+    if years is not None:
+        data = data[data["year"].isin(list(years))]
+    data = data.dropna(subset=["value"])
+    # a stable sort: the rows of each (indicator, key) series in the order _series gives them
+    data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(),
+                         "key": data["key"].astype(str).to_numpy(), "year": data["year"].astype(int).to_numpy(),
+                         "value": data["value"].astype(float).to_numpy()}).sort_values(["indicator", "key", "year"])
     if data.empty:
         return pd.DataFrame(columns=columns)
+    names = data["indicator"].to_numpy()
     keys = data["key"].to_numpy()
-    year = data["year"].to_numpy(dtype=float)
-    value = data["value"].to_numpy(dtype=float)
-    uniq = np.unique(keys)
-    codes = np.searchsorted(uniq, keys)
-    k = len(uniq)
+    new_run = np.concatenate([[True], (keys[1:] != keys[:-1]) | (names[1:] != names[:-1])])
+    runs = np.flatnonzero(new_run)
+    stats = trend_arrays(np.cumsum(new_run) - 1, len(runs), data["year"].to_numpy(dtype=float),
+                         data["value"].to_numpy(dtype=float), split_year=split_year, min_points=min_points)
+    return pd.DataFrame({"key": keys[runs], "indicator": names[runs], **stats}, columns=columns)
+
+
+def trend_arrays(codes: np.ndarray, k: int, year: np.ndarray, value: np.ndarray, *, split_year: int,
+                 min_points: int) -> dict[str, Any]:
+    """The trend columns of :func:`district_trends` for ``k`` series at once (``codes``: series 0..k-1 of every
+    row; rows of one series in year order). Each series is summed in its own row order, so a series gives the
+    same figures whether it is computed alone or with others."""
     n = np.bincount(codes, minlength=k)
     need = max(min_points, 2)
 
@@ -100,14 +130,13 @@ def district_trends(long: pd.DataFrame, *, indicator: str, level: str = "ortstei
     np.maximum.at(last, codes, year)
     few = n < min_points
     no_change = np.isnan(slope_early) | np.isnan(slope_recent)
-    notes = ["; ".join(t for t, on in ((f"fewer than {min_points} years", a),
-                                       (f"too few years before or after {split_year} for a change of trend", b))
-                       if on)
-             for a, b in zip(few, no_change, strict=True)]
-    return pd.DataFrame({"key": uniq, "indicator": indicator, "n_years": n, "first_year": first.astype(int),
-                         "last_year": last.astype(int), "slope_per_year": slope_all, "slope_early": slope_early,
-                         "slope_recent": slope_recent, "trend_change": slope_recent - slope_early, "note": notes},
-                        columns=columns)
+    texts = {(False, False): "", (True, False): f"fewer than {min_points} years",
+             (False, True): f"too few years before or after {split_year} for a change of trend"}
+    texts[(True, True)] = f"{texts[(True, False)]}; {texts[(False, True)]}"
+    notes = [texts[(a, b)] for a, b in zip(few.tolist(), no_change.tolist(), strict=True)]
+    return {"n_years": n, "first_year": first.astype(int), "last_year": last.astype(int),
+            "slope_per_year": slope_all, "slope_early": slope_early, "slope_recent": slope_recent,
+            "trend_change": slope_recent - slope_early, "note": notes}
 
 
 def period_changes(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil",
@@ -119,18 +148,24 @@ def period_changes(long: pd.DataFrame, *, indicator: str, level: str = "ortsteil
     data = _series(long, indicator, level, years)
     is_count = REGISTRY[indicator].kind == "count" if indicator in REGISTRY else False
     unit = "%/year" if is_count else f"{REGISTRY[indicator].unit if indicator in REGISTRY else 'unit'}/year"
-    data = data.assign(prev_year=data.groupby("key")["year"].shift(), prev_value=data.groupby("key")["value"].shift())
-    data = data.dropna(subset=["prev_year"])
-    gap = data["year"] - data["prev_year"]
-    if is_count:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = 100.0 * (data["value"] / data["prev_value"].where(data["prev_value"] > 0) - 1.0) / gap
-    else:
-        change = (data["value"] - data["prev_value"]) / gap
-    return pd.DataFrame({"key": data["key"].to_numpy(), "indicator": indicator,
-                         "from_year": data["prev_year"].astype(int).to_numpy(),
-                         "to_year": data["year"].to_numpy(), "change_per_year": change.to_numpy(dtype=float),
-                         "unit": unit})
+    # the rows are sorted by key and year: the previous row of the same key is the previous observed year
+    key = data["key"].to_numpy()
+    year = data["year"].to_numpy()
+    value = data["value"].to_numpy(dtype=float)
+    has_prev = np.zeros(len(key), dtype=bool)
+    has_prev[1:] = key[1:] == key[:-1]
+    later = np.flatnonzero(has_prev)
+    prev_year = year[later - 1].astype(float)
+    prev_value = value[later - 1]
+    cur = value[later]
+    gap = year[later] - prev_year
+    with np.errstate(divide="ignore", invalid="ignore"):  # a repeated year (gap 0) gives inf or NaN, as before
+        if is_count:
+            change = 100.0 * (cur / np.where(prev_value > 0, prev_value, np.nan) - 1.0) / gap
+        else:
+            change = (cur - prev_value) / gap
+    return pd.DataFrame({"key": key[later], "indicator": indicator, "from_year": prev_year.astype(int),
+                         "to_year": year[later], "change_per_year": change.astype(float), "unit": unit})
 
 
 def early_warning(long: pd.DataFrame, *, directions: Mapping[str, int] | None = None, level: str = "ortsteil",
@@ -174,20 +209,35 @@ def early_warning(long: pd.DataFrame, *, directions: Mapping[str, int] | None = 
     for name, direction in dirs.items():
         thr = float(threshold[name] if isinstance(threshold, Mapping) else threshold)
         changes = period_changes(long, indicator=name, level=level, years=years)
-        for key, part in changes.groupby("key", sort=True):
-            part = part.sort_values("to_year")
-            adverse = (-direction * part["change_per_year"].to_numpy()) > thr  # NaN -> False
+        if changes.empty:
+            continue
+        unit = changes["unit"].iloc[0]
+        # the rows come sorted by key and year (one run of rows per key); within a key the order by to_year
+        # is kept unless a year repeats, where the parts are sorted as a frame sort would sort them
+        keys = changes["key"].to_numpy()
+        to_year = changes["to_year"].to_numpy()
+        starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        bounds = [*starts.tolist(), len(keys)]
+        if not (pd.Index(keys[starts]).is_monotonic_increasing and pd.Index(keys[starts]).is_unique):
+            raise AssertionError("period changes not grouped by key")  # pragma: no cover - a bug if hit
+        rising = np.concatenate([[True], (to_year[1:] > to_year[:-1]) | (keys[1:] != keys[:-1])])
+        from_list = changes["from_year"].tolist()
+        to_list = to_year.tolist()
+        change = changes["change_per_year"].to_numpy(dtype=float)
+        adverse_all = ((-direction * change) > thr).tolist()  # NaN -> False
+        change_list = change.tolist()
+        for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+            order = list(range(lo, hi))
+            if not rising[lo:hi].all():
+                order = (lo + np.argsort(to_year[lo:hi], kind="quicksort")).tolist()
             run = 0
-            for flag in adverse[::-1]:
-                if not flag:
+            for j in reversed(order):
+                if not adverse_all[j]:
                     break
                 run += 1
-            last = part.tail(periods)
-            text = "; ".join(f"{a}-{b}: {c:+.2f}" for a, b, c in zip(last["from_year"], last["to_year"],
-                                                                     last["change_per_year"], strict=True))
-            rows.append({"key": key, "indicator": name, "direction": direction, "threshold": thr,
-                         "unit": part["unit"].iloc[0], "last_periods": text, "run_length": run,
-                         "warning": run >= periods})
+            text = "; ".join(f"{from_list[j]}-{to_list[j]}: {change_list[j]:+.2f}" for j in order[-periods:])
+            rows.append({"key": keys[starts[i]], "indicator": name, "direction": direction, "threshold": thr,
+                         "unit": unit, "last_periods": text, "run_length": run, "warning": run >= periods})
     out = pd.DataFrame(rows, columns=["key", "indicator", "direction", "threshold", "unit", "last_periods",
                                       "run_length", "warning"])
     return out.sort_values(["warning", "key", "indicator"], ascending=[False, True, True], ignore_index=True)
