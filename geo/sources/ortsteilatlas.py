@@ -133,30 +133,20 @@ def read_ortsteilatlas(path: str | Path, *, key_prefix: str = "04011",
     DataNotFoundError, InputError
         When the file is missing, is no workbook, or no sheet has the layout described above.
     """
-    import openpyxl  # imported here: only the build needs it
-
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"{path}: file not found")
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, ...
-        raise InputError(f"{path}: cannot be read as an Excel workbook (.xlsx): {exc}") from exc
     problems: list[Problem] = []
     frames: list[pd.DataFrame] = []
     inventory: list[tuple[str, str, str, str, list[int]]] = []
     wanted = {normalise_name(t) for t in topics or []}
-    try:
-        for sheet in book.worksheets:
-            head = list(sheet.iter_rows(min_row=1, max_row=3, values_only=True))
-            inventory += _inventory(sheet.title, head)
-            if topics is not None and (not inventory or inventory[-1][0] not in wanted):
-                continue
-            frame = _read_sheet(path, sheet.title, list(sheet.iter_rows(values_only=True)), key_prefix, problems)
-            if frame is not None:
-                frames.append(frame)
-    finally:
-        book.close()
+    for title, rows in _sheets(path):
+        inventory += _inventory(title, rows[:3])
+        if topics is not None and (not inventory or inventory[-1][0] not in wanted):
+            continue
+        frame = _read_sheet(path, title, rows, key_prefix, problems)
+        if frame is not None:
+            frames.append(frame)
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DATA_COLUMNS)
     inv = pd.DataFrame(inventory, columns=["topic", "sheet", "indicator_name", "column", "years"])
     if inv.empty:
@@ -171,6 +161,28 @@ def read_ortsteilatlas(path: str | Path, *, key_prefix: str = "04011",
                                     f"({len(part)} cells); the first column is used", "warning", file=str(path)))
         data = data[~dup]
     return AtlasTable(file=path, data=data.reset_index(drop=True), problems=problems, inventory=inv)
+
+
+def _calamine_cell(cell: object) -> object:
+    """A calamine cell as openpyxl gives it: empty -> None, a whole-number float -> int."""
+    if cell == "":
+        return None
+    if isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    return cell
+
+
+def _sheets(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
+    """Every sheet's title and rows of cell values, as openpyxl would give them (read with python-calamine)."""
+    from python_calamine import CalamineWorkbook  # imported here: only the build needs it
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        return [(name, [tuple(_calamine_cell(c) for c in row)
+                        for row in book.get_sheet_by_name(name).to_python(skip_empty_area=False)])
+                for name in book.sheet_names]
+    except Exception as exc:  # CalamineError, zip errors: not a workbook
+        raise InputError(f"{path}: cannot be read as an Excel workbook (.xlsx): {exc}") from exc
 
 
 def _inventory(title: str, head: list[tuple[object, ...]]) -> list[tuple[str, str, str, str, list[int]]]:
