@@ -281,26 +281,37 @@ def _analysis(definition: Any, result: Any, wide: Any) -> dict[str, Any]:
             "not_significant": "ns"}
     out["hotspot"] = [code.get(c) for c in hs["hotspot_class"]]
     out["hotspot_class"] = hs["hotspot_class"].to_numpy()
-    spec = next((s for s in definition.indices if s.field == HOTSPOT_FIELD), None)
-    columns: list[str] = []
-    if spec is not None:
-        cols = {ind.id: ind.column for ind in definition.indicators}
-        columns = [cols.get(c.indicator, c.indicator) for c in spec.components]
-    columns = [c for c in columns if c in wide.columns]
     out["type_id"] = None
     out["type_label_de"] = None
     out["type_label_en"] = None
-    k = None
-    if columns:
-        base = pd.DataFrame(wide[["key", *columns]]).assign(key=keys)[ok]
-        typ = fit_typology(base, columns)
-        k = typ.k
+    # one typology per basis (a city with its own index components is typed on them), numbered on
+    cities = tab["city"].astype(str).reindex(keys).to_numpy() if "city" in tab.columns else np.full(len(keys), "")
+    own = set(getattr(definition, "bases", {}) or {})
+    bases: dict[str, dict[str, Any]] = {}
+    offset = 0
+    for group in [None, *sorted(own)]:
+        sub = definition if group is None else definition.basis_for(group)
+        in_group = ~np.isin(cities, list(own)) if group is None else cities == group
+        spec = next((s for s in sub.indices if s.field == HOTSPOT_FIELD), None)
+        cols = {ind.id: ind.column for ind in sub.indicators}
+        columns = [cols.get(c.indicator, c.indicator) for c in spec.components] if spec is not None else []
+        columns = [c for c in columns if c in wide.columns]
+        rows = ok & in_group
+        if not columns or rows.sum() < 4:
+            continue
+        typ = fit_typology(pd.DataFrame(wide[["key", *columns]]).assign(key=keys)[rows], columns)
+        bases[str(group or "default")] = {"columns": columns, "k": typ.k, "first_type": offset + 1}
         labelled = typ.assignments.set_index("key").dropna(subset=["type_id"])
-        out.loc[labelled.index, "type_id"] = [int(i) for i in labelled["type_id"]]
-        out.loc[labelled.index, "type_label_de"] = [f"Typ {int(i)}: {lab}" for i, lab in
-                                                    zip(labelled["type_id"], labelled["label_de"], strict=True)]
-        out.loc[labelled.index, "type_label_en"] = [f"Type {int(i)}: {lab}" for i, lab in
-                                                    zip(labelled["type_id"], labelled["label_en"], strict=True)]
+        ids = [offset + int(i) for i in labelled["type_id"]]
+        out.loc[labelled.index, "type_id"] = ids
+        out.loc[labelled.index, "type_label_de"] = [f"Typ {i}: {lab}" for i, lab in
+                                                    zip(ids, labelled["label_de"], strict=True)]
+        out.loc[labelled.index, "type_label_en"] = [f"Type {i}: {lab}" for i, lab in
+                                                    zip(ids, labelled["label_en"], strict=True)]
+        offset += typ.k
+    first = bases.get("default", {})
+    columns, k = list(first.get("columns", [])), first.get("k")
+
     def text(v: Any) -> str | None:
         return v if isinstance(v, str) else None
 
@@ -308,7 +319,7 @@ def _analysis(definition: Any, result: Any, wide: Any) -> dict[str, Any]:
                 "type_id": None if pd.isna(r["type_id"]) else int(r["type_id"]),
                 "type_label_de": text(r["type_label_de"]), "type_label_en": text(r["type_label_en"])}
                for key, r in out.iterrows()]
-    return {"rows": records, "typology_columns": columns, "typology_k": k}
+    return {"rows": records, "typology_columns": columns, "typology_k": k, "typology_bases": bases}
 
 
 def analysis_frame(analysis: dict[str, Any]) -> pd.DataFrame:

@@ -204,11 +204,14 @@ def test_analysis_columns(state) -> None:  # type: ignore[no-untyped-def]
     assert frame.loc[ok, "hotspot"].notna().mean() > 0.9  # islands among classifiable districts: not tested
     assert frame.loc[~ok, "hotspot"].isna().all() and frame.loc[~ok, "district_type"].isna().all()
     typed = frame.loc[ok, "district_type"].dropna()
-    # every classifiable district with all the typology's columns gets a type
-    cols = state.monitoring.analysis().attrs["typology_columns"]
-    complete = ok & frame[cols].notna().all(axis=1)
-    assert complete.sum() > 0.8 * ok.sum() and frame.loc[complete, "district_type"].notna().all()
+    # every classifiable district with a status index gets a type of its basis (missing indicators: the
+    # nearest type on those it has), Bremerhaven's on its own components and numbered after Bremen's
+    indexed = ok & frame["key"].map(state.result.table.set_index("key")["status_index"]).notna()
+    assert frame.loc[indexed, "district_type"].notna().all()
     assert typed.str.startswith("Typ ").all()
+    city = frame["key"].map(state.result.table.set_index("key")["city"])
+    num = frame["district_type"].str.extract(r"Typ (\d+):")[0].astype(float)
+    assert num[indexed & (city == "Bremerhaven")].min() > num[indexed & (city == "Bremen")].max()
 
 
 def test_profile_shows_type_and_hotspot(client) -> None:  # type: ignore[no-untyped-def]
