@@ -17,6 +17,8 @@ DEFAULT_DATA_RELATIVE = Path("..") / "shared" / "data"
 DEFAULT_SNAPSHOTS = Path("snapshots")
 PROGRAMMES_DIR = REPO_ROOT / "programmes"
 DEFAULT_PROGRAMME = PROGRAMMES_DIR / "lebendige-quartiere.yml"
+#: the former default (a demographic proxy), compared with in the designation table
+ALTERNATIVE_PROGRAMME = PROGRAMMES_DIR / "lebendige-quartiere-demographic.yml"
 
 WHERE_TO_GET_DATA = (
     "Get the official files: boundaries from Landesamt GeoInformation Bremen ('Verwaltungsgrenzen', "

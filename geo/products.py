@@ -72,6 +72,7 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
             if definition.bases:  # the evidence each group's own basis rests on (see geo.proxies)
                 meta["basis_evidence"] = proxy_correlations(wide).to_dict()
             result = classify(wide, definition, meta=meta)
+            result.meta["designations_versus_data"] = _designations_versus_data(result, snapshot, wide, definition)
         except (DefinitionError, ValidationError) as exc:
             # the data lacks what the definition needs (e.g. a build from a subset of the tables): the version
             # is published without this programme's products, says why, and a service answers 503 "rebuild"
@@ -90,6 +91,29 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
         timings[f"classification:{definition.id}"] = t1 - t0
         timings[f"monitoring:{definition.id}"] = time.perf_counter() - t1
     return entries, timings
+
+
+def _designations_versus_data(result: Any, snapshot: Any, wide: Any, definition: Any) -> dict[str, Any]:
+    """Designated versus indicated (:mod:`geo.classify.designations`), next to the alternative definition
+    (the former demographic proxy) where it can classify the same data."""
+    from geo.classify import classify, load_definition
+    from geo.classify.designations import designation_versus_data
+    from geo.config import ALTERNATIVE_PROGRAMME
+
+    alternative = None
+    alt_id = None
+    if ALTERNATIVE_PROGRAMME.is_file():
+        alt_def = load_definition(ALTERNATIVE_PROGRAMME)
+        if alt_def.hash != definition.hash:
+            try:
+                alternative = classify(wide, alt_def, draws=0)
+                alt_id = alt_def.id
+            except (DefinitionError, ValidationError):
+                alternative = None
+    table = designation_versus_data(result, snapshot.designations, alternative=alternative)
+    rows = [{k: (None if isinstance(v, float) and v != v else v) for k, v in rec.items()}
+            for rec in table.to_dict(orient="records")]
+    return {"alternative": alt_id, "rows": rows}
 
 
 def product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> dict[str, Any] | None:

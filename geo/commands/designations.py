@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS, PROGRAMMES_DIR
-
-ALTERNATIVE = PROGRAMMES_DIR / "lebendige-quartiere-demographic.yml"
+from geo.config import ALTERNATIVE_PROGRAMME as ALTERNATIVE
+from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
