@@ -469,6 +469,7 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     cats = list(cats) if isinstance(cats, list | tuple | np.ndarray) else []
     checks = data.result.designation_check
     check = checks[checks["key"].astype(str) == key]
+    explanation = _designation_explanation(data, key, row, lang)
     near = data.result.near_misses
     near = near[near["key"].astype(str) == key]
     parents = []
@@ -483,11 +484,23 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
         "row": row, "key": key, "categories": cats, "category_text": category_text(cats, lang),
         "reasons": _reasons(data, key, lang), "indicators": indicators, "charts": charts,
         "need": need, "need_charts": need_charts, "basis": basis,
-        "check": check.iloc[0].to_dict() if len(check) else None,
+        "check": check.iloc[0].to_dict() if len(check) else None, "explanation": explanation,
         "near": [r._asdict() for r in near.itertuples()], "parents": parents,
         "status": row.get("status_class") if isinstance(row.get("status_class"), str) else "",
         "dynamics": row.get("dynamics_class") if isinstance(row.get("dynamics_class"), str) else "",
     }
+
+
+def _designation_explanation(data: PageData, key: str, row: Any, lang: str) -> str:
+    """Why this designated or indicated Ortsteil stands where it does: the published designated-versus-data row
+    in words (the report's sentence, :func:`service.report.designation_explanation`); empty when not listed."""
+    from service.report import designation_explanation
+
+    published = data.result.meta.get("designations_versus_data") or {}
+    for item in published.get("rows") or []:
+        if str(item.get("key")) == key:
+            return designation_explanation(item, lang, reason=row.get("classifiable_reason"))
+    return ""
 
 
 @bp.route("/districts/<key>")

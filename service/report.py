@@ -6,10 +6,12 @@ requests anything from outside: the interactive map is the folium overview map o
 ``<iframe srcdoc>`` with the vendored Leaflet script and stylesheet inlined (its images as ``data:`` URIs);
 ``map_mode="static"`` draws a plain SVG map from the geometries instead. Links to sources appear as plain text.
 
-The report only *assembles* results of the library: the classification (:func:`geo.classify.classify`), the
-monitoring series (:mod:`geo.monitoring`) and the evaluation (:func:`geo.monitoring.evaluate_funding`). The
-choices it makes on top (which indicators are charted, the early-warning thresholds) are the constants below,
-named and printed in the report itself. Framework-free: no Flask; :mod:`service.commands.report` is the CLI.
+The report only *assembles* results of the library: the classification (the one the build published for the
+snapshot's latest year, with its basis evidence and designated-versus-data rows; :func:`geo.classify.classify`
+for another year or draws count), the monitoring series (:mod:`geo.monitoring`) and the evaluation
+(:func:`geo.monitoring.evaluate_funding`). The choices it makes on top (which indicators are charted, the
+early-warning thresholds) are the constants below, named and printed in the report itself. Framework-free: no
+Flask; :mod:`service.commands.report` is the CLI.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,7 @@ __all__ = [
     "ReportData",
     "build_report",
     "collect_report_data",
+    "designation_explanation",
     "render_report",
     "static_map_svg",
     "write_report",
@@ -77,6 +80,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sec.map": ("Karte der Programmkategorien", "Map of programme categories"),
     "sec.districts": ("Quartiere: Kategorien, Status, Dynamik und Budget",
                       "Districts: categories, status, dynamics and budget"),
+    "sec.basis": ("Grundlage der Einstufung", "Basis of the classification"),
     "sec.designations": ("Ausgewiesen und indiziert", "Designated versus indicated"),
     "sec.inequality": ("Ungleichheit zwischen den Ortsteilen im Zeitverlauf", "Inequality between districts over time"),
     "sec.segregation": ("Beschreibende Demografie: Verteilung ausländischer Staatsangehöriger (kein Bedarf)",
@@ -228,6 +232,46 @@ TEXT: dict[str, tuple[str, str]] = {
                           "Designations from the hand-compiled list of funding areas (source and confidence of "
                           "the assignment per row); indication from the statistics. Only Ortsteile where at least "
                           "one applies."),
+    # basis of the classification (programme definition, published proxy evidence: geo.proxies)
+    "basis.note": ("Je Stadt: worauf der Statusindex beruht, wie sicher diese Grundlage ist und mit welchem Gewicht "
+                   "jeder Indikator eingeht (Beschreibung der Grundlage aus der Programmdefinition).",
+                   "Per city: what the status index rests on, how confident that basis is and the weight of each "
+                   "indicator (description of the basis from the programme definition)."),
+    "basis.programme": ("Programmgrundlage", "programme basis"),
+    "basis.own": ("eigene Grundlage", "own basis"),
+    "basis.weight": ("Gewicht", "weight"),
+    "basis.evidence": ("Belege für die Grundlage von {city}", "Evidence for the basis of {city}"),
+    "basis.rule": ("Spearmans Rangkorrelation (rho) jeder Reihe, die es für {apply} gibt, mit {target} über die "
+                   "Ortsteile von {fit}; 95-%-Intervall aus {boot} Bootstrap-Ziehungen. Regel: |rho| ≥ {strong} und "
+                   "das Intervall bleibt jenseits von {weak} → verwendet (volles Gewicht); {weak} ≤ |rho| < {strong} "
+                   "(oder das Intervall reicht unter {weak}) → schwach (halbes Gewicht); sonst, oder mit einem "
+                   "Vorzeichen gegen die Richtung der Reihe → verworfen.",
+                   "Spearman's rank correlation (rho) of every series {apply} has with {target} across the "
+                   "Ortsteile of {fit}; 95 % interval from {boot} bootstrap draws. Rule: |rho| ≥ {strong} and the "
+                   "interval stays beyond {weak} → used (full weight); {weak} ≤ |rho| < {strong} (or the interval "
+                   "reaches below {weak}) → weak (half weight); otherwise, or with a sign against the series' "
+                   "direction → rejected."),
+    "basis.coverage": ("{n} von {m} Ortsteilen", "{n} of {m} Ortsteile"),
+    "basis.no_evidence": ("Der Datenstand enthält keine Belege für die eigene Grundlage (neu bauen: quartiere "
+                          "build).", "The data version holds no evidence for the own basis (rebuild: quartiere "
+                          "build)."),
+    "col.basis": ("Grundlage", "Basis"),
+    "col.basis_confidence": ("Sicherheit", "Confidence"),
+    "col.components": ("Statusindex aus (Gewicht)", "Status index from (weight)"),
+    "col.data_year": ("Datenjahr / Zieljahr", "Data year / target year"),
+    "col.rho": ("rho [95-%-Intervall]", "rho [95 % interval]"),
+    "col.coverage": ("Abdeckung in {city}", "Coverage in {city}"),
+    "col.proxy_verdict": ("Urteil", "Verdict"),
+    "proxy.use": ("verwendet (volles Gewicht)", "used (full weight)"),
+    "proxy.weak": ("schwach (halbes Gewicht)", "weak (half weight)"),
+    "proxy.reject": ("verworfen", "rejected"),
+    "col.explanation": ("Erklärung", "Explanation"),
+    "col.alternative": ("Demografischer Vergleich", "Demographic comparison"),
+    "designations.alt_note": ("Demografischer Vergleich: was die frühere demografische Definition ({alt}) für "
+                              "denselben Ortsteil ergibt und was sich gegenüber ihr geändert hat.",
+                              "Demographic comparison: what the former demographic definition ({alt}) gives for "
+                              "the same Ortsteil and what changed against it."),
+    "designations.summary": ("Erklärungen: {parts}.", "Explanations: {parts}."),
     "designations.none": ("Der Datenstand enthält keine Liste der Fördergebiete.",
                           "The data version holds no list of funding areas."),
     "ineq.note": ("Ortsteile der Stadt Bremen (Bremerhaven veröffentlicht keine Ortsteilstatistik), gewichtet mit "
@@ -470,9 +514,43 @@ def _check_year(snapshot: Any, year: int | None) -> int:
     return int(year)
 
 
+#: published meta entries that hold for another draws count of the same year (draws change only the stability)
+_SAME_YEAR_META = ("basis_evidence", "designations_versus_data")
+#: published meta entries that describe the definition's basis whatever the year
+_ANY_YEAR_META = ("basis_evidence",)
+
+
+def _classification(snapshot: Any, defn: Any, wide: Any, *, year: int, draws: int | None) -> Any:
+    """The classification the build published for ``defn`` when it is the one asked for (the snapshot's latest
+    year, the definition's draws); otherwise classified here, with the published evidence that still holds
+    (the proxy evidence always; designated versus indicated for the latest year only)."""
+    from geo.classify import classify
+    from geo.errors import ProductMissingError, SnapshotError
+    from geo.products import read_classification
+
+    meta = {"snapshot_version": snapshot.version, "level": "ortsteil", "year": year}
+    published = None
+    if getattr(snapshot, "path", None) is not None:
+        try:
+            published = read_classification(Path(snapshot.path), snapshot.manifest, defn)
+        except (ProductMissingError, SnapshotError):
+            published = None
+    latest = year == int(snapshot.latest_year)
+    if published is not None and latest and draws in (None, defn.robustness.draws):
+        published.meta.update(meta)
+        return published
+    result = classify(wide, defn, draws=draws, meta=meta)
+    if published is not None:
+        for name in _SAME_YEAR_META if latest else _ANY_YEAR_META:
+            if name in published.meta:
+                result.meta[name] = published.meta[name]
+    return result
+
+
 def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = None, draws: int | None = None,
                         permutations: int = 999) -> ReportData:
-    """Run the classification and the monitoring for ``year`` (default: the snapshot's latest year).
+    """Read (or, for another year or draws count, run) the classification and run the monitoring for ``year``
+    (default: the snapshot's latest year).
 
     Parameters
     ----------
@@ -488,13 +566,12 @@ def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = No
         Permutations of the Moran's I tests.
     """
     from geo import monitoring
-    from geo.classify import classify, load_definition
+    from geo.classify import load_definition
 
     defn = definition if hasattr(definition, "indicators") else load_definition(definition)
     year = _check_year(snapshot, year)
     wide = snapshot.wide("ortsteil", year)
-    result = classify(wide, defn, draws=draws, meta={"snapshot_version": snapshot.version, "level": "ortsteil",
-                                                     "year": year})
+    result = _classification(snapshot, defn, wide, year=year, draws=draws)
     long = snapshot.indicators[snapshot.indicators["year"] <= year]
     groups = monitoring.parent_map(wide)
     inequality = monitoring.inequality_series(long, groups=groups, indicators=list(CHART_INDICATORS))
@@ -667,6 +744,53 @@ def _num(v: Any, lang: str, decimals: int = 0) -> str:
     return fmt_number(f, lang, decimals=decimals)
 
 
+def _signed(v: Any, lang: str, decimals: int = 2) -> str:
+    """A number with its sign: ``+0,60``, ``−0,88`` (typographic minus), ``0,00``; ``–`` when missing."""
+    text = _num(v, lang, decimals)
+    if text == "–":
+        return text
+    digits = text.lstrip("-")
+    if not digits.strip("0,."):
+        return digits
+    return ("−" + digits) if text.startswith("-") else ("+" + digits)
+
+
+def _split_tags(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if str(v)]
+    return [c for c in str(value or "").split(";") if c]
+
+
+def designation_explanation(row: Mapping[str, Any], lang: str = "de", *, reason: str | None = None) -> str:
+    """Why a designated or indicated Ortsteil stands where it does, in words (report and profile page).
+
+    Built from one row of the published ``designations_versus_data`` (:mod:`geo.classify.designations`): the
+    ``explanation`` code with ``status_index``, ``shortfall_sd``, ``designation_areas`` and
+    ``indicated_categories``, never from the English ``detail``. ``reason`` is the engine's
+    not-classifiable reason for ``no_data`` rows. An empty string when there is nothing to explain.
+    """
+    from maps.i18n import reason_text, t
+
+    code = str(row.get("explanation") or "")
+    cats = _category_labels(_split_tags(row.get("indicated_categories")), lang) or t("cat.none", lang)
+    areas = str(row.get("designation_areas") or "").strip() or str(row.get("name") or "")
+    values = {"cats": cats, "areas": areas, "status": _signed(row.get("status_index"), lang, 2),
+              "gap": _num(row.get("shortfall_sd"), lang, 2)}
+    if code == "no_data":
+        why = reason_text(reason, lang) if reason else ""
+        return t("explain.no_data", lang) + (f": {why}" if why else "")
+    if code in ("agree", "near_miss", "sub_ortsteil_estate", "outdated_designation", "new_candidate"):
+        return t(f"explain.{code}", lang).format(**values)
+    if not code and row.get("indicated_alternative"):
+        return t("explain.alternative_only", lang)
+    return ""
+
+
+def _explanation_code(row: Mapping[str, Any]) -> str:
+    code = str(row.get("explanation") or "")
+    return code or ("alternative_only" if row.get("indicated_alternative") else "")
+
+
 def _series(frame: pd.DataFrame, column: str) -> list[tuple[int, float]]:
     return [(int(y), float(v)) for y, v in zip(frame["year"], frame[column], strict=True)]
 
@@ -767,6 +891,123 @@ def _category_labels(cats: Sequence[str], lang: str) -> str:
     return ", ".join(t(f"cat.{c}", lang) for c in cats) if len(cats) else ""
 
 
+def _status_components(definition: Any) -> list[Any]:
+    """The components of ``definition``'s status index (its first index when none is called status)."""
+    specs = [spec for spec in definition.indices if spec.name == "status"] or list(definition.indices[:1])
+    return list(specs[0].components) if specs else []
+
+
+def _basis_context(data: ReportData, lang: str) -> dict[str, Any]:
+    """Per city the basis of its classification, and the published evidence for a basis of its own."""
+    from maps.i18n import indicator_label, t
+
+    res, defn = data.result, data.definition
+    published = res.meta.get("bases") or {}
+    table = res.table[~res.table["is_extra"]] if "is_extra" in res.table else res.table
+    rows = []
+    for city in dict.fromkeys(str(c) for c in table["city"]):
+        sub = defn.basis_for(city)
+        own = sub is not defn
+        info = published.get(city) if own else published.get("default")
+        info = dict(info or sub.basis or {})
+        conf = str(info.get("confidence") or "")
+        comps = [f"{indicator_label(c.indicator, lang)} – {_t('basis.weight', lang)} {_num(c.weight, lang, 1)}"
+                 for c in _status_components(sub)]
+        uses = {c.indicator for c in _status_components(sub)}
+        missing = [indicator_label(c.indicator, lang) for c in _status_components(defn) if c.indicator not in uses]
+        rows.append({"city": city, "kind": _t("basis.own" if own else "basis.programme", lang),
+                     "label": str(info.get("label") or ""), "description": str(info.get("description") or ""),
+                     "confidence": t(f"confidence_level.{conf}", lang) if conf else "–", "components": comps,
+                     "not_published": t("basis.not_published", lang).format(city=city, names=", ".join(missing))
+                     if own and missing else ""})
+    ev = res.meta.get("basis_evidence") or None
+    evidence: dict[str, Any] | None = None
+    if ev:
+        apply_city = str(ev.get("apply_city", ""))
+        ev_rows = []
+        for r in ev.get("rows") or []:
+            verdict = str(r.get("verdict") or "")
+            n_other = r.get("n_other_city")
+            ev_rows.append({
+                "indicator": str(r.get("label_en" if lang == "en" else "label_de") or r.get("indicator")),
+                "years": f"{r.get('year') or '–'} / {r.get('target_year') or '–'}", "n": r.get("n") or "–",
+                "rho": f"{_signed(r.get('rho'), lang)} [{_signed(r.get('ci_low'), lang)}; "
+                       f"{_signed(r.get('ci_high'), lang)}]",
+                "coverage": _t("basis.coverage", lang, n=r.get("coverage_other_city") or 0, m=n_other)
+                if n_other else "–",
+                "verdict": _t(f"proxy.{verdict}", lang) if f"proxy.{verdict}" in TEXT else verdict,
+                "verdict_id": verdict})
+        evidence = {
+            "title": _t("basis.evidence", lang, city=apply_city),
+            "coverage_col": _t("col.coverage", lang, city=apply_city), "rows": ev_rows,
+            "rule": _t("basis.rule", lang, apply=apply_city, fit=ev.get("fit_city", ""),
+                       target=indicator_label(str(ev.get("target", "")), lang),
+                       boot=_num(ev.get("bootstrap"), lang), strong=_num(ev.get("strong"), lang, 1),
+                       weak=_num(ev.get("weak"), lang, 1)),
+            "note": str(ev.get("note") or "")}
+    return {"basis_rows": rows, "basis_evidence": evidence,
+            "needs_evidence": evidence is None and any(defn.bases)}
+
+
+def _designation_context(data: ReportData, lang: str) -> dict[str, Any]:
+    """The designations table: the published designated-versus-data rows with their explanations, or (older
+    products) the engine's designation check."""
+    from maps.i18n import t
+
+    res = data.result
+    dc = res.designation_check
+    def programme_words(text: Any) -> str:
+        words = [t(f"programme.{p}", lang) for p in _split_tags(text)]
+        return ", ".join(w.removeprefix("programme.") for w in words)
+
+    programmes = {str(r.key): programme_words(r.designation_programmes) for r in dc.itertuples()} \
+        if len(dc) and "designation_programmes" in dc else {}
+
+    def confidence(code: Any) -> str:
+        code = str(code or "")
+        word = t(f"confidence.{code}", lang)
+        return code if word == f"confidence.{code}" else word
+
+    dvd = res.meta.get("designations_versus_data") or None
+    if dvd and dvd.get("rows") is not None:
+        reasons = res.table.set_index("key")["classifiable_reason"] if "classifiable_reason" in res.table \
+            else pd.Series(dtype=object)
+        alt = dvd.get("alternative")
+        rows: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        for r in dvd["rows"]:
+            key = str(r.get("key"))
+            code = _explanation_code(r)
+            counts[code] = counts.get(code, 0) + 1
+            alt_text = "–"
+            if alt:
+                change = str(r.get("change_from_alternative") or "")
+                word = t(f"change.{change}", lang)
+                alt_cats = _category_labels(_split_tags(r.get("alternative_categories")), lang) or t("cat.none", lang)
+                alt_text = f"{alt_cats} ({word})" if change else alt_cats
+            rows.append({
+                "key": key, "name": r.get("name", ""), "designated": _t("yes" if r.get("designated") else "no", lang),
+                "programmes": programmes.get(key, ""), "confidence": confidence(r.get("designation_confidence")),
+                "indicated": _category_labels(_split_tags(r.get("indicated_categories")), lang) or "–",
+                "explanation": designation_explanation(r, lang, reason=reasons.get(key)) or "–",
+                "explanation_id": code, "alternative": alt_text,
+                "agree": bool(r.get("designated")) == bool(r.get("indicated"))})
+        order = ("agree", "near_miss", "sub_ortsteil_estate", "outdated_designation", "new_candidate", "no_data",
+                 "alternative_only")
+        parts = [f"{counts[c]} {t(f'explain_short.{c}', lang)}" for c in order if counts.get(c)]
+        return {"des_rows": rows, "has_designations": bool(rows), "has_explanations": True,
+                "has_alternative": bool(alt), "des_alt_note": _t("designations.alt_note", lang, alt=alt) if alt
+                else "", "des_summary": _t("designations.summary", lang, parts=", ".join(parts)) if parts else ""}
+    rows = [{"key": r.key, "name": r.name, "city": r.city, "designated": _t("yes" if r.designated else "no", lang),
+             "programmes": programmes.get(str(r.key), ""), "confidence": confidence(r.designation_confidence),
+             "indicated": _category_labels([c for c in str(r.indicated_categories or "").split(";") if c], lang)
+             or "–",
+             "verdict": VERDICTS.get(r.verdict, (r.verdict, r.verdict))[0 if lang == "de" else 1],
+             "agree": bool(r.designated) == bool(r.indicated)} for r in dc.itertuples()]
+    return {"des_rows": rows, "has_designations": len(dc) > 0, "has_explanations": False, "has_alternative": False,
+            "des_alt_note": "", "des_summary": ""}
+
+
 def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
     from maps.i18n import indicator_label, reason_text, t
 
@@ -808,15 +1049,8 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
                     "unallocated": _num(b.unallocated_eur, lang),
                     "note": _t("sum.no_area_note", lang) if b.note.startswith("no qualifying") and lang == "de"
                     else b.note} for b in res.budget.itertuples()]
-    # designation check
+    # designation check (counts for the key points; the table: _designation_context)
     dc = res.designation_check
-    des_rows = [{"key": r.key, "name": r.name, "city": r.city, "designated": _t("yes" if r.designated else "no", lang),
-                 "programmes": (r.designation_programmes or "").replace(";", ", "),
-                 "confidence": r.designation_confidence or "",
-                 "indicated": _category_labels([c for c in str(r.indicated_categories or "").split(";") if c], lang)
-                 or "–",
-                 "verdict": VERDICTS.get(r.verdict, (r.verdict, r.verdict))[0 if lang == "de" else 1],
-                 "agree": bool(r.designated) == bool(r.indicated)} for r in dc.itertuples()]
     n_des = int(dc["designated"].sum()) if len(dc) else 0
     both = int((dc["designated"] & dc["indicated"]).sum()) if len(dc) else 0
     new = int((~dc["designated"].astype(bool) & dc["indicated"].astype(bool)).sum()) if len(dc) else 0
@@ -911,8 +1145,8 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
         "n_areas": len(table), "n_classifiable": int(table["classifiable"].sum()),
         "n_not_classifiable": int((~table["classifiable"]).sum()),
         "points": points, "cat_rows": cat_rows, "budget_rows": budget_rows, "district_rows": district_rows,
-        "draws": res.meta.get("draws", defn.robustness.draws), "des_rows": des_rows,
-        "has_designations": len(dc) > 0, "ineq_rows": ineq_rows, "seg_rows": seg_rows,
+        "draws": res.meta.get("draws", defn.robustness.draws),
+        **_basis_context(data, lang), **_designation_context(data, lang), "ineq_rows": ineq_rows, "seg_rows": seg_rows,
         "charts": _charts(data, lang), "warn_rows": warn_rows, "warn_note": _t(
             "warning.note", lang, p=EARLY_WARNING_PERIODS, step=EARLY_WARNING_STEP_YEARS, thr=thr_text),
         **_poverty_context(data, lang),

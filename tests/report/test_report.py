@@ -178,3 +178,202 @@ def test_report_opens_offline_in_chromium(report_file: Path, browser) -> None:  
     assert n_paths == 113
     assert zoom >= 9  # fitted to the city, not the whole world
 
+
+
+# -- basis of the classification and designated versus indicated (published in the classification's meta) ----
+
+
+def _published_meta(snapshot) -> dict:  # type: ignore[no-untyped-def]
+    """The meta of the classification the build published (what the report must show, read independently)."""
+    from geo.classify import load_definition
+    from geo.config import DEFAULT_PROGRAMME
+    from geo.products import read_classification
+
+    res = read_classification(Path(snapshot.path), snapshot.manifest, load_definition(DEFAULT_PROGRAMME))
+    return res.meta
+
+
+def _section(text: str, name: str) -> str:
+    start = text.index(f'<section id="{name}"')
+    return text[start:text.index("</section>", start)]
+
+
+def _row(text: str, attr: str) -> str:
+    m = re.search(r"<tr " + attr + r"[^>]*>(.*?)</tr>", text, flags=re.S)
+    assert m is not None, attr
+    return m.group(1)
+
+
+def _decimal(value: float, lang: str, signed: bool = True) -> str:
+    """``value`` to two decimals as the report prints it: typographic minus, plus sign, German comma."""
+    text = f"{abs(value):.2f}"
+    text = text.replace(".", ",") if lang == "de" else text
+    return (("−" if value < 0 else "+") + text) if signed else text
+
+
+def _evidence_row(html_text: str, label: str) -> str:
+    table = html_text[html_text.index('id="evidence-table"'):]
+    table = table[:table.index("</table>")]
+    for m in re.finditer(r"<tr class=\"r-proxy-(\w+)\">(.*?)</tr>", table, flags=re.S):
+        if f"<td>{label}</td>" in m.group(2):
+            return m.group(0)
+    raise AssertionError(f"no evidence row for {label!r}")
+
+
+def test_basis_section_shows_each_city_and_the_evidence(report_html: str, real_snapshot) -> None:  # type: ignore[no-untyped-def]
+    from geo.classify import load_definition
+    from geo.config import DEFAULT_PROGRAMME
+    from maps.i18n import indicator_label
+
+    assert report_html.index('<section id="basis"') < report_html.index('<section id="districts"')
+    assert '<a href="#basis">Grundlage der Einstufung</a>' in report_html
+    section = _section(report_html, "basis")
+    assert "<h2>Grundlage der Einstufung</h2>" in section
+    meta = _published_meta(real_snapshot)
+    evidence = meta["basis_evidence"]
+    rows = {r["indicator"]: r for r in evidence["rows"]}
+    # turnout: rho printed as in the published document, with its interval and its verdict in words
+    turnout = rows["turnout_state_election_pct"]
+    assert turnout["verdict"] == "use" and turnout["rho"] < -0.7
+    row = _evidence_row(section, turnout["label_de"])
+    low, high = _decimal(turnout["ci_low"], "de"), _decimal(turnout["ci_high"], "de")
+    rho = f"{_decimal(turnout['rho'], 'de')} [{low}; {high}]"
+    assert rho == "−0,88 [−0,94; −0,79]"  # the figure the programme definition's description quotes
+    assert rho in row and "verwendet (volles Gewicht)" in row
+    assert f"{turnout['year']} / {turnout['target_year']}" in row
+    assert f"{turnout['coverage_other_city']} von {turnout['n_other_city']} Ortsteilen" in row
+    words = {"use": "verwendet (volles Gewicht)", "weak": "schwach (halbes Gewicht)", "reject": "verworfen"}
+    assert {r["verdict"] for r in evidence["rows"]} == set(words)
+    for r in evidence["rows"]:
+        row = _evidence_row(section, r["label_de"])
+        assert f"<td>{words[r['verdict']]}</td>" in row, r["indicator"]
+        assert _decimal(r["rho"], "de") in row and f">{r['n']}<" in row
+    # the rule, with the document's numbers
+    assert (f"|rho| ≥ {evidence['strong']:.1f}".replace(".", ",") + " und das Intervall bleibt jenseits von "
+            + f"{evidence['weak']:.1f}".replace(".", ",") + " → verwendet (volles Gewicht)") in section
+    assert "→ schwach (halbes Gewicht)" in section and "→ verworfen" in section
+    assert f"{evidence['bootstrap']:,}".replace(",", ".") + " Bootstrap-Ziehungen" in section
+    assert "Belege für die Grundlage von Bremerhaven" in section
+    # per city: basis, confidence, status components with weights from the definition
+    defn = load_definition(DEFAULT_PROGRAMME)
+    bhv = _row(section, 'data-city="Bremerhaven"')
+    hb = _row(section, 'data-city="Bremen"')
+    assert "eigene Grundlage" in bhv and "<td>niedrig</td>" in bhv
+    assert "Programmgrundlage" in hb and "<td>hoch</td>" in hb
+    assert meta["bases"]["Bremerhaven"]["label"] in bhv
+    comps = defn.basis_for("Bremerhaven").index("status").components
+    assert {(c.indicator, c.weight) for c in comps} == {("turnout_state_election_pct", 1.0),
+                                                          ("census2022_single_parent_families_pct", 0.5),
+                                                          ("census2022_municipal_housing_pct", 0.5)}
+    for c in comps:
+        assert f"<li>{indicator_label(c.indicator, 'de')} – Gewicht {c.weight:.1f}".replace(".", ",") in bhv
+    assert "SGB-II-Quote der Kinder unter 15 (%) – Gewicht" not in bhv
+    assert "SGB-II-Quote der Kinder unter 15 (%) – Gewicht 1,0" in hb
+    assert "Nicht je Ortsteil veröffentlicht für Bremerhaven:" in bhv
+
+
+def test_designations_section_explains_each_row(report_html: str, real_snapshot) -> None:  # type: ignore[no-untyped-def]
+    from collections import Counter
+
+    section = _section(report_html, "designations")
+    dvd = _published_meta(real_snapshot)["designations_versus_data"]
+    rows = {r["key"]: r for r in dvd["rows"]}
+    assert "<th>Erklärung</th>" in section and "<th>Demografischer Vergleich</th>" in section
+    assert "<th>Abgleich</th>" not in section  # the explanations replace the old verdict column
+    assert section.count('<tr id="des-') == len(dvd["rows"])
+    osterholz = _row(section, 'id="des-04011374"')
+    assert rows["04011374"]["explanation"] == "sub_ortsteil_estate"
+    status = _decimal(rows["04011374"]["status_index"], "de")
+    assert status.startswith("−")
+    assert ("Wohnquartier innerhalb des Ortsteils (Schweizer Viertel): der Ortsteilwert " + status
+            + " mittelt es mit seiner Umgebung") in osterholz
+    mittel = _row(section, 'id="des-04011241"')
+    assert rows["04011241"]["explanation"] == "near_miss"
+    gap = _decimal(rows["04011241"]["shortfall_sd"], "de", signed=False)
+    assert f"knapp verfehlt: {gap} SD unter der Schwelle" in mittel
+    assert 'data-explanation="near_miss"' in mittel and "nur von der Alternative indiziert" in mittel
+    outdated = [r for r in dvd["rows"] if r["explanation"] == "outdated_designation"]
+    for r in outdated:
+        text = _row(section, f'id="des-{r["key"]}"')
+        assert (f"Ausweisung passt nicht mehr zu den Bedarfsdaten (Status {_decimal(r['status_index'], 'de')}; "
+                f"{_decimal(r['shortfall_sd'], 'de', signed=False)} SD unter der Schwelle)") in text
+    # one summary line counting every explanation of the document
+    counts = Counter(r["explanation"] for r in dvd["rows"])
+    summary = re.search(r'<p id="designations-summary">(.*?)</p>', section).group(1)  # type: ignore[union-attr]
+    for code, word in (("agree", "passen"), ("near_miss", "knapp verfehlt"), ("new_candidate", "neue Kandidaten"),
+                       ("sub_ortsteil_estate", "Wohnquartier innerhalb des Ortsteils"),
+                       ("outdated_designation", "Ausweisung veraltet")):
+        assert counts[code] > 0 and f"{counts[code]} {word}" in summary, code
+    # German words only: neither the engine's English detail nor raw codes
+    for english in ("misses the nearest", "averages it", "qualifies as", "scout-guess", "llq_kleinst_sonder",
+                    "indicated by the alternative"):
+        assert english not in section, english
+
+
+def test_english_report_explains_in_english(report_en_static: str) -> None:
+    basis = _section(report_en_static, "basis")
+    assert "<h2>Basis of the classification</h2>" in basis and "Evidence for the basis of Bremerhaven" in basis
+    assert "used (full weight)" in basis and "weak (half weight)" in basis and "rejected" in basis
+    assert "−0.88 [−0.94; −0.79]" in _evidence_row(basis, "Turnout, state election (Bürgerschaft)")
+    assert "own basis" in basis and "– weight 0.5" in basis
+    des = _section(report_en_static, "designations")
+    assert "estate inside the Ortsteil (Schweizer Viertel)" in _row(des, 'id="des-04011374"')
+    assert "near miss: 0.01 SD below the threshold" in _row(des, 'id="des-04011241"')
+    assert "<th>Demographic comparison</th>" in des and "Explanations: " in des
+    for german in ("verwendet", "knapp verfehlt", "Wohnquartier", "Grundlage der Einstufung", "Gewicht"):
+        assert german not in report_en_static, german
+
+
+def test_report_reads_the_published_classification(real_snapshot) -> None:  # type: ignore[no-untyped-def]
+    from geo.config import DEFAULT_PROGRAMME
+    from service.report import collect_report_data
+
+    meta = _published_meta(real_snapshot)
+    data = collect_report_data(real_snapshot, DEFAULT_PROGRAMME)
+    assert data.result.meta["seconds"] == meta["seconds"]  # the build's result, not classified again
+    assert data.result.meta["designations_versus_data"] == meta["designations_versus_data"]
+    assert data.result.meta["year"] == real_snapshot.latest_year
+    # another year is classified here; the proxy evidence still holds, designated versus data does not
+    other = collect_report_data(real_snapshot, DEFAULT_PROGRAMME, year=2022, draws=0)
+    assert other.result.meta["basis_evidence"] == meta["basis_evidence"]
+    assert "designations_versus_data" not in other.result.meta
+
+
+def test_older_products_fall_back_to_the_designation_check(real_snapshot) -> None:  # type: ignore[no-untyped-def]
+    from geo.config import DEFAULT_PROGRAMME
+    from service.report import collect_report_data, render_report
+
+    data = collect_report_data(real_snapshot, DEFAULT_PROGRAMME, draws=0)
+    old = {k: v for k, v in data.result.meta.items() if k not in ("basis_evidence", "designations_versus_data")}
+    res = dataclasses.replace(data.result, meta=old)
+    text = render_report(dataclasses.replace(data, result=res), lang="de", map_mode="static")
+    des = _section(text, "designations")
+    assert "<th>Abgleich</th>" in des and "<th>Erklärung</th>" not in des
+    assert "ausgewiesen und indiziert" in des and 'id="designations-summary"' not in des
+    basis = _section(text, "basis")
+    assert 'id="evidence-table"' not in basis and "keine Belege für die eigene Grundlage" in basis
+    assert "Gewicht 0,5" in basis  # the weights come from the definition, not from the evidence
+
+
+def test_explanation_sentences() -> None:
+    from service.report import designation_explanation
+
+    row = {"explanation": "outdated_designation", "status_index": 0.176, "shortfall_sd": 0.797,
+           "detail": "IGNORED english detail"}
+    assert designation_explanation(row, "de") == ("Ausweisung passt nicht mehr zu den Bedarfsdaten (Status +0,18; "
+                                                  "0,80 SD unter der Schwelle)")
+    assert designation_explanation(row, "en") == ("designation no longer matches the need data (status +0.18; "
+                                                  "0.80 SD below the threshold)")
+    estate = {"explanation": "sub_ortsteil_estate", "status_index": -0.8346, "designation_areas": "Schweizer Viertel"}
+    assert designation_explanation(estate, "de") == ("Wohnquartier innerhalb des Ortsteils (Schweizer Viertel): der "
+                                                     "Ortsteilwert −0,83 mittelt es mit seiner Umgebung")
+    assert designation_explanation({"explanation": "near_miss", "shortfall_sd": 0.0859}, "de") == \
+        "knapp verfehlt: 0,09 SD unter der Schwelle"
+    assert designation_explanation({"explanation": "new_candidate", "indicated_categories": "win;sonderquartier"},
+                                   "de") == "neuer Kandidat: indiziert als WiN-Gebiet (indiziert), Sonderquartier"
+    assert designation_explanation({"explanation": "no_data"}, "de",
+                                   reason="not classifiable: fewer than 300 residents") == \
+        "keine Daten: weniger als 300 Einwohner oder Einwohnerzahl unbekannt"
+    assert designation_explanation({"explanation": "", "indicated_alternative": True}, "en") == \
+        "indicated by the demographic alternative only"
+    assert designation_explanation({"explanation": ""}, "de") == ""
