@@ -31,11 +31,19 @@ from geo.classify import classify, load_definition  # noqa: E402
 from geo.classify import engine as engine_mod  # noqa: E402
 from geo.config import DEFAULT_PROGRAMME  # noqa: E402
 
-STATUS = ["share_foreign_pct", "share_foreign_under_18_pct", "share_under_18_pct", "share_migration_background_pct"]
+DEFINITION = load_definition(DEFAULT_PROGRAMME)
+
+
+def _status(definition=DEFINITION) -> dict[str, tuple[float, int]]:
+    """Status components of the programme's basis: column -> (weight, sign)."""
+    spec = definition.index("status")
+    return {definition.indicator(c.indicator).column: (c.weight, definition.indicator(c.indicator).sign)
+            for c in spec.components}
 
 
 def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
-    """A synthetic wide table with every column the shipped definition needs (clearly not real data)."""
+    """A SYNTHETIC wide table with every column the shipped definition (and each group basis) reads, drawn
+    at random (clearly not real data)."""
     rng = np.random.default_rng(seed)
     pop = rng.integers(100, 20_000, n).astype(float)
     df = pd.DataFrame(
@@ -45,41 +53,52 @@ def synthetic(n: int, seed: int = 0) -> pd.DataFrame:
             "city": np.where(rng.random(n) < 0.8, "Bremen", "Bremerhaven"),
             "has_statistics": rng.random(n) < 0.9,
             "population": pop,
-            "density_per_km2": rng.lognormal(7.5, 1.2, n),
-            "share_male_pct": rng.normal(49, 2, n),
-            "share_aged_80_plus_pct": rng.gamma(4, 1.6, n),
-            "population_change_5y_pct": rng.normal(1, 5, n),
-            "share_foreign_change_2y_pp": rng.normal(2, 1.5, n),
-            "share_under_18_change_2y_pp": rng.normal(0.5, 0.6, n),
-            "share_migration_background_pct": rng.uniform(5, 60, n),
             "designated": rng.random(n) < 0.15,
         }
     )
-    for col, mean in (("share_foreign_pct", 0.2), ("share_foreign_under_18_pct", 0.25), ("share_under_18_pct", 0.17)):
-        den = pop if col != "share_foreign_under_18_pct" else np.round(pop * 0.17)
-        num = rng.binomial(den.astype(np.int64), np.clip(rng.normal(mean, 0.08, n), 0.01, 0.9)).astype(float)
-        df[col] = 100 * num / np.maximum(den, 1)
-        df[f"{col}__numerator"] = num
-        df[f"{col}__denominator"] = den
+    for d in (DEFINITION, *DEFINITION.bases.values()):
+        for col in d.input_columns():
+            if col in df.columns:
+                continue
+            if col.endswith("__denominator"):
+                df[col] = np.round(pop * rng.uniform(0.6, 0.9, n))
+            elif col.endswith("__numerator"):
+                den = col.replace("__numerator", "__denominator")
+                if den not in df.columns:
+                    df[den] = np.round(pop * rng.uniform(0.6, 0.9, n))
+                df[col] = rng.binomial(df[den].to_numpy(np.int64), np.clip(rng.normal(0.15, 0.08, n), 0.01, 0.9))
+            elif col.endswith("_pp") or "change" in col:
+                df[col] = rng.normal(0.5, 1.5, n)
+            elif col == "density_per_km2":
+                df[col] = rng.lognormal(7.5, 1.2, n)
+            elif col.endswith("_population"):
+                df[col] = pop * rng.uniform(0.9, 1.1, n)
+            else:
+                df[col] = rng.uniform(1, 60, n)
+        for ind in d.indicators:  # the rate itself beside its counts (the naive baseline reads it)
+            if ind.shrinkage is not None and ind.column not in df.columns:
+                sh = ind.shrinkage
+                df[ind.column] = sh.scale * df[sh.numerator] / np.maximum(df[sh.denominator], 1)
     return df
 
 
 def naive_baseline(table: pd.DataFrame) -> pd.Series:
-    """Row-by-row pandas: z-scores, weighted sum, standardise again, WiN rule (the obvious loop)."""
+    """Row-by-row pandas: z-scores, weighted sum, standardise again, WiN rule (the obvious loop), on the
+    programme basis' status components."""
+    status = _status()
     ok = table["has_statistics"].astype(bool) & (table["population"] >= 300)
-    ref = table[ok]
-    stats = {c: (ref[c].mean(), ref[c].std(ddof=0)) for c in STATUS}
-    weights = {"share_migration_background_pct": 0.5}
+    ref = table[ok].dropna(subset=list(status))
+    stats = {c: (ref[c].mean(), ref[c].std(ddof=0)) for c in status}
     sums = {}
     for _, row in table.iterrows():
         if not (row["has_statistics"] and row["population"] >= 300):
             continue
         s = 0.0
-        for c in STATUS:
+        for c, (weight, sign) in status.items():
             mean, sd = stats[c]
-            s += weights.get(c, 1.0) * (row[c] - mean) / sd
+            s += weight * sign * (row[c] - mean) / sd
         sums[row["key"]] = s
-    values = list(sums.values())
+    values = [v for v in sums.values() if v == v]
     m, sd = float(np.mean(values)), float(np.std(values))
     out = {}
     for key, s in sums.items():
@@ -121,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--snapshot", default=str(REPO / "snapshots"), help="snapshots folder (default ./snapshots)")
     ap.add_argument("--rows", type=int, default=100_000, help="rows of the synthetic plain table")
     args = ap.parse_args(argv)
-    definition = load_definition(DEFAULT_PROGRAMME)
+    definition = DEFINITION
     districts, source = load_districts(args.snapshot if Path(args.snapshot).exists() else None)
     print(f"definition {definition.id} ({definition.hash[:12]}); districts: {source}, {len(districts)} rows")
     classify(districts, definition, draws=0)  # warm-up (imports, libpysal)
