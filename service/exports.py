@@ -61,10 +61,32 @@ def layer_frame(snapshot: Snapshot, name: str) -> pd.DataFrame:
     raise UnknownKeyError(f"unknown layer {name!r}; one of {', '.join(LAYERS)}")
 
 
-def classification_frame(snapshot: Snapshot, result: ClassificationResult) -> gpd.GeoDataFrame:
-    """The classification table (categories joined by ``;``) with the Ortsteil geometries."""
+def _indicator_columns(definition: dict[str, Any]) -> list[str]:
+    """The table columns the indicators of a definition (and of each group basis) read, in order."""
+    out: list[str] = []
+    for part in (definition, *((definition.get("group_bases") or {}).values())):
+        for ind in part.get("indicators") or []:
+            sh = ind.get("shrinkage") or {}
+            col = str(ind.get("column") or ind.get("id"))
+            out.append(col)
+            out += [c for c in (sh.get("numerator"), sh.get("denominator")) if c]
+    return list(dict.fromkeys(out))
+
+
+def classification_frame(snapshot: Snapshot, result: ClassificationResult,
+                         wide: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """The classification table (categories joined by ``;``) with the Ortsteil geometries and, for every
+    indicator the definition reads, the area's value and the year it is from (``<indicator>__year``)."""
     table = result.to_csv_frame()
     table = table[~table["is_extra"]].drop(columns=["is_extra"])
+    wide = snapshot.wide("ortsteil") if wide is None else wide
+    cols = [c for c in _indicator_columns(result.definition) if c in wide.columns and c not in table.columns]
+    values = pd.DataFrame(wide[["key"]]).assign(key=wide["key"].astype(str))
+    for col in cols:
+        values[col] = wide[col].to_numpy()
+        if f"{col}__year" in wide.columns:
+            values[f"{col}__year"] = wide[f"{col}__year"].to_numpy()
+    table = table.merge(values, on="key", how="left")
     geo = snapshot.layers["ortsteile"][["key", "geometry"]]
     out = geo.merge(table, on="key", how="right")
     out.insert(0, "definition_hash", result.definition_hash)

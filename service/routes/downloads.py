@@ -28,13 +28,14 @@ def layer_download(layer: str, fmt: str) -> Response:
     if name == "classification":
         if scenario:
             result = services().store.result(scenario)
-            make = lambda: exports.render(exports.classification_frame(st.snapshot, result), fmt,  # noqa: E731
+            make = lambda: exports.render(exports.classification_frame(st.snapshot, result, st.wide), fmt,  # noqa: E731
                                           layer="classification", dialect=dialect)
             data = make()
             stem = f"classification-{scenario}"
         else:
             data = exports.cached(st.cache, f"classification.{fmt}.{dialect}", lambda: exports.render(
-                exports.classification_frame(st.snapshot, st.result), fmt, layer="classification", dialect=dialect))
+                exports.classification_frame(st.snapshot, st.result, st.wide), fmt, layer="classification",
+                dialect=dialect))
             stem = f"classification-{st.result.definition_id}"
     else:
         frame = exports.layer_frame(st.snapshot, name)

@@ -303,6 +303,23 @@ def test_download_snapshot_and_errors(client, tmp_path) -> None:  # type: ignore
     problem(client.get("/api/v1/downloads/classification.csv?scenario=nope"), 404)
 
 
+def test_classification_download_has_each_indicator_with_its_year(client, state) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import pandas as pd
+
+    table = pd.read_csv(io.StringIO(client.get("/api/v1/downloads/classification.csv").get_data(as_text=True)),
+                        dtype={"key": str})
+    row = table.set_index("key").loc["04011373"]  # Tenever
+    wide = state.wide.set_index("key")
+    assert row["sgb2_u15_pct"] == pytest.approx(float(wide.loc["04011373", "sgb2_u15_pct"]))
+    assert int(row["sgb2_u15_pct__year"]) == int(wide.loc["04011373", "sgb2_u15_pct__year"]) == 2018
+    assert int(row["turnout_state_election_pct__year"]) == 2023
+    # Bremerhaven rows carry the series of their own basis
+    bhv = table.set_index("key").loc["04012123"]  # Leherheide-West
+    assert bhv["census2022_municipal_housing_pct"] > 50 and int(bhv["census2022_municipal_housing_pct__year"]) == 2022
+
+
 # ------------------------------------------------------------------------------------------------ docs
 
 
