@@ -118,6 +118,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     cat = discover(data_dir, extra=extra)
     say(f"reading {len(cat.all_files())} input files")
     raw_layers, tables, problems = _read_all(cat)
+    problems += [Problem("ignored_file", f"ignored: {why}", "warning", file=str(path)) for path, why in cat.ignored]
     designations = pd.DataFrame()
     social = pd.DataFrame()
     extras: list[pd.DataFrame] = []

@@ -2,7 +2,8 @@
 
 Discovery is by pattern, so a new year's table or a new layer of the same format is picked up without code
 changes: every ``hb_<level>_<city>.shp`` under ``*/original/``, every CSV under ``*/raw/`` (which must be a
-statistics-office table), the funding-area list and the transcribed social indicators when present, the
+statistics-office table of a known id; any other CSV there is listed in ``Catalogue.ignored`` with the reason and
+never read), the funding-area list and the transcribed social indicators when present, the
 Ortsteilatlas workbook(s) and the Wahlatlas data file(s), and the census grids (the Zensus 2011 1 km parquet
 files of the variables the need catalogue names, the Zensus 2022 100 m extract).
 
@@ -23,6 +24,7 @@ from typing import Any
 import yaml
 
 from geo.errors import DataNotFoundError, InputError
+from geo.sources.statistics import LAYOUTS, read_table_id
 
 LAYER_PATTERNS = {
     "ortsteil": "*/original/hb_ortsteile_*.shp",
@@ -61,6 +63,12 @@ class Catalogue:
     extra: list[Path] = field(default_factory=list)
     #: any other input files (other datasets list theirs here)
     files: list[Path] = field(default_factory=list)
+    #: files under an input folder that no reader knows: (path, reason); not read, not checksummed
+    ignored: list[tuple[Path, str]] = field(default_factory=list)
+
+    def ignored_entries(self) -> list[dict[str, str]]:
+        """The ignored files as ``{path, reason}``, paths relative to the data folder where possible."""
+        return [{"path": _relative(path, self.root), "reason": reason} for path, reason in self.ignored]
 
     def all_files(self) -> list[Path]:
         files: list[Path] = []
@@ -79,22 +87,55 @@ class Catalogue:
         """SHA-256 and size of every input file, paths relative to the data folder where possible."""
         out = []
         for path in self.all_files():
-            try:
-                rel = str(path.relative_to(self.root))
-            except ValueError:
-                rel = str(path)
             data = path.read_bytes()
-            out.append({"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
+            out.append({"path": _relative(path, self.root), "sha256": hashlib.sha256(data).hexdigest(),
+                        "bytes": len(data)})
         return out
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def statistics_reader_refusal(path: Path) -> str | None:
+    """Why no reader knows the CSV ``path`` under a ``bremen-*/raw/`` folder, or None when it is a statistics table.
+
+    A file is a statistics table when its first line is ``<table id>: <title>`` with a table id the reader knows
+    (:data:`geo.sources.statistics.LAYOUTS`); a known id whose columns differ is still read, and fails, because
+    that is a changed table, not a stranger.
+    """
+    try:
+        table_id = read_table_id(path)
+    except OSError as exc:
+        return f"no reader knows this file: it cannot be opened ({exc.strerror or exc})"
+    if table_id is None:
+        return ("no reader knows this file: not a known statistics table id / layout (its first line is not "
+                "'<table id>: <title>')")
+    if table_id not in LAYOUTS:
+        return (f"no reader knows this file: not a known statistics table id / layout (table {table_id!r} is not "
+                f"one of {', '.join(sorted(LAYOUTS))})")
+    return None
+
+
 def discover(root: Path, *, extra: list[Path] | None = None) -> Catalogue:
-    """Find the input files under ``root``; raise :class:`DataNotFoundError` naming what is missing."""
+    """Find the input files under ``root``; raise :class:`DataNotFoundError` naming what is missing.
+
+    CSV files under ``bremen-*/raw/`` that are no statistics table of a known id are not inputs: they are listed
+    in ``ignored`` with the reason (the build warns about each and records them in the manifest).
+    """
     cat = Catalogue(root=root)
     for level, pattern in LAYER_PATTERNS.items():
         cat.layers[level] = sorted(root.glob(pattern))
     cat.outlines = sorted(root.glob(OUTLINE_PATTERN))
-    cat.statistics = sorted(root.glob(STATISTICS_PATTERN))
+    for path in sorted(root.glob(STATISTICS_PATTERN)):
+        reason = statistics_reader_refusal(path)
+        if reason is None:
+            cat.statistics.append(path)
+        else:
+            cat.ignored.append((path, reason))
     cat.designations = sorted(root.glob(DESIGNATIONS_PATTERN))
     cat.social = sorted(root.glob(SOCIAL_PATTERN))
     cat.postcodes = sorted(root.glob(POSTCODES_PATTERN))
