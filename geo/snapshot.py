@@ -13,20 +13,30 @@ Layout::
 A version is written into a hidden temporary folder, renamed into place, made read-only and only then named in
 CURRENT (written to a temporary file and renamed over it): a failed build leaves the previous version and
 CURRENT untouched and no half-written folder behind.
+
+One build at a time writes into a snapshots folder: :func:`build_lock` creates ``SNAPSHOTS/.build.lock`` (pid,
+host, start time) with ``O_EXCL``; a lock whose process no longer lives on this host is stale and taken over.
+Whoever holds the lock removes the ``.tmp-*`` leftovers of killed builds. A disk or permission problem while
+writing raises :class:`~geo.errors.StorageError` (:class:`~geo.errors.StorageFullError` for a full disk) naming
+the path; CURRENT is left as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import socket
 import stat
 import subprocess
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,11 +50,14 @@ import pyogrio
 import geo
 from geo.build import Assembly
 from geo.config import DEFAULT_PROGRAMME
-from geo.errors import SnapshotError, UnknownKeyError
+from geo.errors import SnapshotError, StorageError, StorageFullError, UnknownKeyError
 
 GPKG = "districts.gpkg"
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+LOCK = ".build.lock"
+#: prefix of the folder a version is written into before it is renamed into place
+TMP_PREFIX = ".tmp-"
 #: polygon layers of the Bremen dataset; other datasets (e.g. ``germany``) name theirs in ``Assembly.level_names``
 LAYERS = ("ortsteile", "stadtteile", "stadtbezirke")
 LEVEL_OF_LAYER = {"ortsteile": "ortsteil", "stadtteile": "stadtteil", "stadtbezirke": "stadtbezirk",
@@ -70,88 +83,307 @@ def _inputs_digest(inputs: list[dict[str, Any]]) -> str:
     return h.hexdigest()
 
 
-def _new_version(root: Path, digest: str, now: dt.datetime) -> str:
+def new_version_name(root: Path, digest: str, now: dt.datetime) -> str:
+    """A version name not yet used in ``root``: ``YYYYmmddTHHMMSSZ-<digest[:8]>``, then ``-02``, ``-03``, ...
+
+    A name counts as used when its folder exists or a build is writing it (``.tmp-<name>-*``), so two versions
+    built within the same second get distinct names that sort in the order they were made.
+    """
     base = now.strftime("%Y%m%dT%H%M%SZ") + "-" + digest[:8]
+    taken = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    reserved = {name[len(TMP_PREFIX):].rsplit("-", 1)[0] for name in taken if name.startswith(TMP_PREFIX)}
     version, n = base, 1
-    while (root / version).exists():
+    while version in taken or version in reserved:
         n += 1
-        version = f"{base}-{n}"
+        version = f"{base}-{n:02d}"
     return version
 
 
+# --- one build at a time ------------------------------------------------------------------------------------------
+
+class BuildLockedError(SnapshotError):
+    """Another build (or prune) holds the lock of the snapshots folder."""
+
+
+@dataclass(frozen=True)
+class BuildLock:
+    """The lock of one snapshots folder, as held by this process."""
+
+    root: Path
+    pid: int
+    host: str
+    started: str
+    command: str
+
+    @property
+    def path(self) -> Path:
+        return self.root / LOCK
+
+
+def _storage_error(exc: OSError, what: str) -> StorageError:
+    """A typed error naming the path and the problem (full disk, permission, ...)."""
+    where = exc.filename or what
+    cls = StorageFullError if exc.errno in (errno.ENOSPC, errno.EDQUOT) else StorageError
+    return cls(f"{where}: cannot {what}: {exc.strerror or exc}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child nobody has waited for yet is a zombie: dead for our purposes
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def read_lock(root: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The holder of ``root``'s build lock (pid, host, started, command), or None when nobody holds it."""
+    try:
+        text = (Path(root) / LOCK).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _storage_error(exc, "read the build lock") from exc
+    try:
+        info = json.loads(text)
+    except ValueError:
+        info = None
+    return info if isinstance(info, dict) else {"raw": text[:200]}
+
+
+def _is_stale(info: dict[str, Any]) -> bool:
+    pid = info.get("pid")
+    if info.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False  # another host's process cannot be checked from here; a garbled lock is left to a human
+    return not _pid_alive(pid)
+
+
+def _describe(info: dict[str, Any]) -> str:
+    what = "another build" if info.get("command", "build") == "build" else f"another quartiere {info['command']}"
+    return (f"{what} (pid {info.get('pid', '?')} on {info.get('host', '?')}) is running since "
+            f"{info.get('started', '?')}")
+
+
+def _take_over_stale(root: Path, seen: dict[str, Any], warn: Callable[[str], None]) -> None:
+    """Move the stale lock ``seen`` aside; if another process replaced it meanwhile, put that one back."""
+    aside = root / f"{LOCK}.stale-{uuid.uuid4().hex[:8]}"
+    try:
+        os.rename(root / LOCK, aside)
+    except FileNotFoundError:
+        return  # someone else took it over first
+    try:
+        moved = json.loads(aside.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        moved = None
+    if moved != seen:
+        with suppress(FileExistsError):  # a fresh lock taken meanwhile: restore it (unless yet another exists)
+            os.link(aside, root / LOCK)
+    else:
+        warn(f"{root / LOCK}: taking over the lock of a build that no longer runs ({_describe(seen)} — pid gone)")
+    aside.unlink(missing_ok=True)
+
+
+def acquire_lock(root: str | os.PathLike[str], *, wait: float = 0.0, command: str = "build",
+                 warn: Callable[[str], None] | None = None, poll: float = 0.2) -> BuildLock:
+    """Take the build lock of ``root``, waiting up to ``wait`` seconds for another holder.
+
+    Raises
+    ------
+    BuildLockedError
+        When another live process still holds it after ``wait`` seconds.
+    StorageError
+        When the lock cannot be written (permission, full disk).
+    """
+    root = Path(root)
+    say = warn or (lambda _msg: None)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _storage_error(exc, "create the snapshots folder") from exc
+    deadline = time.monotonic() + max(0.0, wait)
+    lock = BuildLock(root=root, pid=os.getpid(), host=socket.gethostname(), command=command,
+                     started=dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    body = json.dumps({"pid": lock.pid, "host": lock.host, "started": lock.started, "command": command}).encode()
+    while True:
+        try:
+            fd = os.open(lock.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            info = read_lock(root)
+            if info is None:
+                continue
+            if _is_stale(info):
+                _take_over_stale(root, info, say)
+                continue
+            if time.monotonic() >= deadline:
+                raise BuildLockedError(f"{root}: {_describe(info)}; try again later or wait with --wait SECONDS "
+                                       f"(a lock left by a crashed build on another host: remove {lock.path})") \
+                    from None
+            time.sleep(poll)
+            continue
+        except OSError as exc:
+            raise _storage_error(exc, "create the build lock") from exc
+        try:
+            os.write(fd, body)
+        except OSError as exc:
+            os.close(fd)
+            lock.path.unlink(missing_ok=True)
+            raise _storage_error(exc, "write the build lock") from exc
+        os.close(fd)
+        return lock
+
+
+def release_lock(lock: BuildLock) -> None:
+    """Remove the lock file if it is still ``lock``'s own."""
+    info = read_lock(lock.root)
+    if info is not None and info.get("pid") == lock.pid and info.get("host") == lock.host:
+        lock.path.unlink(missing_ok=True)
+
+
+@contextmanager
+def build_lock(root: str | os.PathLike[str], *, wait: float = 0.0, command: str = "build",
+               warn: Callable[[str], None] | None = None) -> Iterator[BuildLock]:
+    """Hold the build lock of ``root`` for the ``with`` block (see :func:`acquire_lock`)."""
+    lock = acquire_lock(root, wait=wait, command=command, warn=warn)
+    try:
+        yield lock
+    finally:
+        release_lock(lock)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` and everything in it, read-only versions included."""
+    if path.is_dir() and not path.is_symlink():
+        for sub in [path, *(p for p in path.rglob("*") if p.is_dir() and not p.is_symlink())]:
+            sub.chmod(stat.S_IRWXU)
+    shutil.rmtree(path)
+
+
+def remove_leftovers(lock: BuildLock) -> list[str]:
+    """Remove what killed builds left in the snapshots folder (``.tmp-*`` folders, CURRENT's temporary files).
+
+    Only the holder of the lock may call it: no other build can be writing then. Returns the names removed.
+    """
+    removed = []
+    for path in sorted(lock.root.iterdir()):
+        if path.name.startswith(TMP_PREFIX) or path.name.startswith(f".{CURRENT}."):
+            if path.is_dir() and not path.is_symlink():
+                remove_tree(path)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def publish(assembly: Assembly, out: str | os.PathLike[str], *,
-            programmes: Sequence[str | os.PathLike[str]] | None = None) -> Path:
+            programmes: Sequence[str | os.PathLike[str]] | None = None, lock: BuildLock | None = None) -> Path:
     """Write ``assembly`` as a new version under ``out`` and point CURRENT at it, atomically.
 
     Before the rename, the products of every programme definition in ``programmes`` (default: the shipped
     ``programmes/lebendige-quartiere.yml`` for the Bremen dataset, none for others) are computed and written
     into the version folder (:func:`geo.products.build_products`) and listed in the manifest.
 
+    ``lock`` is the build lock of ``out`` when the caller holds it (``quartiere build`` takes it before
+    reading); without it, publish takes the lock itself and fails at once when another build holds it.
+
     Returns
     -------
     pathlib.Path
         The new version folder.
+
+    Raises
+    ------
+    BuildLockedError
+        Without ``lock``, when another build holds the lock.
+    StorageError
+        When the disk is full or a file cannot be written (:class:`StorageFullError` for a full disk); CURRENT
+        is unchanged and no temporary folder is left.
     """
     root = Path(out)
-    root.mkdir(parents=True, exist_ok=True)
+    if lock is None:
+        with build_lock(root) as own:
+            return publish(assembly, root, programmes=programmes, lock=own)
+    if lock.root.resolve() != root.resolve():
+        raise SnapshotError(f"{root}: the build lock held is that of {lock.root}")
+    remove_leftovers(lock)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     inputs = assembly.catalogue.checksums()
     digest = _inputs_digest(inputs)
-    version = _new_version(root, digest, now)
-    tmp = root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
+    version = new_version_name(root, digest, now)
+    tmp = root / f"{TMP_PREFIX}{version}-{uuid.uuid4().hex[:8]}"
     try:
-        gpkg = tmp / GPKG
-        for name, frame in assembly.layers.items():
-            pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
-        pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
-        if not assembly.designations.empty:
-            pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
-        if assembly.postcodes is not None:
-            pyogrio.write_dataframe(assembly.postcodes, gpkg, layer="postcodes", driver="GPKG")
-        for name in ("postcode_shares", "gazetteer"):
-            table = getattr(assembly, name)
-            if table is not None and len(table):
-                pyogrio.write_dataframe(table, gpkg, layer=name, driver="GPKG")
-        manifest = {
-            "version": version,
-            "created": now.isoformat().replace("+00:00", "Z"),
-            "code_version": code_version(),
-            "crs": next(iter(assembly.layers.values())).crs.to_string(),
-            "data_root": str(assembly.catalogue.root),
-            "inputs": inputs,
-            "inputs_sha256": digest,
-            "ignored": assembly.catalogue.ignored_entries(),
-            "statistics_tables": assembly.statistics_tables,
-            "years": assembly.years,
-            "dataset": assembly.dataset,
-            "layers": list(assembly.layers),
-            "counts": {name: len(frame) for name, frame in assembly.layers.items()}
-            | {"indicator_rows": len(assembly.indicators)},
-            "repairs": [r.to_dict() for r in assembly.repairs],
-            "validation": [p.to_dict() for p in assembly.problems],
-            "timings_s": {k: round(v, 3) for k, v in assembly.timings.items()},
-            "products": [],
-        }
-        _write_manifest(tmp, manifest)
-        if programmes is None:
-            programmes = [DEFAULT_PROGRAMME] if assembly.dataset == "bremen" else []
-        if programmes:
-            from geo.products import build_products
-
-            entries, timings = build_products(tmp, programmes)
-            manifest["products"] = [e for e in entries if e["kind"] != "skipped"]
-            manifest["products_skipped"] = [e for e in entries if e["kind"] == "skipped"]
-            manifest["timings_s"].update({k: round(v, 3) for k, v in timings.items()})
-            _write_manifest(tmp, manifest)
-        _make_read_only(tmp)
+        tmp.mkdir()
+    except OSError as exc:
+        raise _storage_error(exc, "create the version folder") from exc
+    try:
+        _write_version(tmp, assembly, version=version, now=now, inputs=inputs, digest=digest,
+                       programmes=programmes)
         final = root / version
         os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        set_current(root, version)
+    except BaseException as exc:
+        with suppress(OSError):
+            if tmp.exists():
+                remove_tree(tmp)
+        if isinstance(exc, OSError):
+            raise _storage_error(exc, f"write snapshot version {version}") from exc
+        if isinstance(exc, (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                            pyogrio.errors.FeatureError)):
+            raise StorageError(f"{tmp / GPKG}: cannot write the GeoPackage: {str(exc)[:300]}") from exc
         raise
-    set_current(root, version)
     return final
+
+
+def _write_version(tmp: Path, assembly: Assembly, *, version: str, now: dt.datetime, inputs: list[dict[str, Any]],
+                   digest: str, programmes: Sequence[str | os.PathLike[str]] | None) -> None:
+    gpkg = tmp / GPKG
+    for name, frame in assembly.layers.items():
+        pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
+    pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
+    if not assembly.designations.empty:
+        pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
+    if assembly.postcodes is not None:
+        pyogrio.write_dataframe(assembly.postcodes, gpkg, layer="postcodes", driver="GPKG")
+    for name in ("postcode_shares", "gazetteer"):
+        table = getattr(assembly, name)
+        if table is not None and len(table):
+            pyogrio.write_dataframe(table, gpkg, layer=name, driver="GPKG")
+    manifest = {
+        "version": version,
+        "created": now.isoformat().replace("+00:00", "Z"),
+        "code_version": code_version(),
+        "crs": next(iter(assembly.layers.values())).crs.to_string(),
+        "data_root": str(assembly.catalogue.root),
+        "inputs": inputs,
+        "inputs_sha256": digest,
+        "ignored": assembly.catalogue.ignored_entries(),
+        "statistics_tables": assembly.statistics_tables,
+        "years": assembly.years,
+        "dataset": assembly.dataset,
+        "layers": list(assembly.layers),
+        "counts": {name: len(frame) for name, frame in assembly.layers.items()}
+        | {"indicator_rows": len(assembly.indicators)},
+        "repairs": [r.to_dict() for r in assembly.repairs],
+        "validation": [p.to_dict() for p in assembly.problems],
+        "timings_s": {k: round(v, 3) for k, v in assembly.timings.items()},
+        "products": [],
+    }
+    _write_manifest(tmp, manifest)
+    if programmes is None:
+        programmes = [DEFAULT_PROGRAMME] if assembly.dataset == "bremen" else []
+    if programmes:
+        from geo.products import build_products
+
+        entries, timings = build_products(tmp, programmes)
+        manifest["products"] = [e for e in entries if e["kind"] != "skipped"]
+        manifest["products_skipped"] = [e for e in entries if e["kind"] == "skipped"]
+        manifest["timings_s"].update({k: round(v, 3) for k, v in timings.items()})
+        _write_manifest(tmp, manifest)
+    _make_read_only(tmp)
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
@@ -178,8 +410,12 @@ def set_current(root: Path, version: str) -> None:
     if not (root / version / MANIFEST).is_file():
         raise SnapshotError(f"{root / version}: not a published snapshot version")
     tmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    tmp.write_text(version + "\n", encoding="utf-8")
-    os.replace(tmp, root / CURRENT)
+    try:
+        tmp.write_text(version + "\n", encoding="utf-8")
+        os.replace(tmp, root / CURRENT)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 #: a version name as :func:`publish` makes them: a plain folder name, never a path

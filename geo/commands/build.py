@@ -14,6 +14,7 @@ from geo.indicators import SmallNumberRule
 
 if TYPE_CHECKING:
     from geo.build import Assembly
+    from geo.snapshot import BuildLock
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         if name == "build":
             p.add_argument("--out", metavar="SNAPSHOTS", default=str(DEFAULT_SNAPSHOTS),
                            help="snapshots folder (default: %(default)s)")
+            p.add_argument("--wait", metavar="SECONDS", type=float, default=0.0,
+                           help="when another build holds the snapshots folder's lock, wait up to this long for "
+                           "it (default %(default)g: fail at once with exit code 2)")
             p.add_argument("--programme", metavar="FILE", action="append", type=Path, default=[],
                            help="also publish the classification and monitoring of this programme definition "
                            "(the shipped programmes/lebendige-quartiere.yml is always published for bremen; "
@@ -85,7 +89,20 @@ def run_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn(msg: str) -> None:
+    print(f"  [warning] {msg}", file=sys.stderr, flush=True)
+
+
 def run_build(args: argparse.Namespace) -> int:
+    from geo.snapshot import build_lock
+
+    if args.wait < 0:
+        raise UsageError(f"--wait must be 0 or more seconds, got {args.wait:g}")
+    with build_lock(args.out, wait=args.wait, warn=_warn) as lock:
+        return _build(args, lock)
+
+
+def _build(args: argparse.Namespace, lock: BuildLock) -> int:
     from geo.snapshot import publish
 
     t0 = time.perf_counter()
@@ -101,7 +118,7 @@ def run_build(args: argparse.Namespace) -> int:
     elif args.programme:
         raise UsageError("--programme applies to --dataset bremen only")
     _progress("writing snapshot, classifying and computing the monitoring products")
-    path = publish(assembly, args.out, programmes=programmes)
+    path = publish(assembly, args.out, programmes=programmes, lock=lock)
     _report([p for p in assembly.problems if p.severity != "info"])
     import json
 
