@@ -443,6 +443,75 @@ def list_versions(root: str | os.PathLike[str]) -> list[str]:
                   and (p / MANIFEST).is_file())
 
 
+def _tree_bytes(path: Path) -> int:
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    """What :func:`prune_versions` removed (or, with ``dry_run``, would remove) and what it kept."""
+
+    removed: list[tuple[str, int]]
+    kept: list[str]
+    current: str | None
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(n for _, n in self.removed)
+
+
+def prune_versions(root: str | os.PathLike[str], *, keep: int = 5, dry_run: bool = False,
+                   warn: Callable[[str], None] | None = None) -> PruneResult:
+    """Remove old versions from the snapshots folder ``root``: all but CURRENT and the ``keep`` newest.
+
+    Versions sort by name (``YYYYmmddTHHMMSSZ-...``, see :func:`new_version_name`). The service records nowhere
+    which version it serves; it serves CURRENT, or when CURRENT cannot be read the newest readable version, so
+    both are kept. The build lock is held while removing: prune refuses while a build runs (and no build can start
+    meanwhile). Folders without a manifest (not a published version) are never touched.
+
+    Raises
+    ------
+    BuildLockedError
+        When a build holds the lock (not with ``dry_run``, which removes nothing).
+    SnapshotError
+        When ``keep`` is negative, or ``keep`` is 0 and there is no readable CURRENT.
+    StorageError
+        When a version cannot be removed (permission).
+    """
+    root = Path(root)
+    if keep < 0:
+        raise SnapshotError(f"--keep must be 0 or more, got {keep}")
+    if not root.is_dir():
+        raise SnapshotError(f"{root}: no snapshots folder")
+
+    def plan() -> tuple[list[str], list[str], str | None]:
+        try:
+            current: str | None = current_version(root)
+        except SnapshotError:
+            current = None
+        if current is None and keep == 0:
+            raise SnapshotError(f"{root}: CURRENT names no readable version; refusing to remove every version "
+                                "with --keep 0")
+        versions = list_versions(root)
+        kept = set(versions[len(versions) - keep:] if keep else []) | ({current} if current else set())
+        return [v for v in versions if v not in kept], [v for v in versions if v in kept], current
+
+    if dry_run:
+        doomed, kept, current = plan()
+        return PruneResult([(v, _tree_bytes(root / v)) for v in doomed], kept, current)
+    with build_lock(root, command="prune", warn=warn):
+        doomed, kept, current = plan()
+        removed = []
+        for version in doomed:
+            size = _tree_bytes(root / version)
+            try:
+                remove_tree(root / version)
+            except OSError as exc:
+                raise _storage_error(exc, f"remove version {version}") from exc
+            removed.append((version, size))
+    return PruneResult(removed, kept, current)
+
+
 @dataclass
 class Snapshot:
     """A published snapshot, loaded read-only."""

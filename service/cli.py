@@ -16,6 +16,7 @@ from geo.errors import QuartiereError
 
 COMMAND_MODULES = (
     "geo.commands.build",
+    "geo.commands.prune",
     "geo.commands.info",
     "geo.commands.classify",
     "geo.commands.compare",
