@@ -130,6 +130,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     for path in cat.social:
         try:
             social = read_social_indicators(path)
+            problems += validate.check_secondary_values(social, str(path))
         except QuartiereError as exc:
             problems.append(Problem("read", exc.message, file=str(path)))
     for path in cat.extra:
@@ -141,6 +142,13 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     problems += more
     for table in tables:
         problems += validate.check_negative_counts(table.data, table.layout.counts, str(table.file))
+        problems += validate.check_statistics_keys(table.data, str(table.file))
+        problems += validate.check_whole_counts(table.data, table.layout.counts, str(table.file))
+        problems += validate.check_duplicate_rows(table.data, table.layout.dimensions, str(table.file))
+        problems += validate.check_statistics_dates(table.data, str(table.file), table.file_year)
+    problems += validate.check_one_file_per_year(tables)
+    problems += validate.check_count_bounds(tables)
+    problems += validate.check_population_jumps(tables)
     validate.raise_on_errors(problems, str(data_dir), stage="the input files")
     timings["read"] = time.perf_counter() - t0
 
@@ -407,6 +415,7 @@ def _indicators(tables: list[StatTable], layers: dict[str, gpd.GeoDataFrame], ru
     pop["key8"] = pop["key"].map(to_8_digit)
     pop["stat_level"] = pop["key"].str.len().map(STAT_LEVEL_BY_LENGTH)
     counts_all = ind.counts_from_population_table(pop.assign(key=pop["key8"]))
+    problems += validate.check_derived_counts(counts_all, pop.assign(key=pop["key8"]))
     stat_level = pop.drop_duplicates("key8").set_index("key8")["stat_level"]
     ot_keys = set(layers["ortsteil"]["key"])
     is_ot = counts_all.index.get_level_values("key").map(stat_level) == "ortsteil"

@@ -8,6 +8,9 @@ a deviation between published totals and the sum of their parts, an overlap with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,9 +19,30 @@ import shapely
 from geo.errors import Problem, ValidationError
 from geo.repairs import Repair
 
+if TYPE_CHECKING:
+    from geo.sources.statistics import StatTable
+
 KEY_RE = r"^\d{8}$"
 #: overlaps between neighbours of one level up to this area are slivers of digitising, not errors
 OVERLAP_TOLERANCE_M2 = 10.0
+
+#: the key of a statistics row must have the pattern of its level; the level is read from the label the office
+#: prints beside the key ("Tenever (Ortsteil)", "Stadt Bremen", "Land Bremen")
+STAT_KEY_PATTERNS: dict[str, str] = {"ortsteil": r"^\d{8}$", "stadtteil": r"^\d{7}$", "stadtbezirk": r"^\d{6}$",
+                                     "stadt": r"^\d{5}$", "land": r"^\d{2}$"}
+#: a label without a recognisable level still needs a key of one of the published lengths
+ANY_STAT_KEY = r"^(\d{2}|\d{5,8})$"
+#: a city's (or the Land's) total population may at most double from its last known total: real growth between
+#: two published years (at most a decade apart) has stayed far below that; twice the total means a doubled file,
+#: a duplicated block of rows or a value with extra digits
+MAX_TOTAL_GROWTH = 2.0
+#: an Ortsteil's population multiplied or divided by more than this between two consecutive published years is
+#: reported as a warning (new estates and demolitions happen; a digit typo or swapped rows look the same)
+JUMP_FACTOR = 3.0
+#: ... unless both figures are below this many residents (tiny Ortsteile jump by chance)
+JUMP_MIN_POPULATION = 100
+#: rows listed one by one per check and file; beyond this a single summary names how many more there are
+MAX_LISTED = 20
 
 
 def check_crs(frame: gpd.GeoDataFrame, level: str, expected: str = "EPSG:25832") -> list[Problem]:
@@ -174,4 +198,242 @@ def check_agreement(first: pd.DataFrame, second: pd.DataFrame, indicator: str, *
         years = ", ".join(str(y) for y in sorted(joined["year"].unique()))
         problems.append(Problem("sources_agree", f"{indicator}: {names[0]} and {names[1]} agree within {tolerance:g} "
                                 f"for all {len(joined)} districts compared ({years})", "info"))
+    return problems
+
+
+def _capped(problems: list[Problem], check: str, file: str, what: str) -> list[Problem]:
+    """At most :data:`MAX_LISTED` problems, then one summary with the number left out (same severity)."""
+    if len(problems) <= MAX_LISTED:
+        return problems
+    rest = len(problems) - MAX_LISTED
+    return [*problems[:MAX_LISTED], Problem(check, f"... and {rest:,} more {what} like these", problems[0].severity,
+                                            file=file, detail={"not_listed": rest})]
+
+
+def _row_level(label: str) -> str | None:
+    label = label.strip()
+    for level in ("ortsteil", "stadtteil", "stadtbezirk"):
+        if label.endswith(f"({level.capitalize()})"):
+            return level
+    if label.startswith("Stadt "):
+        return "stadt"
+    if label.startswith("Land "):
+        return "land"
+    return None
+
+
+def _rows(data: pd.DataFrame) -> pd.DataFrame:
+    """One entry per data row of a statistics file (the long table has one per row and measure)."""
+    return data.drop_duplicates("line") if "line" in data.columns else data.drop_duplicates(["key", "time"])
+
+
+def check_statistics_keys(data: pd.DataFrame, file: str) -> list[Problem]:
+    """``stat_key_format``: every data row's key has the pattern of its level (error).
+
+    The level is the one the label states (``(Ortsteil)`` 8 digits, ``(Stadtteil)`` 7, ``(Stadtbezirk)`` 6,
+    ``Stadt ...`` 5, ``Land ...`` 2; see :data:`STAT_KEY_PATTERNS`); a label without a level needs 2 or 5-8 digits.
+    A 9-digit key, or a 7-digit key labelled as an Ortsteil, is reported with its line and value.
+    """
+    rows = _rows(data)
+    labels = rows["area_label"].astype(str)
+    levels = labels.map({lab: _row_level(lab) for lab in labels.unique()})
+    keys = rows["key"].astype(str)
+    ok = pd.Series(False, index=rows.index)
+    for level, pattern in [*STAT_KEY_PATTERNS.items(), (None, ANY_STAT_KEY)]:
+        sel = levels.isna() if level is None else levels == level
+        ok[sel] = keys[sel].str.match(pattern)
+    problems = []
+    for r, level in zip(rows[~ok].itertuples(), levels[~ok], strict=True):
+        pattern = STAT_KEY_PATTERNS[level] if level else ANY_STAT_KEY
+        expected = f"the {level} pattern ({pattern})" if level else f"a statistics key ({pattern})"
+        problems.append(Problem("stat_key_format", f"line {r.line}, column Gebietsschlüssel: key {r.key!r} "
+                                f"({r.area_label}) does not match {expected}", file=file, key=str(r.key),
+                                detail={"line": int(r.line), "value": str(r.key)}))
+    return _capped(problems, "stat_key_format", file, "malformed keys")
+
+
+def check_whole_counts(data: pd.DataFrame, counts: frozenset[str], file: str) -> list[Problem]:
+    """``count_not_whole``: head counts are non-negative whole numbers; ``342,5`` persons is an error."""
+    values = data[data["measure"].isin(counts) & data["value"].notna()]
+    bad = values[(values["value"] % 1 != 0) | ~np.isfinite(values["value"])]
+    problems = [Problem("count_not_whole", f"line {r.line}, column {r.measure}: {r.key} {r.time} {r.age_group}: "
+                        f"count {r.value:g} is not a whole number", file=file, key=str(r.key),
+                        detail={"line": int(r.line), "column": r.measure, "value": float(r.value)})
+                for r in bad.itertuples()]
+    return _capped(problems, "count_not_whole", file, "counts that are not whole numbers")
+
+
+def check_duplicate_rows(data: pd.DataFrame, dimensions: Sequence[str], file: str) -> list[Problem]:
+    """``duplicate_row``: each area, date and breakdown (age group, sex) occurs once per file (error).
+
+    A repeated row would be counted twice by every sum; each repetition is named with the line of its first
+    occurrence.
+    """
+    dims = [d for d in dimensions if d != "area_label"]
+    rows = _rows(data)
+    dup = rows[rows.duplicated(dims, keep=False)]
+    problems = []
+    for values, part in dup.groupby(dims, sort=False):
+        lines = part["line"].astype(int).tolist()
+        what = " ".join(str(v) for v in (values if isinstance(values, tuple) else (values,)))
+        problems.append(Problem("duplicate_row", f"lines {', '.join(map(str, lines[:5]))}"
+                                f"{' ...' if len(lines) > 5 else ''}: row {what} occurs {len(lines)} times",
+                                file=file, key=str(part["key"].iloc[0]), detail={"lines": lines[:100],
+                                                                                  "n": len(lines)}))
+    return _capped(problems, "duplicate_row", file, "duplicated rows")
+
+
+def check_statistics_dates(data: pd.DataFrame, file: str, file_year: int | None) -> list[Problem]:
+    """``stat_date``: every date parses (``YYYY-MM-DD``, or ``YYYY`` in projections) and lies in the year the
+    file's name states (``12411-03-03-2023.csv``) (error). Files without a year in their name (projections span
+    several years) are only checked for dates that parse.
+    """
+    rows = _rows(data)
+    year = file_year
+    problems = []
+    for r in rows[rows["year"] <= 0].itertuples():
+        problems.append(Problem("stat_date", f"line {r.line}, column Zeit: {r.key}: date {r.time!r} is not a "
+                                "date (YYYY-MM-DD or YYYY)", file=file, key=str(r.key),
+                                detail={"line": int(r.line), "value": str(r.time)}))
+    if year is not None:
+        for r in rows[(rows["year"] > 0) & (rows["year"] != year)].itertuples():
+            problems.append(Problem("stat_date", f"line {r.line}, column Zeit: {r.key}: date {r.time} lies outside "
+                                    f"the file's year {year}", file=file, key=str(r.key),
+                                    detail={"line": int(r.line), "value": str(r.time), "file_year": year}))
+    return _capped(problems, "stat_date", file, "bad dates")
+
+
+def _table_years(table: StatTable) -> set[int]:
+    if table.file_year is not None:
+        return {table.file_year}
+    return {int(y) for y in table.data["year"].unique() if y > 0}
+
+
+def check_one_file_per_year(tables: Sequence[StatTable]) -> list[Problem]:
+    """``same_table_twice``: at most one file per table id and year (error naming every file).
+
+    A second copy of ``12411-03-03-2023.csv`` (say ``12411-03-03-2023-copy.csv``) would double every count.
+    """
+    files: dict[tuple[str, int], list[str]] = {}
+    for table in tables:
+        for year in _table_years(table):
+            files.setdefault((table.table_id, year), []).append(str(table.file))
+    return [Problem("same_table_twice", f"table {tid} for {year} is given by {len(names)} files: "
+                    f"{', '.join(sorted(names))}; keep one", file=", ".join(sorted(names)),
+                    detail={"table_id": tid, "year": year})
+            for (tid, year), names in sorted(files.items()) if len(names) > 1]
+
+
+def _population_totals(tables: Sequence[StatTable]) -> pd.DataFrame:
+    """Total population (age ``Insgesamt``, measure ``total``) per key and year from table 12411-03-03."""
+    frames = [t.data.assign(file=str(t.file)) for t in tables if t.table_id == "12411-03-03"]
+    if not frames:
+        return pd.DataFrame(columns=["key", "year", "value", "file", "line"])
+    data = pd.concat(frames, ignore_index=True)
+    tot = data[(data["age_group"] == "Insgesamt") & (data["measure"] == "total") & data["value"].notna()
+               & (data["year"] > 0)]
+    return tot[["key", "year", "value", "file", "line"]]
+
+
+def check_count_bounds(tables: Sequence[StatTable]) -> list[Problem]:
+    """``count_bound``: no count above the population that contains it (error).
+
+    Any count of an area inside a city (Ortsteil, Stadtteil, Stadtbezirk) is at most the city's total of that
+    year; any count of a city at most the Land's total; and the total of a city or the Land at most
+    :data:`MAX_TOTAL_GROWTH` times its last known (previous published) total.
+    """
+    totals = _population_totals(tables)
+    if totals.empty:
+        return []
+    bound = totals.groupby(["key", "year"])["value"].max()
+    problems: list[Problem] = []
+    for table in tables:
+        data = table.data
+        values = data[data["measure"].isin(table.layout.counts) & data["value"].notna() & (data["year"] > 0)]
+        klen = values["key"].str.len()
+        parent = values["key"].where(klen != 5, values["key"].str.slice(0, 2)).where(
+            ~klen.isin([6, 7, 8]), values["key"].str.slice(0, 5))
+        limit = pd.Series(bound.reindex(pd.MultiIndex.from_arrays([parent, values["year"]])).to_numpy(),
+                          index=values.index)
+        over = values[(klen != 2) & limit.notna() & (values["value"] > limit)]
+        listed = [Problem("count_bound", f"line {r.line}, column {r.measure}: {r.key} {r.time} {r.age_group}: "
+                          f"count {r.value:,.0f} exceeds the total {limit[r.Index]:,.0f} of {parent[r.Index]}",
+                          file=str(table.file), key=str(r.key),
+                          detail={"line": int(r.line), "column": r.measure, "value": float(r.value),
+                                  "bound": float(limit[r.Index])})
+                  for r in over.itertuples()]
+        problems += _capped(listed, "count_bound", str(table.file), "counts above their city's total")
+    top = totals[totals["key"].str.len().isin([2, 5])].sort_values("year")
+    for key, part in top.groupby("key"):
+        part = part.drop_duplicates("year")
+        prev = part["value"].shift()
+        prev_year = part["year"].shift()
+        for r, p, py in zip(part.itertuples(), prev, prev_year, strict=True):
+            if pd.notna(p) and p > 0 and r.value > MAX_TOTAL_GROWTH * p:
+                problems.append(Problem("count_bound", f"line {r.line}, column total: {key} {r.year}: total "
+                                        f"{r.value:,.0f} is more than {MAX_TOTAL_GROWTH:g} times its last known "
+                                        f"total {p:,.0f} ({int(py)})", file=r.file, key=str(key),
+                                        detail={"line": int(r.line), "value": float(r.value), "previous": float(p)}))
+    return problems
+
+
+def check_derived_counts(counts: pd.DataFrame, sources: pd.DataFrame | None = None) -> list[Problem]:
+    """``derived_count_negative``: counts derived by subtraction are non-negative (error).
+
+    ``counts`` is indexed by (key, year) as :func:`geo.indicators.counts_from_population_table` returns it, e.g.
+    ``aged_18_64 = population - under_18 - aged_65_plus``; a negative result means the age groups add up to
+    more than the total. ``sources`` (columns key, year, file: the table as read) names the file of each row.
+    """
+    files: dict[tuple[str, int], str] = {}
+    if sources is not None:
+        pairs = sources[["key", "year", "file"]].drop_duplicates(["key", "year"])
+        files = {(str(k), int(y)): str(f) for k, y, f in zip(pairs["key"], pairs["year"], pairs["file"], strict=True)}
+    problems = []
+    for col in [c for c in counts.columns if "__" not in c]:
+        values = pd.to_numeric(counts[col], errors="coerce")
+        for (key, year), v in values[values < 0].items():
+            file = files.get((str(key), int(year)))
+            problems.append(Problem("derived_count_negative", f"{key} {year} {col}: derived count {v:,.0f} is "
+                                    "negative (its parts add up to more than the total)", file=file,
+                                    key=str(key), detail={"year": int(year), "column": col, "value": float(v)}))
+    return problems
+
+
+def check_secondary_values(social: pd.DataFrame, file: str) -> list[Problem]:
+    """``secondary_value``: secondary ``si_*`` values are finite, and percentages (``*_pct``) within 0-100."""
+    problems = []
+    lines = social["line"] if "line" in social.columns else pd.Series(np.nan, index=social.index)
+    for r, line in zip(social.itertuples(), lines, strict=True):
+        v = float(r.value)
+        where = f"line {int(line)}, column wert: " if pd.notna(line) else ""
+        if not np.isfinite(v):
+            reason = "is not a finite number"
+        elif str(r.indicator).endswith("_pct") and not 0 <= v <= 100:
+            reason = "is a percentage outside 0-100"
+        else:
+            continue
+        problems.append(Problem("secondary_value", f"{where}{r.key} {r.year} {r.indicator}: value {v:g} {reason}",
+                                file=file, key=str(r.key), detail={"indicator": str(r.indicator), "value": v}))
+    return _capped(problems, "secondary_value", file, "implausible secondary values")
+
+
+def check_population_jumps(tables: Sequence[StatTable]) -> list[Problem]:
+    """``population_jump``: an Ortsteil's population changes by more than :data:`JUMP_FACTOR` (either way) between
+    two consecutive published years (warning with both figures; ignored below :data:`JUMP_MIN_POPULATION`)."""
+    totals = _population_totals(tables)
+    ot = totals[totals["key"].str.len() == 8].drop_duplicates(["key", "year"]).sort_values(["key", "year"])
+    problems = []
+    for key, part in ot.groupby("key"):
+        prev = part["value"].shift()
+        prev_year = part["year"].shift()
+        for r, p, py in zip(part.itertuples(), prev, prev_year, strict=True):
+            if pd.isna(p) or max(p, r.value) < JUMP_MIN_POPULATION:
+                continue
+            lo, hi = sorted((float(p), float(r.value)))
+            if lo == 0 or hi / lo > JUMP_FACTOR:
+                problems.append(Problem("population_jump", f"line {r.line}: Ortsteil {key}: population {p:,.0f} "
+                                        f"({int(py)}) -> {r.value:,.0f} ({r.year}), more than a factor "
+                                        f"{JUMP_FACTOR:g}", "warning", file=r.file, key=str(key),
+                                        detail={"from_year": int(py), "from": float(p), "year": int(r.year),
+                                                "to": float(r.value)}))
     return problems

@@ -36,6 +36,13 @@ MARKERS: Mapping[str, str] = {
 
 _TITLE = re.compile(r"^\s*(?P<id>\d[\d-]*\d)\s*:\s*(?P<title>.+?)\s*$")
 _KEY = re.compile(r"^\d{2,8}$")
+#: footer lines of the exports: a blank line, then footnotes ``*) ...``, ``1) ...`` and ``© Statistisches
+#: Landesamt Bremen``; the data rows end at the first line of this form, not at the first unexpected key
+_FOOTER = re.compile(r"^\s*$|^\s*(\*|\d{1,2})\)\s|^\s*©")
+#: a line that looks like a data row (a numeric key, then at least three more fields)
+_DATA_ROW = re.compile(r"^\s*\d+\s*;[^;]*;[^;]*;")
+#: a year in a file name such as ``12411-03-03-2023.csv`` (four digits not part of a longer number)
+_FILE_YEAR = re.compile(r"(?<!\d)((?:18|19|20|21)\d\d)(?!\d)")
 _FOOTNOTE_MARK = re.compile(r"\s*\d\)\s*$|\s*\*\)\s*$")
 _NUMBER = re.compile(r"^-?\d+(,\d+)?$")
 
@@ -167,6 +174,14 @@ class StatTable:
     layout: Layout
     data: pd.DataFrame
     footnotes: list[str] = field(default_factory=list)
+    #: the year the file name states (``12411-03-03-2023.csv`` -> 2023), or None
+    file_year: int | None = None
+
+
+def file_year(path: Path) -> int | None:
+    """The year named in a statistics file's name (the last four-digit group), or None."""
+    found = _FILE_YEAR.findall(path.stem)
+    return int(found[-1]) if found else None
 
 
 def _decode(path: Path, raw: bytes) -> str:
@@ -253,10 +268,16 @@ def read_statistics_csv(path: str | Path) -> StatTable:
             header_rows.append(lines[i].split(";"))
         i += 1
     first_data = i
-    while i < len(lines) and lines[i].strip() and _KEY.match(lines[i].split(";", 1)[0].strip()):
+    while i < len(lines) and not _FOOTER.match(lines[i]):
         i += 1
     data_lines = lines[first_data:i]
     footnotes = [ln.strip() for ln in lines[i:] if ln.strip()]
+    stray = [n for n, ln in enumerate(lines[i:], start=i + 1) if _DATA_ROW.match(ln)]
+    if stray:
+        raise InputError(
+            f"{path}, line {stray[0]}: data row after the start of the footnotes (line {i + 1}); "
+            f"{len(stray)} such rows: {lines[stray[0] - 1][:60]!r}"
+        )
     if not header_rows or not data_lines:
         raise InputError(f"{path}: unknown layout: no header rows or no data rows found under the title")
     width = max(len(r) for r in header_rows)
@@ -290,26 +311,32 @@ def read_statistics_csv(path: str | Path) -> StatTable:
             raise InputError(
                 f"{path}, line {lineno}: expected {width} fields separated by ';', found {len(cells)}"
             )
-        records.append(cells)
-    frame = pd.DataFrame(records, columns=[*layout.dimensions, *measure_names], dtype=object)
+        records.append([*cells, lineno])
+    frame = pd.DataFrame(records, columns=[*layout.dimensions, *measure_names, "line"], dtype=object)
+    frame["line"] = frame["line"].astype(int)
     for dim in layout.dimensions:
         frame[dim] = frame[dim].astype(str).str.strip()
-    long = frame.melt(id_vars=list(layout.dimensions), var_name="measure", value_name="raw")
+    long = frame.melt(id_vars=[*layout.dimensions, "line"], var_name="measure", value_name="raw")
     raw = long["raw"].astype(str).str.strip()
     is_number = raw.str.match(_NUMBER.pattern)
     bad = ~is_number & ~raw.isin(list(MARKERS))
     if bad.any():
         first_bad = long.loc[bad].iloc[0]
         raise InputError(
-            f"{path}: value {first_bad['raw']!r} for {first_bad['key']} / {first_bad['measure']} is neither a "
+            f"{path}, line {first_bad['line']}: value {first_bad['raw']!r} for {first_bad['key']} / "
+            f"{first_bad['measure']} is neither a "
             f"number nor a known marker ({', '.join(repr(m) for m in MARKERS if m)}); "
             f"{int(bad.sum())} such cells"
         )
     long["value"] = pd.to_numeric(raw.where(is_number).str.replace(",", ".", regex=False), errors="coerce")
-    long["flag"] = np.where(is_number, "", raw.map(lambda m: MARKERS.get(m, "empty")))
+    long["flag"] = np.where(is_number, "", raw.map(dict(MARKERS)).fillna("empty"))
     long = long.drop(columns="raw")
-    long["year"] = long["time"].str.slice(0, 4).astype(int)
+    # a date (YYYY-MM-DD, or a bare year YYYY in projections) that does not parse gets year -1;
+    # geo.validate.check_statistics_dates reports it
+    bare_year = long["time"].where(long["time"].str.fullmatch(r"\d{4}"))
+    dates = pd.to_datetime(long["time"].where(bare_year.isna()), format="%Y-%m-%d", errors="coerce")
+    long["year"] = pd.to_numeric(bare_year, errors="coerce").fillna(dates.dt.year).fillna(-1).astype(int)
     long["file"] = path.name
     long["table_id"] = table_id
     return StatTable(table_id=table_id, title=title_match.group("title"), file=path, layout=layout,
-                     data=long, footnotes=footnotes)
+                     data=long, footnotes=footnotes, file_year=file_year(path))

@@ -126,6 +126,7 @@ def read_social_indicators(path: str | Path) -> pd.DataFrame:
             "value": value[keep],
             "source": frame.loc[keep, "quelle_url"].astype("string"),
             "file": (frame["datei"] if "datei" in frame.columns else pd.Series(path.name, index=frame.index))[keep],
+            "line": (frame.index.to_series() + 2)[keep],  # line in the file read (header is line 1)
         }
     ).reset_index(drop=True)
     out.attrs["dropped_no_year"] = int((~year.str.match(r"^\d{4}$")).sum())
