@@ -179,3 +179,20 @@ def test_all_problems_reported_at_once(mini_data: Path, published: Path, capsys:
     _edit_csv(mini_data / RAW / "12411-03-03-2023.csv", lambda t: t, encoding="utf-8")
     err = _build_fails(mini_data, published, capsys)
     assert "shapefile has no .prj" in err and "file is UTF-8" in err
+
+
+def test_validate_reports_by_file_with_a_summary_and_publishes_nothing(mini_data: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "--data", str(mini_data)]) == 0
+    ok = capsys.readouterr().out
+    assert "0 error(s)" in ok and ok.rstrip().splitlines()[-1].startswith("valid:")
+    raw = mini_data / RAW
+    copy = raw / "12411-03-03-2023-copy.csv"
+    shutil.copy(raw / "12411-03-03-2023.csv", copy)  # the same table and year twice
+    _edit_csv(raw / "12411-03-03-2022.csv", lambda t: t.replace("\n", "\nbroken line without fields\n", 1))
+    assert main(["validate", "--data", str(mini_data)]) == 2
+    out = capsys.readouterr().out
+    assert f"{copy}:" in out or f"{raw / '12411-03-03-2023.csv'}:" in out  # grouped under a file header
+    summary = next(ln for ln in out.splitlines() if "error(s)" in ln)
+    assert int(summary.split()[0]) >= 1 and "file(s)" in summary
+    assert not (tmp_path / "snapshots").exists()  # validate writes nothing

@@ -79,10 +79,35 @@ def _report(problems: list[Problem]) -> None:
         print(f"  {p}", file=sys.stderr)
 
 
+def grouped_report(problems: list[Problem]) -> list[str]:
+    """Problems grouped by file (those of no file first), errors before warnings, and a summary line."""
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        if p.severity == "info":
+            continue
+        by_file.setdefault(p.file or "", []).append(p)
+    lines = []
+    for file in sorted(by_file):
+        items = sorted(by_file[file], key=lambda p: (p.severity != "error", p.check))
+        lines.append(f"{file or '(all inputs)'}:")
+        lines += [f"  [{p.severity}] {p.check}: {p.message}" for p in items]
+    n_err = sum(p.severity == "error" for p in problems)
+    n_warn = sum(p.severity == "warning" for p in problems)
+    lines.append(f"{n_err} error(s), {n_warn} warning(s) in {len([f for f in by_file if f])} file(s)")
+    return lines
+
+
 def run_validate(args: argparse.Namespace) -> int:
+    from geo.errors import ValidationError
+
     t0 = time.perf_counter()
-    assembly = _assemble(args)
-    _report(assembly.problems)
+    try:
+        assembly = _assemble(args)
+    except ValidationError as exc:
+        print("\n".join(grouped_report(list(exc.problems))))
+        print(f"invalid: {exc.message} ({time.perf_counter() - t0:.1f} s)")
+        return 2
+    print("\n".join(grouped_report(assembly.problems)))
     n_warn = sum(p.severity == "warning" for p in assembly.problems)
     print(f"valid: {sum(len(f) for f in assembly.layers.values())} districts, {len(assembly.indicators):,} "
           f"indicator rows, {len(assembly.repairs)} repairs, {n_warn} warnings ({time.perf_counter() - t0:.1f} s)")
