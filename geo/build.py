@@ -214,6 +214,8 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         long = pd.concat([long, census], ignore_index=True)
     for frame in extras:
         long = pd.concat([long, _tidy(frame, layers)], ignore_index=True)
+    long = long.astype({"year": int, "value": float, "numerator": float, "denominator": float,
+                        "base_year": float})  # an empty part (one year only: no changes) must not make them object
     long = long.sort_values(["level", "key", "indicator", "year"]).reset_index(drop=True)
     timings["indicators"] = time.perf_counter() - t2
 
@@ -397,6 +399,8 @@ def _long_rows(values: pd.DataFrame, level: str, source: str) -> pd.DataFrame:
             }
         )
         parts.append(part)
+    if not parts:  # e.g. no change indicators when only one year is published
+        return pd.DataFrame(columns=ind.LONG_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     out["level"] = level
     out["source"] = source

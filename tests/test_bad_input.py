@@ -196,3 +196,14 @@ def test_validate_reports_by_file_with_a_summary_and_publishes_nothing(mini_data
     summary = next(ln for ln in out.splitlines() if "error(s)" in ln)
     assert int(summary.split()[0]) >= 1 and "file(s)" in summary
     assert not (tmp_path / "snapshots").exists()  # validate writes nothing
+
+
+def test_a_single_published_year_builds(mini_data: Path, tmp_path: Path) -> None:
+    (mini_data / RAW / "12411-03-03-2022.csv").unlink()  # no earlier year: no change indicators at all
+    out = tmp_path / "one-year"
+    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
+    from geo.snapshot import load_snapshot
+
+    snap = load_snapshot(out)
+    assert snap.manifest["years"] == [2023] and snap.indicators["year"].dtype.kind == "i"
+    assert snap.wide("ortsteil")["population"].notna().sum() > 80
