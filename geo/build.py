@@ -636,7 +636,8 @@ def _match_keys(long: pd.DataFrame, layers: dict[str, gpd.GeoDataFrame]) -> list
 
 def _wide_layer(frame: gpd.GeoDataFrame, level: str, long: pd.DataFrame,
                 designations: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The published layer: boundary attributes plus the latest year's main indicators and designations."""
+    """The published layer: boundary attributes, the latest year's main indicators, the need series (each with
+    ``<id>_year``, the year its value is from) and designations."""
     sub = long[(long["level"] == level) & long["indicator"].isin(ind.MAIN_INDICATORS)]
     latest = int(sub.loc[sub["indicator"] == "population"].dropna(subset=["value"])["year"].max())
     wide = sub[sub["year"] == latest].pivot_table(index="key", columns="indicator", values="value", aggfunc="first",
@@ -645,6 +646,15 @@ def _wide_layer(frame: gpd.GeoDataFrame, level: str, long: pd.DataFrame,
                                                     right_index=True, how="left")
     out["year"] = latest
     out["has_statistics"] = out["population"].notna()
+    # the need series with a direction, each with the year its value is from (latest published, <= latest)
+    need = [i for i, meta in ind.NEED_INDICATORS.items() if meta.direction in ("higher_is_worse", "higher_is_better")]
+    series = long[(long["level"] == level) & long["indicator"].isin(need) & long["value"].notna()
+                  & (long["year"] <= latest)]
+    last = series.sort_values("year").groupby(["key", "indicator"]).tail(1)
+    for ident in need:
+        part = last[last["indicator"] == ident].set_index("key")
+        out[ident] = out["key"].map(part["value"]).astype(float)
+        out[f"{ident}_year"] = out["key"].map(part["year"]).astype("Int64")
     out = out.merge(designation_summary(designations), left_on="key", right_index=True, how="left")
     out["designated"] = out["designation_specific"].fillna(False).astype(bool)
     out = out.drop(columns=["designation_specific"])

@@ -190,3 +190,14 @@ def test_every_level_and_base_population(real_snapshot) -> None:  # type: ignore
     assert u65["denominator"] > 5000 and u65["numerator"] == pytest.approx(u65["value"] * u65["denominator"] / 100)
     years = sorted(ind.loc[ind.indicator == "sgb2_u15_pct", "year"].unique())
     assert years == list(range(2005, 2019))
+
+
+@pytest.mark.realdata
+def test_the_published_layer_carries_need_series_with_their_years(real_snapshot) -> None:  # type: ignore[no-untyped-def]
+    layer = real_snapshot.layer("ortsteil").set_index("key")
+    assert layer.loc["04011373", "sgb2_u15_pct"] == pytest.approx(49.59, abs=0.005)  # Tenever
+    assert int(layer.loc["04011373", "sgb2_u15_pct_year"]) == 2018
+    assert int(layer.loc["04011442", "unemployment_pct_year"]) == 2017  # Gröpelingen
+    assert "share_foreign_pct_year" not in layer.columns  # descriptive series get no need column
+    bhv = layer[layer["city"] == "Bremerhaven"]
+    assert bhv["sgb2_u15_pct"].isna().all() and bhv["turnout_state_election_pct"].notna().sum() >= 20
