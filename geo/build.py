@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import checks_need, repairs, validate
 from geo import indicators as ind
-from geo import repairs, validate
 from geo.catalogue import Catalogue, NeedCatalogue, discover, load_need_catalogue
 from geo.errors import Problem, QuartiereError, ValidationError
 from geo.gazetteer import build_gazetteer, postcode_shares, read_postcode_areas
@@ -210,7 +210,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         from geo.sources import zensus
 
         census, more = zensus.census_indicators(cat.zensus2011, cat.zensus2022, layers["ortsteil"])
-        problems += more
+        problems += more + checks_need.check_census_shares(census, checks_need.catalogue_units())
         long = pd.concat([long, census], ignore_index=True)
     for frame in extras:
         long = pd.concat([long, _tidy(frame, layers)], ignore_index=True)
@@ -306,14 +306,15 @@ def _need_indicators(sources: NeedSources, layers: dict[str, gpd.GeoDataFrame]) 
     need = sources.catalogue
     problems: list[Problem] = []
     by_source: dict[str, list[pd.DataFrame]] = {"ortsteilatlas": [], "wahlatlas": []}
+    units = checks_need.units_of(need)
     for table in sources.atlas:
         rows, more = ortsteilatlas.to_indicators(table, need)
         by_source["ortsteilatlas"].append(rows)
-        problems += more
+        problems += more + checks_need.check_need(checks_need.atlas_cells(rows, table.data), units, str(table.file))
     for wtable in sources.wahl:
         rows, more = wahlatlas.to_indicators(wtable, need)
         by_source["wahlatlas"].append(rows)
-        problems += more
+        problems += more + checks_need.check_need(rows, units, str(wtable.file))
     known = {k for frame in layers.values() for k in frame["key"]} | set(layers["ortsteil"]["city_key"])
     frames: dict[str, pd.DataFrame] = {}
     for name, parts in by_source.items():

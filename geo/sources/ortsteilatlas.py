@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 
 from geo.catalogue import NeedCatalogue, NeedIndicator, normalise_name
+from geo.checks_need import check_atlas_duplicates
 from geo.errors import DataNotFoundError, InputError, Problem
 from geo.sources.statistics import MARKERS
 
 DATA_COLUMNS = ["topic", "sheet", "indicator_name", "column", "code", "area_name", "key", "level", "year",
-                "period", "value", "flag"]
+                "period", "value", "flag", "row"]
 LEVEL_BY_CODE_LENGTH = {3: "ortsteil", 2: "stadtteil", 1: "stadtbezirk", 0: "stadt"}
 _YEAR = re.compile(r"^\s*(\d{4})\s*$")
 _PERIOD = re.compile(r"^\s*(\d{4})\s*[-–/]\s*(\d{4})\s*$")
@@ -155,10 +156,8 @@ def read_ortsteilatlas(path: str | Path, *, key_prefix: str = "04011",
     data["value"] = data["value"].astype(float)
     data["year"] = data["year"].astype(int)
     dup = data.duplicated(["topic", "indicator_name", "key", "year"], keep="first")
-    if dup.any():
-        for (topic, name, year), part in data[dup].groupby(["topic", "indicator_name", "year"]):
-            problems.append(Problem("atlas_duplicate", f"{topic}: {name}: year {year} occurs more than once "
-                                    f"({len(part)} cells); the first column is used", "warning", file=str(path)))
+    if dup.any():  # equal values: a warning, the first column is used; different values: an error
+        problems += check_atlas_duplicates(data, str(path))
         data = data[~dup]
     return AtlasTable(file=path, data=data.reset_index(drop=True), problems=problems, inventory=inv)
 
@@ -297,6 +296,7 @@ def _read_sheet(path: Path, title: str, rows: list[tuple[object, ...]], prefix: 
         "year": np.repeat([m[1] for m in meta], n_areas),
         "period": np.repeat([m[2] for m in meta], n_areas),
         "value": value.to_numpy(float), "flag": flag.to_numpy(object),
+        "row": np.tile([a[0] + 1 for a in areas], n_cols),
     })
 
 
