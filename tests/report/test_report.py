@@ -262,9 +262,11 @@ def test_basis_section_shows_each_city_and_the_evidence(report_html: str, real_s
     assert "Programmgrundlage" in hb and "<td>hoch</td>" in hb
     assert meta["bases"]["Bremerhaven"]["label"] in bhv
     comps = defn.basis_for("Bremerhaven").index("status").components
-    assert {(c.indicator, c.weight) for c in comps} == {("turnout_state_election_pct", 1.0),
-                                                          ("census2022_single_parent_families_pct", 0.5),
-                                                          ("census2022_municipal_housing_pct", 0.5)}
+    # the weights follow the evidence: a "use" series full weight, a "weak" one half
+    verdicts = {r["indicator"]: r["verdict"] for r in evidence["rows"]}
+    assert {c.indicator: c.weight for c in comps} == {i: {"use": 1.0, "weak": 0.5}[verdicts[i]]
+                                                      for i in (c.indicator for c in comps)}
+    assert "turnout_state_election_pct" in {c.indicator for c in comps}
     for c in comps:
         assert f"<li>{indicator_label(c.indicator, 'de')} – Gewicht {c.weight:.1f}".replace(".", ",") in bhv
     assert "SGB-II-Quote der Kinder unter 15 (%) – Gewicht" not in bhv
