@@ -215,12 +215,16 @@ def check_census_shares(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]]
 def atlas_cells(rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     """``rows`` (from :func:`geo.sources.ortsteilatlas.to_indicators`) with a ``cell`` column naming the sheet and
     cell of every value (``sheet 'SGB II', cell D14``), looked up in the reader's ``data`` by topic, column, key."""
-    lookup = {(t, c, k): f"sheet {s!r}, cell {c}{r}" for t, s, c, k, r in
-              zip(data["topic"], data["sheet"], data["column"], data["key"], data["row"], strict=True)}
     parsed = rows["source"].astype(str).str.extract(r":\s*(?P<topic>.*), column (?P<column>[A-Z]+)")
-    cells = [lookup.get((t, c, k), src) for t, c, k, src in
-             zip(parsed["topic"], parsed["column"], rows["key"], rows["source"], strict=True)]
-    return rows.assign(cell=[f"{c} ({k})" for c, k in zip(cells, rows["key"], strict=True)])
+    want = pd.DataFrame({"topic": parsed["topic"].to_numpy(), "column": parsed["column"].to_numpy(),
+                         "key": rows["key"].astype(str).to_numpy(), "_pos": np.arange(len(rows))})
+    where = data[["topic", "sheet", "column", "key", "row"]].astype({"key": str}).drop_duplicates(
+        ["topic", "column", "key"], keep="last")
+    hit = want.merge(where, on=["topic", "column", "key"], how="left").sort_values("_pos")
+    found = hit["sheet"].notna().to_numpy()
+    names = np.where(found, "sheet '" + hit["sheet"].astype(str) + "', cell " + hit["column"].astype(str)
+                     + hit["row"].astype("Int64").astype(str), rows["source"].astype(str).to_numpy())
+    return rows.assign(cell=[f"{c} ({k})" for c, k in zip(names, rows["key"], strict=True)])
 
 
 def catalogue_units() -> dict[str, tuple[str, str]]:
