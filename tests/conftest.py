@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.official import copy_official, require
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -28,11 +30,25 @@ def _official_data() -> Path | None:
 def data_dir() -> Path:
     found = _official_data()
     if found is None:
-        message = "official data not found beside the repository (../shared/data) nor in QUARTIERE_DATA"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — required in CI")
-        pytest.skip(message)
+        require("official data not found beside the repository (../shared/data) nor in QUARTIERE_DATA")
+    assert found is not None
     return found
+
+
+@pytest.fixture
+def mini_data(data_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the boundary files and the two newest population tables (official files, unchanged)."""
+    return copy_official(data_dir, tmp_path / "data")
+
+
+@pytest.fixture
+def published(mini_data: Path, tmp_path: Path) -> Path:
+    """``mini_data`` built and published into ``tmp_path / "snapshots"``."""
+    from service.cli import main
+
+    out = tmp_path / "snapshots"
+    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +99,7 @@ def browser() -> Iterator[object]:
 def national_dir(data_dir: Path) -> Path:
     """The data folder, checked to hold the national files (``de-*``)."""
     if not (data_dir / "de-verwaltungsgebiete").is_dir():
-        message = f"national data (de-*) not found in {data_dir}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — required in CI")
-        pytest.skip(message)
+        require(f"national data (de-*) not found in {data_dir}")
     return data_dir
 
 

@@ -13,27 +13,7 @@ from shapely.geometry import Polygon
 
 from geo.snapshot import current_version
 from service.cli import main
-
-ORIGINAL = "bremen-verwaltungsgrenzen/original"
-RAW = "bremen-bevoelkerung-ortsteile/raw"
-
-
-@pytest.fixture
-def mini_data(data_dir: Path, tmp_path: Path) -> Path:
-    """A copy of the boundary files and the two newest population tables (official files, unchanged)."""
-    root = tmp_path / "data"
-    shutil.copytree(data_dir / ORIGINAL, root / ORIGINAL)
-    (root / RAW).mkdir(parents=True)
-    for year in (2022, 2023):
-        shutil.copy(data_dir / RAW / f"12411-03-03-{year}.csv", root / RAW)
-    return root
-
-
-@pytest.fixture
-def published(mini_data: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "snapshots"
-    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
-    return out
+from tests.official import ORIGINAL, RAW
 
 
 def _build_fails(data: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> str:

@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,22 +33,10 @@ from geo.snapshot import (
     release_lock,
 )
 from service.cli import main
+from tests.official import RAW
 
 REPO = Path(__file__).resolve().parent.parent
-ORIGINAL = "bremen-verwaltungsgrenzen/original"
-RAW = "bremen-bevoelkerung-ortsteile/raw"
 UNKNOWN = f"{RAW}/unknown.csv"
-
-
-@pytest.fixture
-def small_data(data_dir: Path, tmp_path: Path) -> Path:
-    """A copy of the boundary files and the two newest population tables (official files, unchanged)."""
-    root = tmp_path / "data"
-    shutil.copytree(data_dir / ORIGINAL, root / ORIGINAL)
-    (root / RAW).mkdir(parents=True)
-    for year in (2022, 2023):
-        shutil.copy(data_dir / RAW / f"12411-03-03-{year}.csv", root / RAW)
-    return root
 
 
 def _start(data: Path, out: Path, *extra: str) -> subprocess.Popen[str]:
@@ -72,23 +59,23 @@ def _assert_clean_and_current(out: Path) -> str:
 
 # --- unknown files --------------------------------------------------------------------------------------------------
 
-def test_discover_lists_unknown_csv_as_ignored_but_keeps_a_changed_known_table(small_data: Path) -> None:
-    (small_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
-    (small_data / RAW / "other.csv").write_text("99999-01: Eine andere Tabelle\nx;y\n", encoding="iso-8859-1")
-    cat = discover(small_data)
+def test_discover_lists_unknown_csv_as_ignored_but_keeps_a_changed_known_table(mini_data: Path) -> None:
+    (mini_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
+    (mini_data / RAW / "other.csv").write_text("99999-01: Eine andere Tabelle\nx;y\n", encoding="iso-8859-1")
+    cat = discover(mini_data)
     ignored = dict(cat.ignored)
-    assert set(ignored) == {small_data / UNKNOWN, small_data / RAW / "other.csv"}
+    assert set(ignored) == {mini_data / UNKNOWN, mini_data / RAW / "other.csv"}
     assert all(reason.startswith("no reader knows this file") for reason in ignored.values())
-    assert "'99999-01'" in ignored[small_data / RAW / "other.csv"]
+    assert "'99999-01'" in ignored[mini_data / RAW / "other.csv"]
     assert [p.name for p in cat.statistics] == ["12411-03-03-2022.csv", "12411-03-03-2023.csv"]
-    assert small_data / UNKNOWN not in cat.all_files()
+    assert mini_data / UNKNOWN not in cat.all_files()
 
 
-def test_unknown_file_is_a_warning_and_listed_in_the_manifest(small_data: Path, tmp_path: Path,
+def test_unknown_file_is_a_warning_and_listed_in_the_manifest(mini_data: Path, tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    (small_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
+    (mini_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
     out = tmp_path / "snapshots"
-    assert main(["build", "--data", str(small_data), "--out", str(out)]) == 0
+    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "[warning]" in err and "unknown.csv: ignored: no reader knows this file" in err
     manifest = json.loads((out / current_version(out) / "manifest.json").read_text(encoding="utf-8"))
@@ -97,11 +84,11 @@ def test_unknown_file_is_a_warning_and_listed_in_the_manifest(small_data: Path, 
     assert UNKNOWN not in {item["path"] for item in manifest["inputs"]}
 
 
-def test_unknown_file_is_an_error_with_strict(small_data: Path, tmp_path: Path,
+def test_unknown_file_is_an_error_with_strict(mini_data: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    (small_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
+    (mini_data / UNKNOWN).write_text("a;b\n1;2\n", encoding="iso-8859-1")
     out = tmp_path / "snapshots"
-    assert main(["build", "--data", str(small_data), "--out", str(out), "--strict"]) == 2
+    assert main(["build", "--data", str(mini_data), "--out", str(out), "--strict"]) == 2
     err = capsys.readouterr().err
     assert "[error]" in err and "unknown.csv: ignored: no reader knows this file" in err
     assert not (out / "CURRENT").exists()
@@ -110,9 +97,9 @@ def test_unknown_file_is_an_error_with_strict(small_data: Path, tmp_path: Path,
 
 # --- one build at a time ----------------------------------------------------------------------------------------------
 
-def test_two_builds_at_once_one_publishes_the_other_exits_2(small_data: Path, tmp_path: Path) -> None:
+def test_two_builds_at_once_one_publishes_the_other_exits_2(mini_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "snapshots"
-    procs = [_start(small_data, out), _start(small_data, out)]
+    procs = [_start(mini_data, out), _start(mini_data, out)]
     results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], results
@@ -123,14 +110,14 @@ def test_two_builds_at_once_one_publishes_the_other_exits_2(small_data: Path, tm
     _assert_clean_and_current(out)
 
 
-def test_a_waiting_build_publishes_after_the_first(small_data: Path, tmp_path: Path) -> None:
+def test_a_waiting_build_publishes_after_the_first(mini_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "snapshots"
-    first = _start(small_data, out)
+    first = _start(mini_data, out)
     deadline = time.monotonic() + 30
     while not (out / LOCK).exists():
         assert first.poll() is None and time.monotonic() < deadline, "the first build never took the lock"
         time.sleep(0.02)
-    second = _start(small_data, out, "--wait", "120")
+    second = _start(mini_data, out, "--wait", "120")
     assert first.wait(timeout=120) == 0, first.communicate()
     assert second.wait(timeout=120) == 0, second.communicate()
     versions = list_versions(out)
@@ -138,12 +125,12 @@ def test_a_waiting_build_publishes_after_the_first(small_data: Path, tmp_path: P
     assert _assert_clean_and_current(out) == versions[-1]
 
 
-def test_killed_builds_leave_nothing_after_the_next_build(small_data: Path, tmp_path: Path) -> None:
+def test_killed_builds_leave_nothing_after_the_next_build(mini_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "snapshots"
     rng = random.Random(13)
     saw_tmp = False
     for i in range(10):
-        proc = _start(small_data, out)
+        proc = _start(mini_data, out)
         if i == 0:  # once exactly while the version folder is being written
             deadline = time.monotonic() + 30
             while not any(p.name.startswith(".tmp-") for p in out.glob(".*")) and time.monotonic() < deadline:
@@ -157,7 +144,7 @@ def test_killed_builds_leave_nothing_after_the_next_build(small_data: Path, tmp_
         saw_tmp = saw_tmp or any(p.name.startswith(".tmp-") for p in out.glob(".*"))
     assert saw_tmp, "no kill hit a build while it wrote its version folder"
     had_lock = (out / LOCK).exists()
-    proc = _start(small_data, out)
+    proc = _start(mini_data, out)
     code, (_, err) = proc.wait(timeout=120), proc.communicate()
     assert code == 0, err
     if had_lock:
@@ -212,7 +199,7 @@ def _fake_version(root: Path, name: str, size: int = 1000) -> None:
     (PermissionError(errno.EACCES, "Permission denied"), "Permission denied"),
 ])
 def test_a_full_disk_or_a_permission_problem_exits_2_and_keeps_current(
-        small_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        mini_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         error: OSError, words: str) -> None:
     import geo.snapshot
 
@@ -225,7 +212,7 @@ def test_a_full_disk_or_a_permission_problem_exits_2_and_keeps_current(
         raise error
 
     monkeypatch.setattr(geo.snapshot, "_make_read_only", fail)
-    assert main(["build", "--data", str(small_data), "--out", str(out)]) == 2
+    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert words in err and "districts.gpkg: cannot write snapshot version" in err
     assert "Traceback" not in err

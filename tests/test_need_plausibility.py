@@ -5,7 +5,6 @@ files pass with warnings only (geo/checks_need.py)."""
 from __future__ import annotations
 
 import gzip
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -13,8 +12,8 @@ import pytest
 
 from geo.catalogue import load_need_catalogue, normalise_name
 from geo.checks_need import check_rate_jumps, units_of
-from service.cli import main
-from tests.test_bad_input import ORIGINAL, RAW, _build_fails
+from tests.official import copy_official
+from tests.test_bad_input import _build_fails
 
 ATLAS = "bremen-ortsteilatlas/raw"
 WORKBOOK = "Bremen_Datentabelle_Ortsteilatlas.xlsx"
@@ -26,24 +25,8 @@ WAHL = "bremen-wahlatlas-2023/raw"
 @pytest.fixture
 def mini_data(data_dir: Path, tmp_path: Path) -> Path:
     """Boundaries, the newest population table, the Ortsteilatlas and both census grids (copies)."""
-    root = tmp_path / "data"
-    shutil.copytree(data_dir / ORIGINAL, root / ORIGINAL)
-    (root / RAW).mkdir(parents=True)
-    shutil.copy(data_dir / RAW / "12411-03-03-2023.csv", root / RAW)
-    shutil.copytree(data_dir / ATLAS, root / ATLAS)
-    shutil.copytree(data_dir / CENSUS22, root / CENSUS22)
-    shutil.copytree(data_dir / CENSUS11, root / CENSUS11)
-    shutil.copytree(data_dir / WAHL, root / WAHL)
-    for path in root.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    return root
-
-
-@pytest.fixture
-def published(mini_data: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "snapshots"
-    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
-    return out
+    return copy_official(data_dir, tmp_path / "data", years=(2023,), folders=(ATLAS, CENSUS22, CENSUS11, WAHL),
+                         writable=True)
 
 
 def _sgb2_column(ws: openpyxl.worksheet.worksheet.Worksheet) -> int:

@@ -11,28 +11,11 @@ import pytest
 
 from geo.snapshot import current_version, load_snapshot
 from service.cli import main
-from tests.test_bad_input import ORIGINAL, RAW, _build_fails, _edit_csv
+from tests.official import RAW
+from tests.test_bad_input import _build_fails, _edit_csv
 
 T2023 = "12411-03-03-2023.csv"
 TENEVER = "04011373;Tenever (Ortsteil);2023-12-31;Insgesamt;10130;"
-
-
-@pytest.fixture
-def mini_data(data_dir: Path, tmp_path: Path) -> Path:
-    """Boundaries and the two newest population tables (copies of the official files)."""
-    root = tmp_path / "data"
-    shutil.copytree(data_dir / ORIGINAL, root / ORIGINAL)
-    (root / RAW).mkdir(parents=True)
-    for year in (2022, 2023):
-        shutil.copy(data_dir / RAW / f"12411-03-03-{year}.csv", root / RAW)
-    return root
-
-
-@pytest.fixture
-def published(mini_data: Path, tmp_path: Path) -> Path:
-    out = tmp_path / "snapshots"
-    assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
-    return out
 
 
 def _fails_with(mini: Path, out: Path, capsys: pytest.CaptureFixture[str], edit: Callable[[str], str],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +16,7 @@ from geo.errors import CRSError, InputError, Problem
 from geo.indicators import REGISTRY
 from geo.snapshot import Snapshot
 from geo.sources.zensus import census_indicators, read_cells_2022, read_grid_2011, to_indicators
+from tests.official import require
 
 SYNTHETIC = Path(__file__).parent / "data" / "zensus_synthetic"
 GRID_DIR = Path("de-zensus2011-1km-gitter") / "raw"
@@ -219,10 +219,7 @@ def test_missing_columns_of_the_2022_file(tmp_path: Path) -> None:
 
 def _need(path: Path) -> Path:
     if not path.exists():
-        message = f"{path} not found"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — required in CI")
-        pytest.skip(message)
+        require(f"{path} not found")
     return path
 
 

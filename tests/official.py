@@ -1,0 +1,39 @@
+"""The official data in tests: where it is required, and small copies of it for tests that change files.
+
+The copies are made in a temporary folder and never in ``../shared/data``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+
+ORIGINAL = "bremen-verwaltungsgrenzen/original"
+RAW = "bremen-bevoelkerung-ortsteile/raw"
+
+
+def require(message: str) -> None:
+    """Data a test needs is missing: fail when ``CI`` is set, else skip with ``message``."""
+    if os.environ.get("CI"):
+        pytest.fail(message + " — required in CI")
+    pytest.skip(message)
+
+
+def copy_official(data_dir: Path, root: Path, *, years: Iterable[int] = (2022, 2023), folders: Iterable[str] = (),
+                  writable: bool = False) -> Path:
+    """Copy the boundary files, the population tables of ``years`` and the folders ``folders`` (official files,
+    unchanged) to ``root``; ``writable`` makes every copy writable (the originals are read-only)."""
+    shutil.copytree(data_dir / ORIGINAL, root / ORIGINAL)
+    (root / RAW).mkdir(parents=True)
+    for year in years:
+        shutil.copy(data_dir / RAW / f"12411-03-03-{year}.csv", root / RAW)
+    for folder in folders:
+        shutil.copytree(data_dir / folder, root / folder)
+    if writable:
+        for path in root.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+    return root
