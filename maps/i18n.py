@@ -294,6 +294,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "m²/resident": ("m² je Einw.", "m² per resident"),
     "EUR": ("EUR", "EUR"),
     "SD": ("SD", "SD"),
+    "%/year": ("% pro Jahr", "% per year"),
 }
 
 #: mapclassify scheme names in the legend

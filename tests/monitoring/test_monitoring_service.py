@@ -219,3 +219,9 @@ def test_profile_shows_type_and_hotspot(client) -> None:  # type: ignore[no-unty
     assert "Quartierstyp" in html and "Typ " in html and "Hot Spots" in html
     html = client.get(f"/districts/{TENEVER}?lang=en").get_data(as_text=True)
     assert "District type" in html and "Type " in html
+
+
+def test_early_warning_units_in_words(client) -> None:  # type: ignore[no-untyped-def]
+    de = client.get("/monitoring").get_data(as_text=True)
+    assert "% pro Jahr" in de and "%/year" not in de
+    assert "% per year" in client.get("/monitoring?lang=en").get_data(as_text=True)
