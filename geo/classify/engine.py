@@ -419,14 +419,9 @@ def fit_scoring_model(table: pd.DataFrame, definition: Definition | Mapping[str,
         fitted = {}
         for g, mask in _basis_masks(table[defn.group_column], defn):
             sub = defn if g is None else defn.basis_for(g)
-            part = table[mask]
-            if sub.population_column != defn.population_column:  # as in classify: the basis' residents
-                part = part.assign(**{defn.population_column: part[sub.population_column]})
-            fitted[g] = _fit_one(part, sub)
+            fitted[g] = _fit_one(_with_basis_residents(table[mask], defn, sub), sub)
         own = {str(g): m for g, m in fitted.items() if g is not None}
-        base = fitted.get(None) or ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={},
-                                                indicator_sd={}, reference_values={}, reference_size={},
-                                                indices={}, margin_sd={})
+        base = fitted.get(None) or _empty_model(defn)
         return replace(base, bases=own)
     return _fit_one(table, defn)
 
@@ -467,11 +462,7 @@ class Scorer:
             if scorer is None:  # a group without a stored model: scored as not classifiable on its basis
                 raise DefinitionError(f"the scoring model has no basis for group {group!r}; rebuild the snapshot",
                                       problems=[Problem(check="model", message=f"no basis for {group!r}")])
-            part = rows[mask]
-            pop_col = self.definition.population_column
-            if scorer.definition.population_column != pop_col and scorer.definition.population_column in part:
-                part = part.assign(**{pop_col: part[scorer.definition.population_column]})
-            parts.append(_score(scorer, part))
+            parts.append(_score(scorer, _with_basis_residents(rows[mask], self.definition, scorer.definition)))
             order.append(np.flatnonzero(mask))
         pos = np.argsort(np.concatenate(order), kind="stable")
         first = parts[0]
@@ -642,6 +633,20 @@ def _basis_masks(groups: pd.Series, defn: Definition) -> list[tuple[str | None, 
     return [(g, m) for g, m in out if m.any()]
 
 
+def _with_basis_residents(rows: pd.DataFrame | None, defn: Definition, sub: Definition) -> pd.DataFrame | None:
+    """``rows`` with the programme's population column read from the basis' one (the rules and budgets of a
+    basis with its own residents read them under the programme's name)."""
+    if rows is None or sub.population_column == defn.population_column or sub.population_column not in rows:
+        return rows
+    return rows.assign(**{defn.population_column: rows[sub.population_column]})
+
+
+def _empty_model(defn: Definition) -> ScoringModel:
+    """The model of a basis with no areas in the table (nothing fitted)."""
+    return ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={}, indicator_sd={},
+                        reference_values={}, reference_size={}, indices={}, margin_sd={})
+
+
 def _classify_by_basis(table: pd.DataFrame, defn: Definition, *, extra_rows: pd.DataFrame | None,
                        draws: int | None, seed: int | None, reasons: bool,
                        meta: Mapping[str, Any] | None) -> ClassificationResult:
@@ -659,11 +664,8 @@ def _classify_by_basis(table: pd.DataFrame, defn: Definition, *, extra_rows: pd.
         if extra_rows is not None and extra_groups is not None:
             emask = dict(_basis_masks(extra_groups, defn)).get(group)
             extra = extra_rows[emask] if emask is not None else None
-        part = table[mask]
-        if sub.population_column != defn.population_column:  # the rules read the basis' residents
-            part = part.assign(**{defn.population_column: part[sub.population_column]})
-            if extra is not None and sub.population_column in extra.columns:
-                extra = extra.assign(**{defn.population_column: extra[sub.population_column]})
+        part = _with_basis_residents(table[mask], defn, sub)
+        extra = _with_basis_residents(extra, defn, sub)
         res = _classify_one(part, sub, extra_rows=extra, draws=draws, seed=seed, reasons=reasons, meta=meta)
         parts.append((group, sub, res))
     return _merge_results(defn, parts, time.perf_counter() - t0)
@@ -715,8 +717,7 @@ def _merge_results(defn: Definition, parts: list[tuple[str | None, Definition, C
     models = {str(g): r.model for g, _, r in parts if g is not None and r.model is not None}
     model = default_model
     if model is None:  # no area on the programme's basis: fit nothing for it, keep the groups' models
-        model = ScoringModel(definition_hash=defn.hash, eb_params={}, indicator_mean={}, indicator_sd={},
-                             reference_values={}, reference_size={}, indices={}, margin_sd={})
+        model = _empty_model(defn)
     model = replace(model, bases=models)
     return ClassificationResult(
         table=table, reasons=cat("reasons"), near_misses=cat("near_misses"),
