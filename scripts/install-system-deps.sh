@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# System packages from Debian: headless Chromium and its driver (browser tests) and nginx (the buffering front
-# that `quartiere serve` starts before gunicorn). Idempotent: does nothing when all are installed.
+# System packages from Debian: headless Chromium and its driver (browser tests), nginx (the buffering front
+# that `quartiere serve` starts before gunicorn) and gdal-bin (ogrinfo/ogr2ogr: the GIS interoperability tests
+# open the GeoPackage and read the OGC API with the GDAL a Debian desktop has). Idempotent: does nothing when all are installed.
 # CI (.ci/run), scripts/test and scripts/run call it; needs root (or sudo) only when something is missing.
 set -euo pipefail
 need=()
@@ -8,8 +9,9 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 # nginx lives in /usr/sbin, which is not on every user's PATH
 { command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "install-system-deps: chromium, chromium-driver and nginx already installed"
+  echo "install-system-deps: chromium, chromium-driver, nginx and gdal-bin already installed"
   exit 0
 fi
 SUDO=""
