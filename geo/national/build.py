@@ -22,7 +22,7 @@ from geo import repairs, validate
 from geo.build import Assembly
 from geo.catalogue import SHAPEFILE_SIDECARS, Catalogue
 from geo.errors import DataNotFoundError, Problem, ValidationError
-from geo.national import LAYER_OF_LEVEL, NATIONAL_CRS, sources, territory
+from geo.national import LAYER_OF_LEVEL, NATIONAL_CRS, checks, sources, territory
 from geo.national.indicators import MAIN_NATIONAL, NationalInputs, compute_indicators
 from geo.repairs import Repair
 
@@ -131,6 +131,12 @@ def read_national(data_dir: Path, *, progress: Progress | None = None) -> Nation
     gisd_release = (sources.read_gisd_release(paths["gisd_kreis"]) if paths["gisd_kreis"].is_file()
                     else pd.DataFrame(columns=["key", "name", "year", "gisd_score", "gisd_5", "gisd_10", "gisd_k"]))
     problems += _match_statistics(layers, inkar, gisd_inputs, gisd_release, paths)
+    files = {"inkar": str(paths["inkar"]), "gisd_inputs": str(paths["gisd_inputs"]),
+             "gisd_kreis": str(paths["gisd_kreis"]),
+             **{level: str(paths[name]) for level, name in (("gemeinde", "vg250ew_gem"),
+                                                            ("gemeindeverband", "vg250ew_vwg"),
+                                                            ("kreis", "vg250ew_krs"))}}
+    problems += checks.check_national(inkar, gisd_inputs, gisd_release, attrs, files)
     bbsr: dict[str, pd.DataFrame] = {}
     for level, name in (("kreis", "bbsr_kreise"), ("gemeindeverband", "bbsr_gvb")):
         if paths[name].is_file():
