@@ -59,29 +59,32 @@ def check_need_values(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]], 
     0-100; a count (kind ``count``) or a mean (kind ``mean``) is not negative. Errors, one per value.
 
     ``rows`` are long indicator rows (``key, year, indicator, value`` and ``source`` or ``cell``)."""
+    value = rows["value"].to_numpy(float)
+    indicator = rows["indicator"].astype(str)
+    unit = indicator.map(lambda i: units.get(i, ("", "rate"))[0]).to_numpy()
+    kind = indicator.map(lambda i: units.get(i, ("", "rate"))[1]).to_numpy()
+    present = ~np.isnan(value)
+    infinite = present & ~np.isfinite(value)
+    finite = present & ~infinite
+    outside = finite & (unit == "%") & ((value < 0) | (value > 100))
+    may_exceed = outside & (value > 100) & indicator.isin(list(MAY_EXCEED_100)).to_numpy()
+    negative = finite & ~outside & np.isin(kind, ["count", "mean"]) & (value < 0)
+    bad = infinite | (outside & ~may_exceed) | negative
+    where = _where(rows).to_numpy()
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    value = rows["value"].astype(float)
-    for r, v, where in zip(rows.itertuples(), value, _where(rows), strict=True):
-        if np.isnan(v):
+    for i in np.flatnonzero(bad | may_exceed):
+        r, v = rows.iloc[i], float(value[i])
+        if may_exceed[i]:
+            warnings.append(Problem("need_value_above_100", f"{where[i]}: {r['key']} {r['year']} {r['indicator']}: "
+                                    f"value {v:g} above 100 (a ratio to an age cohort, published so)", "warning",
+                                    file=file, key=str(r["key"]), detail={"value": v}))
             continue
-        unit, kind = units.get(str(r.indicator), ("", "rate"))
-        if not np.isfinite(v):
-            reason = "is not a finite number"
-        elif unit == "%" and not 0 <= v <= 100:
-            reason = "is a percentage outside 0-100"
-            if v > 100 and str(r.indicator) in MAY_EXCEED_100:
-                warnings.append(Problem("need_value_above_100", f"{where}: {r.key} {r.year} {r.indicator}: value "
-                                        f"{v:g} above 100 (a ratio to an age cohort, published so)", "warning",
-                                        file=file, key=str(r.key), detail={"value": v}))
-                continue
-        elif kind in ("count", "mean") and v < 0:
-            reason = f"is negative (a {kind} cannot be)"
-        else:
-            continue
-        problems.append(Problem("need_value", f"{where}: {r.key} {r.year} {r.indicator}: value {v:g} {reason}",
-                                file=file, key=str(r.key),
-                                detail={"indicator": str(r.indicator), "year": int(r.year), "value": v}))
+        reason = ("is not a finite number" if infinite[i] else "is a percentage outside 0-100" if outside[i]
+                  else f"is negative (a {kind[i]} cannot be)")
+        problems.append(Problem("need_value", f"{where[i]}: {r['key']} {r['year']} {r['indicator']}: value {v:g} "
+                                f"{reason}", file=file, key=str(r["key"]),
+                                detail={"indicator": str(r["indicator"]), "year": int(r["year"]), "value": v}))
     return [*_capped(problems, "need_value", file, "implausible need values"),
             *_capped(warnings, "need_value_above_100", file, "values above 100")]
 
@@ -152,18 +155,19 @@ def check_rate_jumps(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]], f
     consecutive years (one year apart) of the same district: a warning with both figures."""
     rates = rows[rows["indicator"].map(lambda i: units.get(str(i), ("", ""))[0] == "%")]
     rates = rates[rates["value"].notna()].drop_duplicates(["indicator", "key", "year"])
-    rates = rates.sort_values(["indicator", "key", "year"])
+    rates = rates.sort_values(["indicator", "key", "year"]).reset_index(drop=True)
+    before = rates.shift()
+    diff = rates["value"] - before["value"]
+    jump = (rates["indicator"].eq(before["indicator"]) & rates["key"].eq(before["key"])
+            & (rates["year"] - before["year"]).eq(1) & diff.abs().gt(max_pp))
     problems = []
-    for (ident, key), part in rates.groupby(["indicator", "key"]):
-        years, values = part["year"].to_numpy(int), part["value"].to_numpy(float)
-        for i in range(1, len(part)):
-            diff = values[i] - values[i - 1]
-            if years[i] - years[i - 1] == 1 and abs(diff) > max_pp:
-                problems.append(Problem("rate_jump", f"{ident} {key}: {values[i - 1]:g} % ({years[i - 1]}) -> "
-                                        f"{values[i]:g} % ({years[i]}), {diff:+.1f} pp in one year (more than "
-                                        f"{max_pp:g} pp)", "warning", file=file, key=str(key),
-                                        detail={"from_year": int(years[i - 1]), "from": float(values[i - 1]),
-                                                "year": int(years[i]), "to": float(values[i])}))
+    for i in np.flatnonzero(jump.to_numpy()):
+        r, b = rates.iloc[i], before.iloc[i]
+        problems.append(Problem("rate_jump", f"{r['indicator']} {r['key']}: {b['value']:g} % ({int(b['year'])}) -> "
+                                f"{r['value']:g} % ({int(r['year'])}), {diff.iloc[i]:+.1f} pp in one year (more than "
+                                f"{max_pp:g} pp)", "warning", file=file, key=str(r["key"]),
+                                detail={"from_year": int(b["year"]), "from": float(b["value"]),
+                                        "year": int(r["year"]), "to": float(r["value"])}))
     return problems
 
 

@@ -20,12 +20,14 @@ constant indicator, gives every area the class ``not_tested`` with the reason; n
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.stats import false_discovery_control
 
 from geo.errors import CRSError, Problem, ValidationError
@@ -51,13 +53,30 @@ def benjamini_hochberg(p_values: np.ndarray | pd.Series) -> np.ndarray:
     return out
 
 
+#: Queen neighbours by geometry (digest of the polygons' WKB in row order): a build asks for the weights of the
+#: same Ortsteile several times (classification, hot spots, segregation); each caller gets a W object of its own
+#: (callers set ``transform`` on it) built from the cached neighbour lists
+_QUEEN_NEIGHBOURS: dict[bytes, dict[int, tuple[int, ...]]] = {}
+_QUEEN_CACHE_SIZE = 32
+
+
 def queen_weights(frame: gpd.GeoDataFrame) -> Any:
     """Queen contiguity weights (libpysal) with the frame's row order as ids 0..n-1; islands allowed."""
-    from libpysal.weights import Queen
+    from libpysal.weights import Queen, W
 
+    geometry = frame.geometry.reset_index(drop=True)
+    digest = hashlib.blake2b(b"".join(shapely.to_wkb(geometry.values, include_srid=False)),
+                             digest_size=20).digest()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # libpysal warns about islands; we handle them
-        return Queen.from_dataframe(frame.reset_index(drop=True), use_index=False, silence_warnings=True)
+        if digest not in _QUEEN_NEIGHBOURS:
+            w = Queen.from_dataframe(gpd.GeoDataFrame(geometry=geometry), use_index=False, silence_warnings=True)
+            if len(_QUEEN_NEIGHBOURS) >= _QUEEN_CACHE_SIZE:
+                _QUEEN_NEIGHBOURS.pop(next(iter(_QUEEN_NEIGHBOURS)))
+            _QUEEN_NEIGHBOURS[digest] = {int(i): tuple(int(j) for j in n) for i, n in w.neighbors.items()}
+        neighbours = _QUEEN_NEIGHBOURS[digest]
+        return W({i: list(n) for i, n in neighbours.items()}, id_order=list(range(len(geometry))),
+                 silence_warnings=True)
 
 
 def _check(frame: gpd.GeoDataFrame, column: str, key_column: str) -> None:

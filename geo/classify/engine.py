@@ -37,6 +37,7 @@ from geo.classify.rules import (
     reasons_frame,
 )
 from geo.errors import DefinitionError, Problem, ValidationError
+from geo.hotspots import queen_weights
 
 NO_STATISTICS = "no district statistics published"
 
@@ -185,8 +186,10 @@ def _adjacency(geometry: Any, ids: np.ndarray, id_column: str, contiguity: str) 
     n = len(ids)
     if len(gdf) < 2:
         return sparse.csr_matrix((n, n))
-    builder = weights.Queen if contiguity == "queen" else weights.Rook
-    w = builder.from_dataframe(gdf, use_index=False, silence_warnings=True)
+    if contiguity == "queen":
+        w = queen_weights(gdf)
+    else:
+        w = weights.Rook.from_dataframe(gdf, use_index=False, silence_warnings=True)
     pos = {k: i for i, k in enumerate(ids)}
     m = w.sparse.tocoo()
     gid = gdf[id_column].to_numpy()
