@@ -30,6 +30,8 @@ from geo.sources.tables import read_designations, read_social_indicators, read_t
 LEVEL_LAYERS = {"ortsteil": "ortsteile", "stadtteil": "stadtteile", "stadtbezirk": "stadtbezirke"}
 STAT_LEVEL_BY_LENGTH = {8: "ortsteil", 7: "stadtteil", 6: "stadtbezirk", 5: "stadt", 2: "land"}
 NO_DISTRICT_STATISTICS = "no_district_statistics"
+#: the population table by Ortsteil and age group (Statistisches Landesamt Bremen): the counts and derived counts
+POPULATION_TABLE = "12411-03-03"
 
 Progress = Callable[[str], None]
 
@@ -146,6 +148,8 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
         problems += validate.check_whole_counts(table.data, table.layout.counts, str(table.file))
         problems += validate.check_duplicate_rows(table.data, table.layout.dimensions, str(table.file))
         problems += validate.check_statistics_dates(table.data, str(table.file), table.file_year)
+        if table.table_id == POPULATION_TABLE:  # the table whose age groups make the derived counts
+            problems += validate.check_age_groups(table.data, str(table.file))
     problems += validate.check_one_file_per_year(tables)
     problems += validate.check_count_bounds(tables)
     problems += validate.check_population_jumps(tables)
@@ -416,7 +420,7 @@ def _published(tables: list[StatTable], table_id: str) -> pd.DataFrame:
 def _indicators(tables: list[StatTable], layers: dict[str, gpd.GeoDataFrame], rule: ind.SmallNumberRule,
                 log: list[Repair]) -> tuple[pd.DataFrame, list[Problem]]:
     problems: list[Problem] = []
-    pop = _published(tables, "12411-03-03")
+    pop = _published(tables, POPULATION_TABLE)
     pop["key8"] = pop["key"].map(to_8_digit)
     pop["stat_level"] = pop["key"].str.len().map(STAT_LEVEL_BY_LENGTH)
     counts_all = ind.counts_from_population_table(pop.assign(key=pop["key8"]))

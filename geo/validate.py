@@ -8,6 +8,7 @@ a deviation between published totals and the sum of their parts, an overlap with
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import Problem, ValidationError
+from geo.indicators import parse_age_group
 from geo.repairs import Repair
 
 if TYPE_CHECKING:
@@ -281,6 +283,36 @@ def check_duplicate_rows(data: pd.DataFrame, dimensions: Sequence[str], file: st
                                 file=file, key=str(part["key"].iloc[0]), detail={"lines": lines[:100],
                                                                                   "n": len(lines)}))
     return _capped(problems, "duplicate_row", file, "duplicated rows")
+
+
+def check_age_groups(data: pd.DataFrame, file: str) -> list[Problem]:
+    """``age_group``: every age group label of a table broken down by age reads as ``unter N``, ``N - M`` or
+    ``N und mehr`` (or is the total ``Insgesamt``), and the groups tile the ages 0 to open end without gap or
+    overlap (error: the derived counts such as ``aged_18_64`` would be wrong). Each bad label is named with the
+    first line it is on."""
+    if "age_group" not in data.columns:
+        return []
+    rows = _rows(data) if "line" in data.columns else data
+    labels = rows.loc[rows["age_group"].notna() & (rows["age_group"] != "Insgesamt"), ["age_group", "line"]]
+    first_line = labels.groupby("age_group", sort=False)["line"].min()
+    problems, bounds = [], []
+    for label, line in first_line.items():
+        try:
+            bounds.append(parse_age_group(str(label)))
+        except ValueError:
+            problems.append(Problem("age_group", f"line {int(line)}, column Altersgruppe: {str(label)!r} is not an "
+                                    "age group ('unter N', 'N - M', 'N und mehr' or 'Insgesamt')", file=file,
+                                    detail={"line": int(line), "value": str(label)}))
+    if problems or not bounds:
+        return problems
+    edges = sorted(bounds)
+    gaps = [f"{a[1]:g}-{b[0]:g}" for a, b in itertools.pairwise(edges) if a[1] != b[0]]
+    if edges[0][0] != 0 or edges[-1][1] != float("inf") or gaps:
+        problems.append(Problem("age_group", f"the age groups do not cover the ages 0 to open end once each "
+                                f"(from {edges[0][0]:g} to {edges[-1][1]:g}; gaps or overlaps at "
+                                f"{', '.join(gaps) or 'none'})", file=file,
+                                detail={"groups": [list(b) for b in edges]}))
+    return problems
 
 
 def check_statistics_dates(data: pd.DataFrame, file: str, file_year: int | None) -> list[Problem]:

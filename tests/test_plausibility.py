@@ -140,3 +140,13 @@ def test_data_rows_after_the_footnotes(mini_data: Path, published: Path, capsys:
     row = TENEVER + "1;2;3;4;5;6;7;8"
     _fails_with(mini_data, published, capsys, lambda t: t + "\r\n" + row.replace("04011373", "04011379") + "\r\n",
                 T2023, "data row after the start of the footnotes")
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("-5", "column Altersgruppe: '-5' is not an age group"),  # a value shifted into the label column
+    ("3 - 7", "the age groups do not cover the ages 0 to open end once each"),  # overlaps "6 - 10"
+])
+def test_unreadable_or_overlapping_age_group(mini_data: Path, published: Path, capsys: pytest.CaptureFixture[str],
+                                             label: str, expected: str) -> None:
+    row = "04011373;Tenever (Ortsteil);2023-12-31;3 - 6;"
+    _fails_with(mini_data, published, capsys, lambda t: t.replace(row, row.replace("3 - 6", label)), T2023, expected)
