@@ -105,8 +105,12 @@ def statistics_reader_refusal(path: Path) -> str | None:
 
     A file is a statistics table when its first line is ``<table id>: <title>`` with a table id the reader knows
     (:data:`geo.sources.statistics.LAYOUTS`); a known id whose columns differ is still read, and fails, because
-    that is a changed table, not a stranger.
+    that is a changed table, not a stranger. So is a file named for a known table (``12411-03-03-1980.csv``)
+    that is empty, cut short or unreadable: it is a damaged input, and the reader names what is wrong with it.
     """
+    if path.is_file() and any(path.name.startswith(f"{table_id}-") or path.stem == table_id
+                              for table_id in LAYOUTS):
+        return None
     try:
         table_id = read_table_id(path)
     except OSError as exc:

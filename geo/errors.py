@@ -40,7 +40,8 @@ class Problem:
         return {k: v for k, v in asdict(self).items() if v not in (None, {})}
 
     def __str__(self) -> str:
-        where = f"{self.file}: " if self.file else ""
+        # a reader's message often begins with the path already: do not print it twice
+        where = f"{self.file}: " if self.file and not self.message.startswith(self.file) else ""
         return f"[{self.severity}] {where}{self.message}"
 
 

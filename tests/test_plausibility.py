@@ -150,3 +150,23 @@ def test_unreadable_or_overlapping_age_group(mini_data: Path, published: Path, c
                                              label: str, expected: str) -> None:
     row = "04011373;Tenever (Ortsteil);2023-12-31;3 - 6;"
     _fails_with(mini_data, published, capsys, lambda t: t.replace(row, row.replace("3 - 6", label)), T2023, expected)
+
+
+def test_an_emptied_known_table_is_an_error_not_an_ignored_stranger(mini_data: Path, published: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    path = mini_data / RAW / "12411-03-03-2022.csv"
+    path.chmod(0o644)
+    path.write_bytes(b"")
+    err = _build_fails(mini_data, published, capsys)
+    assert f"[error] {path}: file is empty" in err
+
+
+def test_a_reader_error_names_the_file_once(mini_data: Path, published: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    path = mini_data / RAW / T2023
+    half = path.read_bytes()[: path.stat().st_size // 2]
+    path.chmod(0o644)
+    path.write_bytes(half)
+    err = _build_fails(mini_data, published, capsys)
+    (line,) = [x for x in err.splitlines() if "[error]" in x]
+    assert line.count(str(path)) == 1 and "line " in line, line
