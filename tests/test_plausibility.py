@@ -170,3 +170,14 @@ def test_a_reader_error_names_the_file_once(mini_data: Path, published: Path,
     err = _build_fails(mini_data, published, capsys)
     (line,) = [x for x in err.splitlines() if "[error]" in x]
     assert line.count(str(path)) == 1 and "line " in line, line
+
+
+def test_a_designations_list_cut_short_is_an_error(mini_data: Path, data_dir: Path, published: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(data_dir / "bremen-foerdergebiete", mini_data / "bremen-foerdergebiete")
+    (path,) = (mini_data / "bremen-foerdergebiete").glob("*.csv")
+    text = path.read_text(encoding="utf-8")
+    path.chmod(0o644)
+    path.write_text(text[: len(text) // 2], encoding="utf-8")  # cut in the middle of a record
+    err = _build_fails(mini_data, published, capsys)
+    assert f"{path}, line " in err and "where the header has 8" in err and "cut short" in err

@@ -6,6 +6,8 @@ keys, and returns a tidy frame; problems are raised as :class:`~geo.errors.Input
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from pathlib import Path
 
@@ -35,14 +37,29 @@ SOCIAL_COLUMNS = ("stadt", "ebene", "gebiet_name", "gebiet_nr", "indikator", "we
 TIDY_COLUMNS = ("key", "year", "indicator", "value")
 
 
+def _check_field_counts(path: Path, text: str) -> None:
+    """Every record has as many fields as the header: a shorter one is a file cut short or a lost separator
+    (pandas would fill the missing fields with empty text and read on)."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if not header:
+        return
+    short = [(reader.line_num, len(rec)) for rec in reader if rec and len(rec) != len(header)]
+    if short:
+        line, n = short[0]
+        raise InputError(f"{path}, line {line}: {n} field(s) where the header has {len(header)} "
+                         f"({len(short)} such record(s); is the file cut short?)")
+
+
 def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise DataNotFoundError(f"{path}: file not found")
     raw = path.read_bytes()
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: expected a UTF-8 CSV file, byte {exc.start} is not UTF-8") from exc
+    _check_field_counts(path, text)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
