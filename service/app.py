@@ -216,10 +216,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.routes.api import bp as api_bp
     from service.routes.downloads import bp as downloads_bp
     from service.routes.ogcapi import bp as ogc_bp
+    from service.routes.processes import bp as processes_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(downloads_bp)
     app.register_blueprint(ogc_bp)
+    app.register_blueprint(processes_bp)
     if settings["PAGES"]:
         from service.pages import bp as pages_bp
 

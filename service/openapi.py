@@ -289,7 +289,40 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
     from service.routes.places import openapi_paths as places_paths
 
     places_paths(paths)
+    paths.update(_processes_paths())
     return paths
+
+
+def _processes_paths() -> dict[str, Any]:
+    """OGC API - Processes 1.0 Core: process list, process description, synchronous execution."""
+    from service.processes import PROCESSES
+
+    pid = _p("processID", {"type": "string", "enum": list(PROCESSES)}, "process id")
+    execute = {"type": "object", "required": ["inputs"], "properties": {
+        "inputs": {"type": "object", "description": "location (eligibility) or locations (eligibility-batch): "
+                                                   "GeoJSON Point/Polygon/MultiPolygon or 8-digit district key"},
+        "outputs": {"type": "object"}, "response": {"type": "string", "enum": ["raw", "document"],
+                                                    "default": "raw"}}}
+    return {
+        "/ogcapi/processes": {"get": {"summary": "Processes (OGC API - Processes)", "operationId": "processList",
+                                      "responses": _json_ok({"type": "object", "required": ["processes", "links"]})}},
+        "/ogcapi/processes/{processID}": {"get": {
+            "summary": "Process description: inputs and outputs with their JSON Schemas",
+            "operationId": "processDescription", "parameters": [pid],
+            "responses": {**_json_ok({"type": "object", "required": ["id", "version", "inputs", "outputs"]}),
+                          **_problem_responses(404)}}},
+        "/ogcapi/processes/{processID}/execution": {"post": {
+            "summary": "Execute a process synchronously (the answer of /api/v1/eligibility)",
+            "description": "response=raw (default): the output value; response=document: {outputId: {value, "
+                           "mediaType}}. Prefer: respond-async is answered synchronously.",
+            "operationId": "execute", "parameters": [
+                pid, {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"},
+                      "description": "RFC 7240 preferences; the processes execute synchronously only"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": execute}}},
+            "responses": {**_json_ok({"oneOf": [{"type": "object"}, {"type": "array"}]},
+                                     description="the output value (raw) or a results document"),
+                          **_problem_responses(400, 404, 413, 422)}}},
+    }
 
 
 @lru_cache(maxsize=4)

@@ -32,12 +32,19 @@ def _json(obj: object) -> Response:
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
-    return _json(ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven"))
+    from service.processes import REL_PROCESSES
+
+    page = ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven")
+    page["links"].append({"href": f"{_base()}/processes", "rel": REL_PROCESSES, "type": "application/json",
+                          "title": "processes (eligibility)"})
+    return _json(page)
 
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    return _json({"conformsTo": ogc.CONFORMANCE})
+    from service.processes import CONFORMANCE as PROCESSES
+
+    return _json({"conformsTo": [*ogc.CONFORMANCE, *PROCESSES]})
 
 
 @bp.get("/api")
