@@ -4,8 +4,9 @@ Layout::
 
     SNAPSHOTS/
       CURRENT                      text file naming the current version
-      <version>/districts.gpkg     layers ortsteile, stadtteile, stadtbezirke (EPSG:25832), tables indicators,
-                                   designations
+      <version>/districts.gpkg     GeoPackage 1.2: layers ortsteile, stadtteile, stadtbezirke (EPSG:25832),
+                                   classification (Ortsteile with the shipped programme's classes), tables
+                                   indicators, designations, layer_styles (QGIS styles, see geo.gpkg)
       <version>/manifest.json      version, time, inputs with SHA-256, repairs, validation report, code version
       <version>/classifications/   classification of each programme definition published with the build (by hash)
       <version>/products/          monitoring products of each of those definitions (see :mod:`geo.products`)
@@ -51,6 +52,7 @@ import geo
 from geo.build import Assembly
 from geo.config import DEFAULT_PROGRAMME
 from geo.errors import SnapshotError, StorageError, StorageFullError, UnknownKeyError
+from geo.gpkg import GPKG_VERSION, LayerStyle, Styler, classification_layer, write_layers, write_styles
 
 GPKG = "districts.gpkg"
 MANIFEST = "manifest.json"
@@ -280,12 +282,17 @@ def remove_leftovers(lock: BuildLock) -> list[str]:
 
 
 def publish(assembly: Assembly, out: str | os.PathLike[str], *,
-            programmes: Sequence[str | os.PathLike[str]] | None = None, lock: BuildLock | None = None) -> Path:
+            programmes: Sequence[str | os.PathLike[str]] | None = None, lock: BuildLock | None = None,
+            styler: Styler | None = None) -> Path:
     """Write ``assembly`` as a new version under ``out`` and point CURRENT at it, atomically.
 
     Before the rename, the products of every programme definition in ``programmes`` (default: the shipped
     ``programmes/lebendige-quartiere.yml`` for the Bremen dataset, none for others) are computed and written
     into the version folder (:func:`geo.products.build_products`) and listed in the manifest.
+
+    The GeoPackage is version 1.2 (:mod:`geo.gpkg`); it also holds the layer ``classification`` (the Ortsteile
+    with the first programme's classification) and, with a ``styler`` (:func:`maps.qgis.style_layer`, passed in
+    by the command line), the QGIS styles of its layers in ``layer_styles``.
 
     ``lock`` is the build lock of ``out`` when the caller holds it (``quartiere build`` takes it before
     reading); without it, publish takes the lock itself and fails at once when another build holds it.
@@ -306,7 +313,7 @@ def publish(assembly: Assembly, out: str | os.PathLike[str], *,
     root = Path(out)
     if lock is None:
         with build_lock(root) as own:
-            return publish(assembly, root, programmes=programmes, lock=own)
+            return publish(assembly, root, programmes=programmes, lock=own, styler=styler)
     if lock.root.resolve() != root.resolve():
         raise SnapshotError(f"{root}: the build lock held is that of {lock.root}")
     remove_leftovers(lock)
@@ -321,7 +328,7 @@ def publish(assembly: Assembly, out: str | os.PathLike[str], *,
         raise _storage_error(exc, "create the version folder") from exc
     try:
         _write_version(tmp, assembly, version=version, now=now, inputs=inputs, digest=digest,
-                       programmes=programmes)
+                       programmes=programmes, styler=styler)
         final = root / version
         os.rename(tmp, final)
         set_current(root, version)
@@ -339,19 +346,19 @@ def publish(assembly: Assembly, out: str | os.PathLike[str], *,
 
 
 def _write_version(tmp: Path, assembly: Assembly, *, version: str, now: dt.datetime, inputs: list[dict[str, Any]],
-                   digest: str, programmes: Sequence[str | os.PathLike[str]] | None) -> None:
+                   digest: str, programmes: Sequence[str | os.PathLike[str]] | None,
+                   styler: Styler | None) -> None:
     gpkg = tmp / GPKG
-    for name, frame in assembly.layers.items():
-        pyogrio.write_dataframe(frame, gpkg, layer=name, driver="GPKG")
-    pyogrio.write_dataframe(assembly.indicators, gpkg, layer="indicators", driver="GPKG")
+    tables: dict[str, pd.DataFrame] = {**assembly.layers, "indicators": assembly.indicators}
     if not assembly.designations.empty:
-        pyogrio.write_dataframe(assembly.designations, gpkg, layer="designations", driver="GPKG")
+        tables["designations"] = assembly.designations
     if assembly.postcodes is not None:
-        pyogrio.write_dataframe(assembly.postcodes, gpkg, layer="postcodes", driver="GPKG")
+        tables["postcodes"] = assembly.postcodes
     for name in ("postcode_shares", "gazetteer"):
         table = getattr(assembly, name)
         if table is not None and len(table):
-            pyogrio.write_dataframe(table, gpkg, layer=name, driver="GPKG")
+            tables[name] = table
+    styled = write_layers(gpkg, tables, styler=styler)
     manifest = {
         "version": version,
         "created": now.isoformat().replace("+00:00", "Z"),
@@ -382,8 +389,26 @@ def _write_version(tmp: Path, assembly: Assembly, *, version: str, now: dt.datet
         manifest["products"] = [e for e in entries if e["kind"] != "skipped"]
         manifest["products_skipped"] = [e for e in entries if e["kind"] == "skipped"]
         manifest["timings_s"].update({k: round(v, 3) for k, v in timings.items()})
-        _write_manifest(tmp, manifest)
+        styled |= _write_classification_layer(tmp, assembly, entries, styler)
+    if styled:
+        write_styles(gpkg, styled)
+    manifest["geopackage"] = {"version": GPKG_VERSION, "styles": {k: [s.name for s in v] for k, v in styled.items()}}
+    _write_manifest(tmp, manifest)
     _make_read_only(tmp)
+
+
+def _write_classification_layer(tmp: Path, assembly: Assembly, entries: list[dict[str, Any]],
+                                styler: Styler | None) -> dict[str, list[LayerStyle]]:
+    """Add the layer ``classification`` (the Ortsteile with the first programme's classification) to the
+    GeoPackage, so that a GIS shows the categories and classes of the web map without a join."""
+    first = next((e for e in entries if e["kind"] == "classification"), None)
+    if first is None or "ortsteile" not in assembly.layers:
+        return {}
+    from geo.classify import load_result
+
+    result = load_result(tmp / first["path"])
+    layer = classification_layer(assembly.layers["ortsteile"], result.table)
+    return write_layers(tmp / GPKG, {"classification": layer}, styler=styler)
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from geo.errors import QuartiereError
 
@@ -43,9 +44,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _styler(name: str, frame: Any) -> Any:
+    """The QGIS styles of a GeoPackage layer (:func:`maps.qgis.style_layer`; imported when first used)."""
+    from maps.qgis import style_layer
+
+    return style_layer(name, frame)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.styler = _styler  # geo never imports maps: the adapter composes them (geo.commands.build publishes)
     try:
         return int(args.func(args))
     except QuartiereError as exc:

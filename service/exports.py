@@ -16,10 +16,10 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from geo.classify import ClassificationResult
 from geo.errors import InputError, UnknownKeyError
+from geo.gpkg import write_layers, write_styles
 from geo.snapshot import Snapshot
 
 FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
@@ -142,14 +142,17 @@ def to_geojson(frame: pd.DataFrame) -> bytes:
 
 
 def to_gpkg(frame: pd.DataFrame, layer: str) -> bytes:
+    """One layer as a GeoPackage 1.2 with the web map's QGIS styles in ``layer_styles`` (:mod:`geo.gpkg`,
+    :func:`maps.qgis.style_layer`)."""
+    from maps.qgis import style_layer
+
     fd, name = tempfile.mkstemp(suffix=".gpkg")
     os.close(fd)
     os.unlink(name)
     try:
-        if isinstance(frame, gpd.GeoDataFrame):
-            pyogrio.write_dataframe(frame, name, layer=layer, driver="GPKG")
-        else:
-            pyogrio.write_dataframe(frame, name, layer=layer, driver="GPKG")
+        styles = write_layers(name, {layer: frame}, styler=style_layer)
+        if styles:
+            write_styles(name, styles)
         with open(name, "rb") as fh:
             return fh.read()
     finally:

@@ -143,7 +143,8 @@ def _build(args: argparse.Namespace, lock: BuildLock) -> int:
     elif args.programme:
         raise UsageError("--programme applies to --dataset bremen only")
     _progress("writing snapshot, classifying and computing the monitoring products")
-    path = publish(assembly, args.out, programmes=programmes, lock=lock)
+    # the QGIS styles of the GeoPackage come from maps; the command line (service.cli) passes them in
+    path = publish(assembly, args.out, programmes=programmes, lock=lock, styler=getattr(args, "styler", None))
     _report([p for p in assembly.problems if p.severity != "info"])
     import json
 

@@ -1,0 +1,286 @@
+"""GeoPackages as Debian's GIS desktop sees them: version 1.2, silent ``ogrinfo``, the GDAL validator, and the
+QGIS styles in ``layer_styles`` (same classes, colours and German words as the web map).
+
+The snapshot is built with the ``quartiere`` command line from the official data (as ``scripts/run`` does), the
+downloads come from the service on that snapshot. The tools are Debian's: ``ogrinfo`` (gdal-bin),
+``validate_gpkg.py`` (python3-gdal, a dependency of gdal-bin) and QGIS 3.22 (python3-qgis, qgis-providers), all
+installed by ``scripts/install-system-deps.sh``; without them a test skips on a developer machine and fails in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import xml.etree.ElementTree as ET
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+from tests.conftest import missing_tool
+
+pytestmark = pytest.mark.realdata
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+MAIN_LAYERS = ("ortsteile", "stadtteile", "stadtbezirke", "classification")
+#: the columns of the table QGIS creates when it saves a style into a GeoPackage
+QGIS_STYLE_COLUMNS = ["f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
+                      "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"]
+
+
+@pytest.fixture(scope="module")
+def styled(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A snapshot built by ``quartiere build`` from the official data; returns the snapshots folder."""
+    from service.cli import main
+
+    out = tmp_path_factory.mktemp("styled") / "snapshots"
+    assert main(["build", "--data", str(data_dir), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def gpkg(styled: Path) -> Path:
+    from geo.snapshot import GPKG
+
+    return styled / (styled / "CURRENT").read_text(encoding="utf-8").strip() / GPKG
+
+
+@pytest.fixture(scope="module")
+def downloads(styled: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The GeoPackage downloads of the service on the styled snapshot, by layer."""
+    from service.app import create_app
+
+    folder = tmp_path_factory.mktemp("downloads")
+    client = create_app({"SNAPSHOTS": str(styled), "INSTANCE": str(folder / "instance"),
+                         "TESTING": True}).test_client()
+    out = {}
+    for layer in ("ortsteile", "designations", "classification"):
+        r = client.get(f"/api/v1/downloads/{layer}.gpkg")
+        assert r.status_code == 200, r.data[:300]
+        out[layer] = folder / f"{layer}.gpkg"
+        out[layer].write_bytes(r.data)
+    return out
+
+
+def _ogrinfo() -> str:
+    found = shutil.which("ogrinfo")
+    if found is None:
+        missing_tool("ogrinfo not found (Debian package gdal-bin; scripts/install-system-deps.sh)")
+    assert found is not None
+    return found
+
+
+def _header(path: Path) -> tuple[int, int]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as con:
+        return con.execute("PRAGMA application_id").fetchone()[0], con.execute("PRAGMA user_version").fetchone()[0]
+
+
+def assert_desktop_opens(path: Path) -> None:
+    """Version 1.2 header; ``ogrinfo`` summary and full read of every layer without a word on stderr; the
+    GDAL validator of Debian's python3-gdal passes."""
+    assert _header(path) == (0x47504B47, 10200)  # "GPKG", 1.2.0
+    for args in (["-so", "-al"], ["-al", "-q"]):
+        run = subprocess.run([_ogrinfo(), *args, str(path)], capture_output=True, text=True, timeout=120,
+                             check=False)
+        assert run.returncode == 0, run.stderr
+        assert run.stderr == "", run.stderr
+        assert "Warning" not in run.stdout
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import osgeo_utils.samples.validate_gpkg"], capture_output=True,
+                           check=False) if Path(SYSTEM_PYTHON).exists() else None
+    if probe is None or probe.returncode != 0:
+        missing_tool("validate_gpkg.py not found (Debian package python3-gdal, a dependency of gdal-bin)")
+    check = subprocess.run([SYSTEM_PYTHON, "-m", "osgeo_utils.samples.validate_gpkg", str(path)],
+                           capture_output=True, text=True, timeout=300, check=False)
+    assert check.returncode == 0 and check.stdout + check.stderr == "", check.stdout + check.stderr
+
+
+def _styles(path: Path) -> pd.DataFrame:
+    from geo.gpkg import read_styles
+
+    return read_styles(path)
+
+
+def _categories(qml: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The attribute and the ``(value, label, #rrggbb)`` categories of a categorised QML renderer."""
+    root = ET.fromstring(qml.split("\n", 1)[1])  # after the DOCTYPE line
+    renderer = root.find("renderer-v2")
+    assert renderer is not None and renderer.get("type") == "categorizedSymbol"
+    colours = {}
+    for symbol in renderer.findall("symbols/symbol"):
+        opt = symbol.find("layer/Option[@type='Map']/Option[@name='color']")
+        assert opt is not None
+        r, g, b, a = (int(x) for x in str(opt.get("value")).split(","))
+        assert a == round(0.8 * 255)  # the web map's fill opacity
+        colours[symbol.get("name")] = f"#{r:02x}{g:02x}{b:02x}"
+    cats = [(str(c.get("value")), str(c.get("label")), colours[c.get("symbol")])
+            for c in renderer.findall("categories/category")]
+    return str(renderer.get("attr")), cats
+
+
+def _web_legends(frame: pd.DataFrame) -> dict[str, list[tuple[str, str, int]]]:
+    """The web map's programme legends of ``frame`` (German): title -> ``(label, colour, count)`` of the classes
+    used, then the web map's "keine Daten" colour for districts without a class."""
+    from maps import DEFAULT_CONFIG, thematic_layers
+    from maps.i18n import t
+    from maps.palettes import NO_DATA
+
+    layers = thematic_layers(pd.DataFrame(frame.drop(columns="geometry")), lang="de", config=DEFAULT_CONFIG)
+    out = {}
+    for lay in layers:
+        if lay["id"] in ("categories", "status", "dynamics", "designations"):
+            missing = int((np.asarray(lay["classes"]) < 0).sum())
+            out[lay["title"]] = [(e["label"], e["color"].lower(), e["count"]) for e in lay["legend"] if e["count"]]
+            out[lay["title"]] += [(t("map.no_data", "de"), NO_DATA, missing)] if missing else []
+    return out
+
+
+def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    values = frame[column].where(frame[column].notna() & (frame[column] != ""), "")
+    return {str(k): int(v) for k, v in values.value_counts().items()}
+
+
+# --- the snapshot -------------------------------------------------------------------------------------------------
+
+def test_snapshot_geopackage_opens_cleanly_in_gdal(gpkg: Path) -> None:
+    assert_desktop_opens(gpkg)
+    manifest = json.loads((gpkg.parent / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["geopackage"]["version"] == "1.2"
+    assert set(manifest["geopackage"]["styles"]) >= set(MAIN_LAYERS)
+
+
+def test_layer_styles_follow_the_qgis_convention(gpkg: Path) -> None:
+    styles = _styles(gpkg)
+    assert list(styles.columns) == QGIS_STYLE_COLUMNS
+    with closing(sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)) as con:
+        kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
+        geometry = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
+    assert kinds["layer_styles"] == "attributes"
+    for layer in MAIN_LAYERS:
+        rows = styles[styles["f_table_name"] == layer]
+        assert rows["useAsDefault"].astype(bool).sum() == 1, layer
+        assert set(rows["f_geometry_column"]) == {geometry[layer]}
+        assert set(rows["f_table_schema"]) == {""} and set(rows["f_table_catalog"]) == {""}
+        for qml, sld in zip(rows["styleQML"], rows["styleSLD"], strict=True):
+            assert ET.fromstring(qml.split("\n", 1)[1]).tag == "qgis"
+            assert ET.fromstring(sld.encode()).tag.endswith("StyledLayerDescriptor")
+    outline = styles[styles["f_table_name"] == "ortsteile"].iloc[0]
+    assert outline["styleName"] == "Nur Umrisse"  # German words of the web map's layer switch
+    assert "singleSymbol" in outline["styleQML"] and 'fieldName="name"' in outline["styleQML"]
+
+
+def test_classification_styles_are_the_web_map(gpkg: Path) -> None:
+    layer = pyogrio.read_dataframe(gpkg, layer="classification")
+    styles = _styles(gpkg)
+    styles = styles[styles["f_table_name"] == "classification"]
+    legends = _web_legends(layer)
+    assert list(styles["styleName"]) == [
+        "Programmkategorien (Statistik)", "Statusklasse", "Dynamikklasse", "Offizielle Fördergebiete"]
+    assert styles.iloc[0]["useAsDefault"]  # QGIS opens the layer coloured by programme category
+    for name, qml in zip(styles["styleName"], styles["styleQML"], strict=True):
+        column, cats = _categories(qml)
+        counts = _counts(layer, column)
+        assert [v for v, _, _ in cats] and {v for v, _, _ in cats} == set(counts), name
+        # label and colour of each category, and how many Ortsteile it holds, are the web map's legend
+        assert [(label, colour, counts[v]) for v, label, colour in cats] == legends[name], name
+
+
+def test_classification_layer_matches_the_published_classification(gpkg: Path, styled: Path) -> None:
+    from geo.classify import load_result
+    from geo.snapshot import load_snapshot
+
+    snap = load_snapshot(styled)
+    layer = pyogrio.read_dataframe(gpkg, layer="classification").set_index("key")
+    entry = next(e for e in snap.manifest["products"] if e["kind"] == "classification")
+    table = load_result(gpkg.parent / entry["path"]).table.set_index("key")
+    table = table[~table["is_extra"]]
+    assert sorted(layer.index) == sorted(table.index) == sorted(snap.layers["ortsteile"]["key"])
+    assert (layer["status_class"] == table.loc[layer.index, "status_class"]).all()
+    assert (layer["categories"] == table.loc[layer.index, "categories"].map(";".join)).all()
+    assert layer.crs.to_epsg() == 25832
+
+
+# --- the downloads ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("layer", ["ortsteile", "designations", "classification"])
+def test_download_geopackages_open_cleanly_and_are_styled(downloads: dict[str, Path], layer: str) -> None:
+    path = downloads[layer]
+    assert_desktop_opens(path)
+    assert pyogrio.list_layers(path)[0][0] == layer  # the data comes first (readers open the first layer)
+    styles = _styles(path)
+    assert set(styles["f_table_name"]) == {layer}
+    assert styles["useAsDefault"].astype(bool).sum() == 1
+
+
+def test_designation_download_style(downloads: dict[str, Path]) -> None:
+    from maps import palettes
+    from maps.i18n import t
+
+    frame = pyogrio.read_dataframe(downloads["designations"], layer="designations")
+    (qml,) = _styles(downloads["designations"])["styleQML"]
+    column, cats = _categories(qml)
+    assert column == "map_designation"
+    assert {v for v, _, _ in cats} == set(_counts(frame, column))
+    assert all(label == t(f"des.{v}", "de") and colour == palettes.DESIGNATION_COLOURS[v].lower()
+               for v, label, colour in cats)
+    # each designated area is WiN, Lebendige Quartiere, both or another programme, as its programmes say
+    for programmes, cls in zip(frame["programmes"], frame[column], strict=True):
+        progs = set(programmes.split(";"))
+        assert cls == ("win_llq" if "win" in progs and any(p.startswith("llq") for p in progs) else
+                       "win" if "win" in progs else "llq" if any(p.startswith("llq") for p in progs) else "other")
+
+
+# --- QGIS itself --------------------------------------------------------------------------------------------------
+
+QGIS_PROBE = r"""
+import json, os, sys
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from qgis.core import QgsApplication, QgsRenderContext, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in sys.argv[2:]:
+    layer = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
+    renderer = layer.renderer()
+    ctx = QgsRenderContext()
+    renderer.startRender(ctx, layer.fields())
+    colours = {}
+    for f in layer.getFeatures():
+        symbol = renderer.symbolForFeature(f, ctx)
+        colours[f["key"]] = None if symbol is None else symbol.color().name()
+    renderer.stopRender(ctx)
+    out[name] = {"valid": layer.isValid(), "renderer": renderer.type(),
+                 "attr": renderer.classAttribute() if renderer.type() == "categorizedSymbol" else None,
+                 "labels": layer.labelsEnabled(), "colours": colours}
+print(json.dumps(out), flush=True)
+os._exit(0)  # QgsApplication.exitQgis() may crash a headless process on the way out; the answer is printed
+"""
+
+
+def test_qgis_opens_the_snapshot_styled(gpkg: Path) -> None:
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
+                           check=False) if Path(SYSTEM_PYTHON).exists() else None
+    if probe is None or probe.returncode != 0:
+        missing_tool("QGIS not found (Debian packages python3-qgis, qgis-providers; scripts/install-system-deps.sh)")
+    run = subprocess.run([SYSTEM_PYTHON, "-c", QGIS_PROBE, str(gpkg), "classification", "ortsteile"],
+                         capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["ortsteile"]["valid"] and seen["ortsteile"]["renderer"] == "singleSymbol"
+    cls = seen["classification"]
+    assert cls["valid"] and cls["renderer"] == "categorizedSymbol" and cls["attr"] == "map_category"
+    assert cls["labels"] and seen["ortsteile"]["labels"]
+    # every Ortsteil gets the colour of its category on the web map
+    from maps.overview import thematic_layers
+
+    frame = pyogrio.read_dataframe(gpkg, layer="classification")
+    from maps import DEFAULT_CONFIG
+
+    web = next(lay for lay in thematic_layers(pd.DataFrame(frame.drop(columns="geometry")), lang="de",
+                                              config=DEFAULT_CONFIG) if lay["id"] == "categories")
+    expected = {k: web["legend"][c]["color"].lower() for k, c in zip(frame["key"], web["classes"], strict=True)}
+    assert cls["colours"] == expected
