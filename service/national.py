@@ -2,21 +2,22 @@
 
 Framework-free. :func:`load_national` reads one published national snapshot (``quartiere build --dataset
 germany``) once, obtains the national screening classification of every classified level (published, cached in
-the instance folder, or computed here once and cached), and prepares per layer a :class:`NationalCollection`:
+the instance folder, or computed here once and cached), and prepares per layer a :class:`NationalCollection`
+(:class:`service.ogc_features.FeatureTable`, the same as the Bremen collections'):
 
 * the features sorted by key, reprojected once from EPSG:3035 to CRS84 and rounded to 6 decimals (~0.1 m;
   the VG5000 boundaries are generalised for 1:5,000,000, so nothing is lost);
 * every feature serialised once to GeoJSON **bytes**, so a page of ``/items`` is a ``b",".join`` of slices;
-* an ``STRtree`` over the CRS84 geometries plus their envelopes: a ``bbox`` query takes the tree's envelope
-  candidates, accepts those whose envelope lies inside the box without any geometry test, and tests only the
-  rest exactly (prepared geometries). Results keep key order, so ``offset`` paging is stable.
+* an ``STRtree`` over the CRS84 geometries plus their envelopes for ``bbox`` (:func:`query_bbox`);
+* the CRSs of :data:`service.ogc_crs.NATIONAL_CRS` (EPSG:31467 besides the Bremen ones; storage EPSG:3035),
+  CQL2 filters over the attributes and ``datetime`` against the statistics' reference date.
 
-Nothing is computed on the request path except that query and the join.
+Nothing is computed on the request path except the query, the join and, for a CRS other than CRS84, the
+reprojection of the page's geometries.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -30,14 +31,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-import shapely
 
 import geo.national.indicators  # noqa: F401  (registers the national indicators' labels and units)
 from geo.classify import ClassificationResult, Definition, classify, load_definition, load_result, save_result
-from geo.errors import QuartiereError, SnapshotError, UnknownKeyError
+from geo.errors import QuartiereError, SnapshotError
 from geo.snapshot import GPKG, MANIFEST, Snapshot, current_version
-from service.eligibility import clean, dumps
-from service.ogc import DEFAULT_LIMIT, GEOJSON, MAX_LIMIT, _int_param, page_links, parse_bbox
+from service import ogc_features
+from service.ogc_crs import EPSG, NATIONAL_CRS, Reprojector
+from service.ogc_features import FeatureTable, build_table, collection_doc, query_bbox
 
 log = logging.getLogger(__name__)
 
@@ -61,26 +62,12 @@ CLASSIFIED = ("gemeinde", "gemeindeverband", "kreis")
 CLASS_COLUMNS = ("classifiable", "classifiable_reason", "status_index", "status_class", "dynamics_index",
                  "dynamics_class", "matrix_cell", "categories", "stability", "borderline")
 DECIMALS = 6
+STORAGE_CRS = EPSG + "3035"
+__all__ = ["collection_doc", "query_bbox"]
 
 
-@dataclass(frozen=True, eq=False)
-class NationalCollection:
-    """One national layer, ready to be paged: features as GeoJSON bytes in key order, a tree for bbox."""
-
-    id: str
-    title: str
-    description: str
-    ids: list[str]
-    features: list[bytes]
-    geoms: np.ndarray  # prepared shapely geometries, CRS84
-    envelopes: np.ndarray  # (n, 4) minx, miny, maxx, maxy
-    tree: shapely.STRtree
-    extent: list[float]
-    position: dict[str, int]
-    properties: list[str]
-
-    def __len__(self) -> int:
-        return len(self.ids)
+#: a national collection (the same type as the Bremen ones)
+NationalCollection = FeatureTable
 
 
 @dataclass(frozen=True)
@@ -196,28 +183,15 @@ def _with_parent_names(name: str, frame: pd.DataFrame, layers: Mapping[str, pd.D
 
 
 def build_collection(cid: str, frame: gpd.GeoDataFrame, *, title: str, description: str,
-                     decimals: int = DECIMALS) -> NationalCollection:
-    """A :class:`NationalCollection` of ``frame`` (any projected or geographic CRS; sorted by ``key`` here)."""
+                     decimals: int = DECIMALS, reproject: Reprojector | None = None) -> NationalCollection:
+    """A :class:`NationalCollection` of ``frame`` (any CRS; stored in EPSG:3035, sorted by ``key`` here)."""
     if frame.crs is None:
         raise ValueError(f"build_collection: layer {cid!r} has no CRS")
     if "key" not in frame.columns or frame["key"].isna().any() or frame["key"].duplicated().any():
         raise ValueError(f"build_collection: layer {cid!r} needs unique, non-empty keys")
-    frame = frame.sort_values("key").reset_index(drop=True)
-    geoms = frame.to_crs("OGC:CRS84").geometry.to_numpy()
-    geoms = shapely.transform(geoms, lambda c: np.round(c, decimals))
-    texts = shapely.to_geojson(geoms)
-    attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    props = [clean(r) for r in attrs.astype(object).to_dict("records")]
-    ids = attrs["key"].astype(str).tolist()
-    feats = [f'{{"type":"Feature","id":{dumps(i)},"geometry":{g if g is not None else "null"},'
-             f'"properties":{dumps(p)}}}'.encode() for i, g, p in zip(ids, texts, props, strict=True)]
-    shapely.prepare(geoms)
-    envelopes = shapely.bounds(geoms)
-    ok = ~shapely.is_missing(geoms)
-    extent = [float(v) for v in shapely.total_bounds(geoms[ok])] if ok.any() else [-180.0, -90.0, 180.0, 90.0]
-    return NationalCollection(id=cid, title=title, description=description, ids=ids, features=feats, geoms=geoms,
-                              envelopes=envelopes, tree=shapely.STRtree(geoms), extent=extent,
-                              position={k: i for i, k in enumerate(ids)}, properties=list(attrs.columns))
+    frame = frame.sort_values("key").reset_index(drop=True).to_crs(STORAGE_CRS)
+    return build_table(cid, frame, ids=frame["key"].astype(str).tolist(), title=title, description=description,
+                       reproject=reproject or Reprojector.build(STORAGE_CRS, NATIONAL_CRS), decimals=decimals)
 
 
 def load_national(root: str | os.PathLike[str], *, programme: str | os.PathLike[str] | None = None,
@@ -246,9 +220,10 @@ def load_national(root: str | os.PathLike[str], *, programme: str | os.PathLike[
     secs["classify"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     state = NationalState(snapshot=snapshot, definition=definition, results=results, collections={}, seconds=secs)
+    reproject = Reprojector.build(STORAGE_CRS, NATIONAL_CRS)
     for cid, (_, title, desc) in LAYERS.items():
         frame = _with_parent_names(cid, state.frame(cid), layers)
-        state.collections[cid] = build_collection(cid, frame, title=title, description=desc)
+        state.collections[cid] = build_collection(cid, frame, title=title, description=desc, reproject=reproject)
     secs["collections"] = time.perf_counter() - t2
     secs["total"] = time.perf_counter() - t0
     log.info("national snapshot %s loaded in %.1f s (%s)", version, secs["total"],
@@ -259,61 +234,14 @@ def load_national(root: str | os.PathLike[str], *, programme: str | os.PathLike[
 # ----------------------------------------------------------------------------------------------- queries
 
 
-def query_bbox(c: NationalCollection, bbox: tuple[float, float, float, float]) -> np.ndarray:
-    """Positions (in key order) of the features of ``c`` intersecting ``bbox`` (CRS84; may cross 180°)."""
-    x0, y0, x1, y1 = bbox
-    boxes = [(x0, y0, x1, y1)] if x0 <= x1 else [(x0, y0, 180.0, y1), (-180.0, y0, x1, y1)]
-    found = []
-    for bx0, by0, bx1, by1 in boxes:
-        box = shapely.box(bx0, by0, bx1, by1)
-        cand = c.tree.query(box)
-        env = c.envelopes[cand]
-        inside = (env[:, 0] >= bx0) & (env[:, 1] >= by0) & (env[:, 2] <= bx1) & (env[:, 3] <= by1)
-        rest = cand[~inside]
-        found.append(cand[inside])
-        found.append(rest[shapely.intersects(box, c.geoms[rest])])  # box first: see service/ogc.py
-    return np.unique(np.concatenate(found)) if found else np.empty(0, dtype=int)
-
-
-def _stamp() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def items(c: NationalCollection, args: Mapping[str, str], base: str) -> bytes:
     """The ``/items`` answer (GeoJSON FeatureCollection with links, numberMatched, numberReturned) as bytes."""
-    limit = _int_param(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _int_param(args, "offset", 0, 0, None)
-    bbox = parse_bbox(args.get("bbox"))
-    if bbox is None:
-        matched = len(c.features)
-        page = c.features[offset:offset + limit]
-    else:
-        idx = query_bbox(c, bbox)
-        matched = len(idx)
-        page = [c.features[i] for i in idx[offset:offset + limit]]
-    links = page_links(c, args, base, limit=limit, offset=offset, matched=matched)
-    head = b'{"type":"FeatureCollection","features":['
-    tail = (f'],"links":{dumps(links)},"numberMatched":{matched},"numberReturned":{len(page)},'
-            f'"timeStamp":"{_stamp()}"}}').encode()
-    return head + b",".join(page) + tail
+    return ogc_features.items(c, args, base)[0]
 
 
 def item(c: NationalCollection, fid: str, base: str) -> bytes:
-    """One feature by key, with its links, as GeoJSON bytes."""
-    if fid not in c.position:
-        raise UnknownKeyError(f"no feature {fid!r} in collection {c.id!r}")
-    links = [{"href": f"{base}/collections/{c.id}/items/{fid}", "rel": "self", "type": GEOJSON,
-              "title": "this feature"},
-             {"href": f"{base}/collections/{c.id}", "rel": "collection", "type": "application/json",
-              "title": c.title}]
-    return c.features[c.position[fid]][:-1] + f',"links":{dumps(links)}}}'.encode()
-
-
-def collection_doc(c: NationalCollection, base: str) -> dict[str, Any]:
-    """The collection document, the same shape as the Bremen collections'."""
-    from service.ogc import collection_doc as doc
-
-    return doc(c, base)
+    """One feature by key, with its links, as GeoJSON bytes (CRS84)."""
+    return ogc_features.item(c, fid, base)[0]
 
 
 # ----------------------------------------------------------------------------------------------- the map page

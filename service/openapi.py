@@ -6,7 +6,8 @@ import html
 from functools import lru_cache
 from typing import Any
 
-from service.ogc import MAX_LIMIT
+from service.ogc_crs import CRS84, NATIONAL_CRS
+from service.ogc_query import MAX_LIMIT
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -23,8 +24,22 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _q(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+def _q(name: str, schema: dict[str, Any], description: str, required: bool = False,
+       **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description,
+            **extra}
+
+
+#: the CRSs of the OGC API collections (by URI)
+CRS_SCHEMA = {"type": "string", "format": "uri", "enum": list(NATIONAL_CRS), "default": CRS84}
+
+
+def _features_ok(schema: dict[str, Any]) -> dict[str, Any]:
+    """200 with GeoJSON and the Content-Crs header (OGC API Features Part 2)."""
+    ok = _json_ok(schema, media="application/geo+json")
+    ok["200"]["headers"] = {"Content-Crs": {"description": "CRS of the coordinates, as <URI>", "required": True,
+                                            "schema": {"type": "string", "pattern": "^<http.+>$"}}}
+    return ok
 
 
 def _p(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -136,7 +151,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
                        "links": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
                        "extent": {"type": "object"}, "itemType": {"type": "string"},
-                       "crs": {"type": "array", "items": {"type": "string"}}},
+                       "crs": {"type": "array", "items": {"type": "string"}}, "storageCrs": {"type": "string"}},
     },
 }
 
@@ -234,40 +249,64 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                         "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}}}},
         },
         "/ogcapi": {"get": {"summary": "OGC API landing page", "operationId": "ogcLanding",
-                            "responses": _json_ok({"type": "object", "required": ["links"]})}},
+                            "responses": {**_json_ok({"type": "object", "required": ["links"]}),
+                                          **_problem_responses(400)}}},
         "/ogcapi/conformance": {"get": {"summary": "Conformance classes", "operationId": "ogcConformance",
-                                        "responses": _json_ok({"type": "object", "required": ["conformsTo"]})}},
+                                        "responses": {**_json_ok({"type": "object", "required": ["conformsTo"]}),
+                                                      **_problem_responses(400)}}},
         "/ogcapi/api": {"get": {"summary": "This document (OGC service-desc)", "operationId": "ogcApi",
-                                "responses": _json_ok({"type": "object"},
-                                                      media="application/vnd.oai.openapi+json;version=3.0")}},
+                                "responses": {**_json_ok({"type": "object"},
+                                                         media="application/vnd.oai.openapi+json;version=3.0"),
+                                              **_problem_responses(400)}}},
         "/ogcapi/collections": {"get": {"summary": "Collections", "operationId": "ogcCollections",
-                                        "responses": _json_ok({
+                                        "responses": {**_json_ok({
                                             "type": "object", "required": ["collections", "links"],
                                             "properties": {"collections": {"type": "array",
-                                                                           "items": _ref("Collection")}}})}},
+                                                                           "items": _ref("Collection")}}}),
+                                            **_problem_responses(400)}}},
         "/ogcapi/collections/{collectionId}": {
             "get": {"summary": "One collection", "operationId": "ogcCollection",
                     "parameters": [_p("collectionId", collection_id, "collection")],
-                    "responses": {**_json_ok(_ref("Collection")), **_problem_responses(404)}}},
+                    "responses": {**_json_ok(_ref("Collection")), **_problem_responses(400, 404)}}},
+        "/ogcapi/collections/{collectionId}/queryables": {
+            "get": {"summary": "Queryable properties of a collection (JSON Schema)", "operationId": "ogcQueryables",
+                    "parameters": [_p("collectionId", collection_id, "collection")],
+                    "responses": {**_json_ok({"type": "object", "required": ["properties"]},
+                                             media="application/schema+json"), **_problem_responses(400, 404)}}},
         "/ogcapi/collections/{collectionId}/items": {
-            "get": {"summary": "Features (CRS84, GeoJSON)", "operationId": "ogcItems",
-                    "description": "Pages of features in key order: bbox filters by intersection, offset and limit "
-                                   "page, the 'next' link gives the following page, numberMatched counts all.",
+            "get": {"summary": "Features (GeoJSON; CRS84 or the crs asked for)", "operationId": "ogcItems",
+                    "description": "Pages of features in key order: bbox filters by intersection, datetime by the "
+                                   "statistics' reference date, filter by a CQL2 expression; offset and limit page "
+                                   f"(a limit above {MAX_LIMIT} is clamped to it), the 'next' link gives the "
+                                   "following page, numberMatched counts all. Any other query parameter is a 400.",
                     "parameters": [
                         _p("collectionId", collection_id, "collection"),
                         _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-                           "page size"),
+                           f"page size (above {MAX_LIMIT}: clamped)"),
                         _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "start of the page"),
-                        _q("bbox", {"type": "string"}, "minLon,minLat,maxLon,maxLat (CRS84)"),
+                        _q("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6},
+                           "minx,miny,maxx,maxy in bbox-crs (CRS84: minLon,minLat,maxLon,maxLat)", style="form",
+                           explode=False),
+                        _q("bbox-crs", CRS_SCHEMA, "CRS of bbox (default CRS84)"),
+                        _q("crs", CRS_SCHEMA, "CRS of the coordinates returned, in its axis order (default "
+                           "CRS84; EPSG:31467 for the national collections only)"),
+                        _q("datetime", {"type": "string", "example": "../2023-12-31"},
+                           "RFC 3339 date, date-time or interval (.. for an open end)"),
+                        _q("filter", {"type": "string", "example": "status_class = 'very_low' AND population > 2000"},
+                           "CQL2 expression (see /queryables)"),
+                        _q("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json"],
+                                           "default": "cql2-text"}, "language of filter"),
+                        _q("filter-crs", CRS_SCHEMA, "CRS of the geometries in filter (default CRS84)"),
+                        _q("f", {"type": "string", "enum": ["json", "geojson"]}, "format (only GeoJSON)"),
                     ],
-                    "responses": {**_json_ok(_ref("FeatureCollection"), media="application/geo+json"),
-                                  **_problem_responses(400, 404)}}},
+                    "responses": {**_features_ok(_ref("FeatureCollection")), **_problem_responses(400, 404)}}},
         "/ogcapi/collections/{collectionId}/items/{featureId}": {
             "get": {"summary": "One feature", "operationId": "ogcItem",
                     "parameters": [_p("collectionId", collection_id, "collection"),
-                                   _p("featureId", {"type": "string"}, "feature id (district key)")],
-                    "responses": {**_json_ok(_ref("Feature"), media="application/geo+json"),
-                                  **_problem_responses(404)}}},
+                                   _p("featureId", {"type": "string"}, "feature id (district key)"),
+                                   _q("crs", CRS_SCHEMA, "CRS of the coordinates returned (default CRS84)"),
+                                   _q("f", {"type": "string", "enum": ["json", "geojson"]}, "format")],
+                    "responses": {**_features_ok(_ref("Feature")), **_problem_responses(400, 404)}}},
     }
     for fmt, media, binary in (("geojson", "application/geo+json", False), ("csv", "text/csv", False),
                                ("gpkg", "application/geopackage+sqlite3", True)):

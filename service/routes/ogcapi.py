@@ -1,12 +1,18 @@
-"""``/ogcapi``: OGC API Features Core with GeoJSON and OpenAPI 3.0 (see :mod:`service.ogc`)."""
+"""``/ogcapi``: OGC API Features Core with GeoJSON and OpenAPI 3.0, CRS and Filtering (see :mod:`service.ogc`).
+
+Every route of this blueprint checks its query parameters first (:func:`check_query`): a parameter the
+operation does not know, one given twice or ``f`` other than JSON is a 400 naming it.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from service import national, ogc
+from service import national, ogc, ogc_features
 from service.app import services, state
 from service.eligibility import dumps
+from service.ogc_crs import content_crs
+from service.ogc_query import PARAMETERS, check_parameters
 from service.routes.national import collection_ids, national_collections
 
 # route variables are named as in the OGC API Features OpenAPI fragments (collectionId, featureId)
@@ -27,6 +33,29 @@ def _base() -> str:
 
 def _json(obj: object) -> Response:
     return Response(dumps(obj), mimetype="application/json")
+
+
+@bp.before_request
+def check_query() -> None:
+    """400 for unknown, repeated or malformed-format query parameters of this blueprint's operations."""
+    operation = (request.endpoint or "").rpartition(".")[2]
+    if operation in PARAMETERS:
+        args = request.args
+        check_parameters(args.keys(), operation, repeated=[k for k in args if len(args.getlist(k)) > 1],
+                         f=args.get("f"))
+
+
+def _features(body: tuple[bytes, str]) -> Response:
+    resp = Response(body[0], mimetype=ogc.GEOJSON)
+    resp.headers["Content-Crs"] = content_crs(body[1])
+    return resp
+
+
+def _find(collection_id: str) -> ogc_features.FeatureTable:
+    nat = national_collections()
+    if collection_id in nat:
+        return nat[collection_id]
+    return ogc.get_collection(state().collections, collection_id)
 
 
 @bp.get("")
@@ -67,25 +96,20 @@ def collections() -> Response:
 
 @bp.get("/collections/<collectionId>")
 def collection(collectionId: str) -> Response:
-    nat = national_collections()
-    if collectionId in nat:
-        return _json(national.collection_doc(nat[collectionId], _base()))
-    return _json(ogc.collection_doc(ogc.get_collection(state().collections, collectionId), _base()))
+    return _json(ogc_features.collection_doc(_find(collectionId), _base()))
+
+
+@bp.get("/collections/<collectionId>/queryables")
+def queryables(collectionId: str) -> Response:
+    return Response(dumps(ogc_features.queryables_doc(_find(collectionId), _base())),
+                    mimetype=ogc_features.SCHEMA_JSON)
 
 
 @bp.get("/collections/<collectionId>/items")
 def items(collectionId: str) -> Response:
-    nat = national_collections()
-    if collectionId in nat:
-        return Response(national.items(nat[collectionId], request.args, _base()), mimetype=ogc.GEOJSON)
-    c = ogc.get_collection(state().collections, collectionId)
-    return Response(ogc.items(c, request.args, _base()), mimetype=ogc.GEOJSON)
+    return _features(ogc_features.items(_find(collectionId), request.args, _base()))
 
 
 @bp.get("/collections/<collectionId>/items/<featureId>")
 def item(collectionId: str, featureId: str) -> Response:
-    nat = national_collections()
-    if collectionId in nat:
-        return Response(national.item(nat[collectionId], featureId, _base()), mimetype=ogc.GEOJSON)
-    c = ogc.get_collection(state().collections, collectionId)
-    return Response(ogc.item(c, featureId, _base()), mimetype=ogc.GEOJSON)
+    return _features(ogc_features.item(_find(collectionId), featureId, _base(), request.args))

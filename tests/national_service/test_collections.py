@@ -82,7 +82,7 @@ def test_item_and_errors(grid: national.NationalCollection) -> None:
     assert f["id"] == "0101" and f["links"][0]["href"].endswith("/collections/cells/items/0101")
     with pytest.raises(UnknownKeyError):
         national.item(grid, "9999", BASE)
-    for bad in ({"limit": "0"}, {"limit": "1001"}, {"offset": "-1"}, {"bbox": "1,2,3"}, {"limit": "x"}):
+    for bad in ({"limit": "0"}, {"limit": "-1001"}, {"offset": "-1"}, {"bbox": "1,2,3"}, {"limit": "x"}):
         with pytest.raises(InputError):
             national.items(grid, bad, BASE)
 
