@@ -39,9 +39,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, current_app, request
 
 from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
+from geo.errors import Problem, UnknownKeyError
 from service import problems
 from service.scenarios import ScenarioStore
 from service.state import ServiceState, StateHolder, load_state
@@ -193,6 +194,13 @@ def import_libraries_before_threads() -> None:
     import tobler.area_weighted  # noqa: F401
 
 
+def _national_not_configured() -> Response:
+    """``/national`` on a server without national snapshots: say so (a 404 naming the setting)."""
+    raise UnknownKeyError("the Germany view is not configured on this server (set NATIONAL_SNAPSHOTS)",
+                          problems=[Problem("not_configured", "NATIONAL_SNAPSHOTS is not set",
+                                            detail={"setting": "NATIONAL_SNAPSHOTS"})])
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the service. See the module docstring for the configuration keys."""
     import_libraries_before_threads()
@@ -237,6 +245,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         from service.routes import national as national_routes
 
         national_routes.init_app(app, settings)
+    else:
+        app.add_url_rule("/national", "national.page", _national_not_configured)  # the endpoint the real page has
 
     app.wsgi_app = HeaderMiddleware(app.wsgi_app, holder, csp=settings["CONTENT_SECURITY_POLICY"],  # type: ignore[method-assign]
                                     origins=list(settings["CORS_ORIGINS"]))

@@ -44,9 +44,10 @@ from urllib.parse import urlencode, urlsplit
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
+from geo.errors import Problem, UnknownKeyError
 from geo.indicators import REGISTRY
 from maps import map_parts, overview_map, web_geometry
 from maps.charts import line_chart
@@ -429,7 +430,8 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     lang = g.lang
     table = data.table
     if key not in table.index:
-        abort(404)
+        raise UnknownKeyError(f"there is no district {key!r}",
+                              problems=[Problem("unknown_district", f"no district has the key {key!r}", key=key)])
     row = table.loc[key]
     snapshot = data.snapshot
     city_key = str(row.get("city_key", ""))
@@ -749,20 +751,24 @@ def scenario_ids() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.yml") if p.is_file() and p.resolve() != official.resolve())
 
 
+def _unknown_scenario(scenario_id: str) -> UnknownKeyError:
+    return UnknownKeyError(f"there is no scenario {scenario_id!r}",
+                           problems=[Problem("unknown_scenario", f"no scenario has the id {scenario_id!r}",
+                                             key=scenario_id)])
+
+
 def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
     from geo.classify import load_definition
 
     services = current_app.extensions.get("quartiere")
     if services is not None and scenario_id not in scenario_ids():
-        from geo.errors import UnknownKeyError
-
         try:
             draft = services.store.result(scenario_id)
         except UnknownKeyError:
-            abort(404)
+            raise _unknown_scenario(scenario_id) from None
         return _StoredDefinition(draft.definition.get("title") or draft.definition_id, draft.definition_hash), draft
     if scenario_id not in scenario_ids():
-        abort(404)
+        raise _unknown_scenario(scenario_id)
     store = current_app.extensions.setdefault("quartiere_scenarios", {})
     definition = load_definition(_scenarios_dir() / f"{scenario_id}.yml")
     cache_key = (data.snapshot.version, definition.hash)

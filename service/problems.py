@@ -2,7 +2,8 @@
 
 Domain errors (:mod:`geo.errors`) carry no status code; :data:`STATUS` maps each class to one, checked in
 method-resolution order so the most specific class wins. Werkzeug's HTTP exceptions (404, 405, 413, ...) and
-unexpected exceptions are rendered the same way; a traceback never reaches the client.
+unexpected exceptions are rendered the same way; a traceback never reaches the client. A browser asking for a
+page gets the same answer as an HTML page in its language (:mod:`service.error_pages`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from geo.errors import (
     ValidationError,
 )
 from geo.interpolate import NoStatisticsError
+from service.error_pages import error_page, wants_html
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,11 @@ def status_of(exc: QuartiereError) -> tuple[int, str, str]:
 def problem_response(status: int, title: str, detail: str, *, slug: str = "about:blank",
                      problems: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None) -> Response:
+    if request and wants_html():
+        resp = error_page(status, title, detail, problems or [])
+        for k, v in (headers or {}).items():
+            resp.headers[k] = v
+        return resp
     body = {
         "type": TYPE_BASE + slug if slug != "about:blank" else slug,
         "title": title,
