@@ -1,7 +1,8 @@
 """Downloads (framework-free): layers and classifications as GeoPackage, GeoJSON and CSV.
 
-CSV comes in two dialects: ``utf-8`` (comma, decimal point, no BOM) and ``excel-de`` (semicolon, decimal
-comma, UTF-8 with BOM, so German Excel opens it with umlauts intact). Both end rows with CRLF (RFC 4180), so
+CSV comes in two dialects: ``utf-8`` (comma, decimal point, no BOM, booleans ``True``/``False``) and
+``excel-de`` (semicolon, decimal comma, UTF-8 with BOM, so German Excel opens it with umlauts intact; booleans
+``ja``/``nein``, whole counts without ``,0``). Both end rows with CRLF (RFC 4180), so
 a cell holding a bare CR or LF is quoted. Every CSV the service writes goes through :func:`to_csv`, which
 neutralises spreadsheet formulas (:func:`neutralise_cell`).
 """
@@ -126,10 +127,54 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: units of indicators that count things (written without decimals)
+COUNT_UNITS = ("persons", "dwellings")
+
+
+def year_base(col: str) -> str | None:
+    """The indicator a year column belongs to (``sgb2_u65_pct`` for ``sgb2_u65_pct_year`` or ``…__year``)."""
+    from geo.indicators import REGISTRY
+
+    for suffix in ("__year", "_year"):
+        if col.endswith(suffix) and col[: -len(suffix)] in REGISTRY:
+            return col[: -len(suffix)]
+    return None
+
+
+def is_count(col: str) -> bool:
+    """A column of counts or years: residents, dwellings, ``year`` and the year of each indicator value."""
+    from geo.indicators import REGISTRY
+
+    ind = REGISTRY.get(col)
+    return col == "year" or year_base(col) is not None or (ind is not None and ind.unit in COUNT_UNITS)
+
+
+def german_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """The ``excel-de`` cells: booleans as ``ja``/``nein`` and whole counts without a decimal part (``3892``,
+    not ``3892,0``); a count column with a fraction (an estimate) keeps its decimals."""
+    from maps.i18n import t
+
+    words = {True: t("value.true", "de"), False: t("value.false", "de")}
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if pd.api.types.is_bool_dtype(series.dtype) or (
+                series.dtype == object and series.map(lambda v: isinstance(v, bool) or v is None).all()
+                and series.map(lambda v: isinstance(v, bool)).any()):
+            out[col] = series.map(lambda v: words.get(v, v) if isinstance(v, bool) else v).astype(object)
+        elif is_count(str(col)) and pd.api.types.is_float_dtype(series.dtype):
+            finite = series.dropna()
+            if (finite == finite.round()).all():
+                out[col] = series.astype("Int64")
+    return out
+
+
 def to_csv(frame: pd.DataFrame, dialect: str = "utf-8") -> bytes:
-    """The one CSV writer of the service (downloads, batch answers): formulas neutralised, CRLF rows."""
+    """The one CSV writer of the service (downloads, batch answers): formulas neutralised, CRLF rows;
+    ``excel-de`` with German booleans and whole counts (:func:`german_values`)."""
     plain = neutralise_frame(pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")))
     if dialect == "excel-de":
+        plain = german_values(plain)
         return plain.to_csv(index=False, sep=";", decimal=",", lineterminator="\r\n",
                             quoting=csv.QUOTE_MINIMAL).encode("utf-8-sig")
     return plain.to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).encode("utf-8")

@@ -329,7 +329,22 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
 
     places_paths(paths)
     paths.update(_processes_paths())
+    paths.update(_workbook_paths())
     return paths
+
+
+def _workbook_paths() -> dict[str, Any]:
+    """The Excel workbook of the districts (:mod:`service.workbook`)."""
+    from service.workbook import MEDIA_TYPE
+
+    return {"/api/v1/downloads/districts.xlsx": {"get": {
+        "summary": "Ortsteile, Stadtteile, Stadtbezirke, classification and sources as an Excel workbook",
+        "description": "German headers (the column id as each header's comment), keys as text, counts as integers, "
+                       "number formats by unit, frozen and filtered header row; sheet 'Quellen': snapshot, data "
+                       "years, input files, programme definition.",
+        "operationId": "downloadWorkbook",
+        "responses": {"200": {"description": "xlsx", "content": {
+            MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}}}
 
 
 def _processes_paths() -> dict[str, Any]:

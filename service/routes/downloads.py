@@ -19,6 +19,17 @@ def snapshot_gpkg() -> Response:
     return resp
 
 
+@bp.get("/districts.xlsx")
+def districts_xlsx() -> Response:
+    from service.workbook import MEDIA_TYPE, districts_workbook
+
+    st = state()
+    data = exports.cached(st.cache, "districts.xlsx",
+                          lambda: districts_workbook(st.snapshot, st.result, st.definition, st.wide))
+    return Response(data, mimetype=MEDIA_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="districts-{st.version}.xlsx"'})
+
+
 @bp.get("/<layer>.<fmt>")
 def layer_download(layer: str, fmt: str) -> Response:
     st = state()
