@@ -377,6 +377,10 @@ def _check_coverage(cat: Catalogue, ortsteile: gpd.GeoDataFrame) -> list[Problem
         except Exception as exc:  # an unreadable optional outline is a warning, not a failed build
             problems.append(Problem("read", f"cannot read city outline: {exc}", "warning", file=str(path)))
             continue
+        if outline.crs is None:
+            problems.append(Problem("read", "city outline has no coordinate reference system (its .prj is missing "
+                                    "or empty): coverage not checked", "warning", file=str(path)))
+            continue
         city = "Bremen" if path.stem.endswith("BRE") else "Bremerhaven"
         geo_city = ortsteile[ortsteile.intersects(outline.union_all().buffer(-1))]
         geo_city = geo_city[geo_city["city"] == city] if city == "Bremen" else geo_city

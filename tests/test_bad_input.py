@@ -187,3 +187,14 @@ def test_a_single_published_year_builds(mini_data: Path, tmp_path: Path) -> None
     snap = load_snapshot(out)
     assert snap.manifest["years"] == [2023] and snap.indicators["year"].dtype.kind == "i"
     assert snap.wide("ortsteil")["population"].notna().sum() > 80
+
+
+def test_city_outline_with_an_empty_prj_is_a_warning(mini_data: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The outline only serves the coverage check: without a CRS it is skipped with a warning (was a traceback)."""
+    prj = mini_data / ORIGINAL / "hb_landesflaeche_Teil_I_BRE.prj"
+    prj.chmod(0o644)
+    prj.write_text("", encoding="utf-8")
+    assert main(["build", "--data", str(mini_data), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "hb_landesflaeche_Teil_I_BRE.shp: city outline has no coordinate reference system" in err
