@@ -376,6 +376,11 @@ def _processes_paths() -> dict[str, Any]:
             "responses": {**_json_ok({"oneOf": [{"type": "object"}, {"type": "array"}]},
                                      description="the output value (raw) or a results document"),
                           **_problem_responses(400, 404, 413, 422)}}},
+        **{path: {"get": {"summary": summary + " (synchronous execution keeps no jobs: always 404 no-such-job)",
+                          "operationId": op, "parameters": [_p("jobID", {"type": "string"}, "job id")],
+                          "responses": _problem_responses(404)}}
+           for path, summary, op in (("/ogcapi/jobs/{jobID}", "Job status", "jobStatus"),
+                                     ("/ogcapi/jobs/{jobID}/results", "Job results", "jobResults"))},
     }
 
 

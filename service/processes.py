@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 from geo.errors import (
@@ -69,8 +69,26 @@ CRS_URIS = ["http://www.opengis.net/def/crs/OGC/1.3/CRS84",
             *(f"http://www.opengis.net/def/crs/EPSG/0/{c}" for c in (25832, 4258, 3857, 31467, 4326))]
 
 
+NO_SUCH_JOB = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job"
+
+
 class NoSuchProcessError(UnknownKeyError):
     """A process id this server does not offer (``/req/core/process-exception/no-such-process``)."""
+
+
+class NoSuchJobError(UnknownKeyError):
+    """A job id this server does not know (``/req/core/job-exception-no-such-job``)."""
+
+
+#: the exception type URI of the standard for each of its errors
+EXCEPTION_TYPES: dict[type[UnknownKeyError], str] = {NoSuchProcessError: NO_SUCH_PROCESS, NoSuchJobError: NO_SUCH_JOB}
+
+
+def get_job(job_id: str) -> NoReturn:
+    """``/jobs/{jobID}`` and its results: synchronous execution creates no job (the standard's permission
+    /per/core/process-execute-sync-job is not used), so every job id is unknown."""
+    raise NoSuchJobError(f"no job {job_id[:80]!r}: the processes of this server execute synchronously and "
+                         "keep no jobs; the answer is in the response to the execute request")
 
 
 # ----------------------------------------------------------------------------------------------- schemas

@@ -14,31 +14,38 @@ from service.routes.ogcapi import _base
 
 # route variables are named as in the OGC API Processes OpenAPI fragments (processID)
 
-bp = Blueprint("ogcapi_processes", __name__, url_prefix="/ogcapi/processes")
+bp = Blueprint("ogcapi_processes", __name__, url_prefix="/ogcapi")
 
 
 @bp.errorhandler(processes.NoSuchProcessError)
-def no_such_process(exc: processes.NoSuchProcessError) -> Response:
-    """The domain 404, with the exception type the standard names (/req/core/process-exception/no-such-process)."""
+@bp.errorhandler(processes.NoSuchJobError)
+def no_such(exc: processes.NoSuchProcessError | processes.NoSuchJobError) -> Response:
+    """The domain 404 with the exception type the standard names (no-such-process, no-such-job)."""
     resp = from_domain(exc)
     body = json.loads(resp.get_data())
-    body["type"] = processes.NO_SUCH_PROCESS
+    body["type"] = processes.EXCEPTION_TYPES[type(exc)]
     resp.set_data(json.dumps(body, ensure_ascii=False))
     return resp
 
 
-@bp.get("")
+@bp.get("/processes")
 def process_list() -> Response:
     return Response(dumps(processes.process_list(_base())), mimetype=processes.JSON)
 
 
-@bp.get("/<processID>")
+@bp.get("/processes/<processID>")
 def process_description(processID: str) -> Response:
     process = processes.get_process(processID)
     return Response(dumps(process.description_doc(_base())), mimetype=processes.JSON)
 
 
-@bp.post("/<processID>/execution")
+@bp.get("/jobs/<jobID>")
+@bp.get("/jobs/<jobID>/results")
+def job(jobID: str) -> Response:
+    processes.get_job(jobID)
+
+
+@bp.post("/processes/<processID>/execution")
 def execute(processID: str) -> Response:
     settings = services().settings
     result = processes.execute(state(), processID, request.get_data(cache=False),

@@ -158,6 +158,7 @@ def test_conformance_and_landing_page_link_the_processes(client) -> None:  # typ
 def test_openapi_documents_the_process_operations(client) -> None:  # type: ignore[no-untyped-def]
     paths = client.get("/ogcapi/api").get_json()["paths"]
     assert "get" in paths["/ogcapi/processes"] and "get" in paths["/ogcapi/processes/{processID}"]
+    assert "404" in paths["/ogcapi/jobs/{jobID}"]["get"]["responses"]
     post = paths["/ogcapi/processes/{processID}/execution"]["post"]
     assert {"200", "400", "404"} <= set(post["responses"])
     assert "application/json" in post["requestBody"]["content"]
@@ -171,6 +172,14 @@ def test_unknown_process_is_404_no_such_process(client) -> None:  # type: ignore
         body = problem(r, 404)
         assert body["type"] == "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-process"
         assert "buffer" in body["detail"]
+
+
+def test_jobs_are_404_no_such_job(client) -> None:  # type: ignore[no-untyped-def]
+    r = _run(client, {"location": "04011373"})
+    assert r.status_code == 200 and "Location" not in r.headers  # synchronous execution creates no job
+    for path in ("/ogcapi/jobs/abc", "/ogcapi/jobs/abc/results"):
+        body = problem(client.get(path), 404)
+        assert body["type"] == "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job"
 
 
 @pytest.mark.parametrize(("body", "named"), [
