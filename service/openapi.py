@@ -358,8 +358,13 @@ def _processes_paths() -> dict[str, Any]:
         "outputs": {"type": "object"}, "response": {"type": "string", "enum": ["raw", "document"],
                                                     "default": "raw"}}}
     return {
-        "/ogcapi/processes": {"get": {"summary": "Processes (OGC API - Processes)", "operationId": "processList",
-                                      "responses": _json_ok({"type": "object", "required": ["processes", "links"]})}},
+        "/ogcapi/processes": {"get": {
+            "summary": "Processes (OGC API - Processes)", "operationId": "processList",
+            "parameters": [_q("limit", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
+                              "page size (larger values are clamped to 10000)"),
+                           _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "start of the page")],
+            "responses": {**_json_ok({"type": "object", "required": ["processes", "links"]}),
+                          **_problem_responses(400)}}},
         "/ogcapi/processes/{processID}": {"get": {
             "summary": "Process description: inputs and outputs with their JSON Schemas",
             "operationId": "processDescription", "parameters": [pid],

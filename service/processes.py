@@ -57,9 +57,12 @@ CONFORMANCE = [
 ]
 #: link relation of the process list in the landing page (OGC API - Processes 1.0, Core)
 REL_PROCESSES = "http://www.opengis.net/def/rel/ogc/1.0/processes"
+REL_CONFORMANCE = "http://www.opengis.net/def/rel/ogc/1.0/conformance"
 NO_SUCH_PROCESS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-process"
 VERSION = "1.0.0"
 MAX_BATCH = 1000
+#: largest ``limit`` of the process list (/req/core/pl-limit-definition)
+MAX_LIST_LIMIT = 10000
 JSON = "application/json"
 GEOJSON = "application/geo+json"
 RESPONSES = ("raw", "document")
@@ -190,9 +193,40 @@ def get_process(process_id: str) -> Process:
     return PROCESSES[process_id]
 
 
-def process_list(base: str) -> dict[str, Any]:
-    return {"processes": [p.summary(base) for p in PROCESSES.values()],
-            "links": [{"href": f"{base}/processes", "rel": "self", "type": JSON, "title": "processes"}]}
+def _int_arg(args: Mapping[str, str], name: str, default: int, lo: int) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InputError(f"{name} must be an integer, got {raw[:40]!r}",
+                         problems=[Problem(check="parameter", message=name)]) from None
+    if value < lo:
+        raise InputError(f"{name} must be at least {lo}, got {value}",
+                         problems=[Problem(check="parameter", message=name)])
+    return value
+
+
+def process_list(base: str, args: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The process list (``limit`` 1..:data:`MAX_LIST_LIMIT`, larger values clamped, default 10; ``offset``)."""
+    args = args or {}
+    unknown = sorted(set(args) - {"limit", "offset", "f"})
+    if unknown:
+        raise InputError(f"unknown query parameter {unknown[0]!r}; /processes takes limit and offset",
+                         problems=[Problem(check="parameter", message=unknown[0])])
+    if args.get("f") not in (None, "", "json"):
+        raise InputError(f"f must be 'json', got {args['f'][:40]!r}", problems=[Problem(check="parameter",
+                                                                                       message="f")])
+    limit = min(_int_arg(args, "limit", 10, 1), MAX_LIST_LIMIT)
+    offset = _int_arg(args, "offset", 0, 0)
+    items = list(PROCESSES.values())
+    links = [{"href": f"{base}/processes?limit={limit}&offset={offset}", "rel": "self", "type": JSON,
+              "title": "processes"}]
+    if offset + limit < len(items):
+        links.append({"href": f"{base}/processes?limit={limit}&offset={offset + limit}", "rel": "next",
+                      "type": JSON, "title": "next page"})
+    return {"processes": [p.summary(base) for p in items[offset:offset + limit]], "links": links}
 
 
 # ------------------------------------------------------------------------------------------ input values

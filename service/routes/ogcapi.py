@@ -61,11 +61,13 @@ def _find(collection_id: str) -> ogc_features.FeatureTable:
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
-    from service.processes import REL_PROCESSES
+    from service.processes import REL_CONFORMANCE, REL_PROCESSES
 
     page = ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven")
-    page["links"].append({"href": f"{_base()}/processes", "rel": REL_PROCESSES, "type": "application/json",
-                          "title": "processes (eligibility)"})
+    page["links"] += [{"href": f"{_base()}/processes", "rel": REL_PROCESSES, "type": "application/json",
+                       "title": "processes (eligibility)"},
+                      {"href": f"{_base()}/conformance", "rel": REL_CONFORMANCE, "type": "application/json",
+                       "title": "conformance classes"}]
     return _json(page)
 
 

@@ -30,7 +30,7 @@ def no_such(exc: processes.NoSuchProcessError | processes.NoSuchJobError) -> Res
 
 @bp.get("/processes")
 def process_list() -> Response:
-    return Response(dumps(processes.process_list(_base())), mimetype=processes.JSON)
+    return Response(dumps(processes.process_list(_base(), request.args)), mimetype=processes.JSON)
 
 
 @bp.get("/processes/<processID>")

@@ -131,6 +131,18 @@ def test_process_list_and_descriptions(client) -> None:  # type: ignore[no-untyp
     assert batch["inputs"]["locations"]["maxOccurs"] > 1
 
 
+def test_process_list_limit_pages(client) -> None:  # type: ignore[no-untyped-def]
+    one = client.get("/ogcapi/processes?limit=1").get_json()
+    assert [p["id"] for p in one["processes"]] == ["eligibility"]  # /req/core/pl-limit-response
+    nxt = next(link["href"] for link in one["links"] if link["rel"] == "next")
+    rest = client.get(nxt.removeprefix("http://localhost")).get_json()
+    assert [p["id"] for p in rest["processes"]] == ["eligibility-batch"]
+    assert not any(link["rel"] == "next" for link in rest["links"])
+    assert len(client.get("/ogcapi/processes?limit=100000").get_json()["processes"]) == 2  # clamped, not refused
+    for bad in ("limit=0", "limit=x", "offset=-1", "foo=1", "f=xml"):
+        assert bad.split("=")[0] in problem(client.get(f"/ogcapi/processes?{bad}"), 400)["detail"]
+
+
 def test_location_schema_accepts_what_the_process_accepts(client) -> None:  # type: ignore[no-untyped-def]
     schema = client.get("/ogcapi/processes/eligibility").get_json()["inputs"]["location"]["schema"]
     check = jsonschema.Draft202012Validator(schema)
@@ -152,6 +164,8 @@ def test_conformance_and_landing_page_link_the_processes(client) -> None:  # typ
     links = client.get("/ogcapi").get_json()["links"]
     link = next(x for x in links if x["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/processes")
     assert link["href"].endswith("/ogcapi/processes")
+    assert any(x["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/conformance" for x in links)
+    assert any(x["rel"] in ("service-desc", "service-doc") for x in links)
     assert client.get(link["href"].removeprefix("http://localhost")).status_code == 200
 
 
