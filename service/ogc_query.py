@@ -21,10 +21,13 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000
 ITEMS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang",
                    "filter-crs"})
+#: accepted and ignored by the collection document: GDAL 3.6's OAPIF driver repeats the query of the URL it is
+#: given (``OAPIF:.../collections/ortsteile?crs=...``) on every request, the collection's included
+PASSED_ON = frozenset({"crs", "datetime", "filter", "filter-lang", "filter-crs"})
 #: operation -> query parameters it accepts
 PARAMETERS: dict[str, frozenset[str]] = {
     "landing": frozenset({"f"}), "conformance": frozenset({"f"}), "api": frozenset({"f"}),
-    "collections": frozenset({"f"}), "collection": frozenset({"f"}), "queryables": frozenset({"f"}),
+    "collections": frozenset({"f"}), "collection": frozenset({"f"}) | PASSED_ON, "queryables": frozenset({"f"}),
     "items": ITEMS, "item": frozenset({"f", "crs"}),
 }
 #: values of ``f`` (only JSON is served)
@@ -46,7 +49,7 @@ def check_parameters(names: Iterable[str], operation: str, *, repeated: Iterable
                          problems=[Problem(check="parameter", message=n) for n in unknown])
     twice = sorted(set(repeated))
     if twice:
-        raise InputError(f"query parameter {', '.join(twice)} given more than once",
+        raise InputError(f"query parameter {', '.join(twice)} given more than once, with different values",
                          problems=[Problem(check="parameter", message=n) for n in twice])
     if f is not None and f not in FORMATS:
         raise _bad("f", f, f"f={f!r} is not offered; the only format is JSON (f=json)")
