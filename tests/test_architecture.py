@@ -43,3 +43,23 @@ def test_maps_never_opens_files() -> None:
     offenders = [str(p.relative_to(REPO)) for p in (REPO / "maps").rglob("*.py")
                  if re.search(r"\bopen\(|read_file\(|\.read_text\(|\.write_text\(", p.read_text(encoding="utf-8"))]
     assert not offenders
+
+
+def test_the_package_builds_without_warnings_and_carries_its_data(tmp_path: Path) -> None:
+    """``pip install .`` gets the templates, static files and catalogues, with no setuptools warning about data
+    folders that are not packages (issue 15, part 6)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v",
+                          "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    log = out.stdout + out.stderr
+    assert "absent from" not in log and "is deprecated" not in log, log[-3000:]
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("geo/need_catalogue.yml", "service/templates/pages/base.html", "service/static/css/pages.css",
+                   "service/static/vendor/leaflet/leaflet.js", "service/report_templates/report.html"):
+        assert needed in names, needed
+    assert not any(n.startswith(("tests/", "notebooks/")) for n in names)

@@ -114,6 +114,20 @@ def check_snapshots(root: str | os.PathLike[str], *, what: str = "snapshots") ->
     return version
 
 
+def ready_line(host: str, port: int, *, environ: Any = None) -> str:
+    """What ``serve`` prints once it accepts requests: in German, or in English when the locale is English
+    (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` starting with ``en``). The URL is one a browser can open (a wildcard
+    host is shown as 127.0.0.1)."""
+    env = os.environ if environ is None else environ
+    locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else (
+        f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{port}"
+    if locale.startswith("en"):
+        return f"Lebendige Quartiere is running at {url} (listening on {host}:{port}; stop with Ctrl+C)"
+    return f"Lebendige Quartiere läuft auf {url} (lauscht auf {host}:{port}; beenden mit Strg+C)"
+
+
 def check_config(args: argparse.Namespace) -> None:
     """What the master checks before any worker starts (files only; no app, no thread)."""
     if not 1 <= args.port <= 65535:
@@ -205,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     check_config(args)
     if args.dev:
         app = _create(app_config(args))
-        print(f"listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+        print(ready_line(args.host, args.port), file=sys.stderr, flush=True)
         app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
         return 0
     # The command line has imported pandas for the other subcommands' parsers (numpy's thread pool runs now):
@@ -226,7 +240,7 @@ def serve_master(args: argparse.Namespace) -> int:
     config = app_config(args)
     try:
         run_gunicorn(lambda: _create(config), gunicorn_options(args),
-                     announce=None if args.backend else f"listening on http://{args.host}:{args.port}")
+                     announce=None if args.backend else ready_line(args.host, args.port))
     except SystemExit as exc:
         if exc.code == WORKER_BOOT_ERROR:
             print("error: the service could not start (the workers' message is above)", file=sys.stderr)
@@ -292,7 +306,7 @@ def supervise(args: argparse.Namespace) -> int:
             print(f"error: the front (nginx) could not listen on {args.host}:{args.port} (its message is above)",
                   file=sys.stderr)
             return 2
-        print(f"listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+        print(ready_line(args.host, args.port), file=sys.stderr, flush=True)
         assert front.process is not None
         while not stopping:
             if gunicorn.poll() is not None:

@@ -9,6 +9,7 @@ requests hung forever. Now the master only reads CURRENT and the manifest, and h
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,8 @@ def test_every_start_answers_every_page_beside_a_cpu_burner(quartiere: str, snap
                 results = list(pool.map(_get, urls))
             took = time.monotonic() - t0
         assert all(status == 200 for _, status, _ in results), results
+        log = (tmp_path / f"server-{attempt}.log").read_text(encoding="utf-8")
+        assert re.search(rf"Lebendige Quartiere (läuft auf|is running at) http://127\.0\.0\.1:{port} ", log), log
         slowest = {path: max(s for u, _, s in results if u.endswith(path)) for path in PATHS}
         report.append((attempt, ready, took, slowest))
         assert all(s < REQUEST_TIMEOUT for s in slowest.values()), slowest
@@ -125,3 +128,13 @@ def test_serve_without_current_exits_2_with_a_message(quartiere: str, tmp_path: 
     assert done.returncode == 2, done
     assert "CURRENT" in done.stderr and str(empty) in done.stderr and "quartiere build" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_the_ready_line_speaks_the_locale_and_gives_an_address_a_browser_opens() -> None:
+    from service.commands.serve import ready_line
+
+    assert ready_line("127.0.0.1", 8000, environ={}) == ("Lebendige Quartiere läuft auf http://127.0.0.1:8000 "
+                                                         "(lauscht auf 127.0.0.1:8000; beenden mit Strg+C)")
+    assert ready_line("0.0.0.0", 9000, environ={"LANG": "en_GB.UTF-8"}).startswith(
+        "Lebendige Quartiere is running at http://127.0.0.1:9000 (listening on 0.0.0.0:9000")
+    assert "http://[::1]:8000" in ready_line("::", 8000, environ={"LC_ALL": "de_DE.UTF-8", "LANG": "en_US"})
