@@ -8,7 +8,8 @@ Two processes, both executed synchronously only (``jobControlOptions: ["sync-exe
     included (point and key answers are spliced from the same precomputed parts, areas go through
     :func:`service.area.area_eligibility`).
 ``eligibility-batch``
-    input ``locations`` (1 to :data:`MAX_BATCH`), each like ``location``; output ``answers``: one element per
+    input ``locations`` (1 to :data:`MAX_BATCH`, of them at most :data:`MAX_BATCH_AREAS` polygons), each like
+    ``location``; output ``answers``: one element per
     location in input order, the answer or, where that location has none (outside both cities, unknown key, no
     statistics), an RFC 9457 problem object.
 
@@ -61,6 +62,8 @@ REL_CONFORMANCE = "http://www.opengis.net/def/rel/ogc/1.0/conformance"
 NO_SUCH_PROCESS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-process"
 VERSION = "1.0.0"
 MAX_BATCH = 1000
+#: polygons per batch request (each takes tens of milliseconds: the request stays well inside any timeout)
+MAX_BATCH_AREAS = 100
 #: largest ``limit`` of the process list (/req/core/pl-limit-definition)
 MAX_LIST_LIMIT = 10000
 JSON = "application/json"
@@ -159,9 +162,9 @@ class Process:
 
     def description_doc(self, base: str) -> dict[str, Any]:
         if self.many:
-            inp = {"title": "Locations", "description": "A list of locations, each as for the process "
-                   f"'eligibility': {LOCATION_TEXT}", "minOccurs": 1, "maxOccurs": MAX_BATCH,
-                   "schema": LOCATION_SCHEMA, "additionalParameters": _CRS_PARAMETER}
+            inp = {"title": "Locations", "description": f"A list of locations (at most {MAX_BATCH_AREAS} of them "
+                   f"polygons), each as for the process 'eligibility': {LOCATION_TEXT}", "minOccurs": 1,
+                   "maxOccurs": MAX_BATCH, "schema": LOCATION_SCHEMA, "additionalParameters": _CRS_PARAMETER}
             out = {"title": "Answers", "description": "One element per location in input order: the eligibility "
                    "answer, or an RFC 9457 problem object (type, title, status, detail) where that location "
                    "has none (outside both cities, unknown key, no statistics).",
@@ -422,6 +425,10 @@ def execute(state: ServiceState, process_id: str, raw: bytes, *, prefer: str | N
             raise LimitError(f"input {process.input_id!r} has {len(values):,} locations; at most "
                              f"{min(MAX_BATCH, max_rows):,} per request")
         locs = [parse_location(v, f"{process.input_id}[{i}]") for i, v in enumerate(values)]
+        areas = sum(loc.area is not None for loc in locs)
+        if areas > MAX_BATCH_AREAS:
+            raise LimitError(f"input {process.input_id!r} has {areas:,} areas; at most {MAX_BATCH_AREAS} per "
+                             "request (each is estimated by areal interpolation; points and keys are cheap)")
         texts = []
         for i, loc in enumerate(locs):
             try:

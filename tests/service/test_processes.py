@@ -222,6 +222,15 @@ def test_batch_errors_name_the_location(client) -> None:  # type: ignore[no-unty
     assert problem(client.post(EXEC.format("eligibility"), data=b"{", content_type="application/json"), 400)
 
 
+def test_batch_limits_name_the_input(client) -> None:  # type: ignore[no-untyped-def]
+    from service.processes import MAX_BATCH, MAX_BATCH_AREAS
+
+    many = _run(client, {"locations": ["04011373"] * (MAX_BATCH + 1)}, process="eligibility-batch")
+    assert "'locations'" in problem(many, 413)["detail"]
+    areas = _run(client, {"locations": [_square(*TENEVER)] * (MAX_BATCH_AREAS + 1)}, process="eligibility-batch")
+    assert "areas" in problem(areas, 413)["detail"]
+
+
 def test_respond_async_is_answered_synchronously(client) -> None:  # type: ignore[no-untyped-def]
     r = _run(client, {"location": "04011373"}, headers={"Prefer": "respond-async"})
     assert r.status_code == 200 and r.get_json()["district"]["key"] == "04011373"
