@@ -116,7 +116,7 @@ def test_ogc_operations_conform_with_national(national_app) -> None:  # type: ig
             run()
         except Exception as exc:
             failures.append(f"{op.label}: {exc}"[:2000])
-    assert count == 4 and not failures, "\n\n".join(failures)
+    assert count == 5 and not failures, "\n\n".join(failures)
 
 
 def test_national_page_names_categories_in_the_page_language(nclient) -> None:  # type: ignore[no-untyped-def]
