@@ -45,6 +45,7 @@ from geo.errors import (
 from geo.interpolate import NoStatisticsError
 from service import eligibility as el
 from service.lookup import OUTSIDE, lookup_point
+from service.ogc_query import int_param
 from service.transform import point_to_utm
 
 if TYPE_CHECKING:
@@ -196,21 +197,6 @@ def get_process(process_id: str) -> Process:
     return PROCESSES[process_id]
 
 
-def _int_arg(args: Mapping[str, str], name: str, default: int, lo: int) -> int:
-    raw = args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InputError(f"{name} must be an integer, got {raw[:40]!r}",
-                         problems=[Problem(check="parameter", message=name)]) from None
-    if value < lo:
-        raise InputError(f"{name} must be at least {lo}, got {value}",
-                         problems=[Problem(check="parameter", message=name)])
-    return value
-
-
 def process_list(base: str, args: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The process list (``limit`` 1..:data:`MAX_LIST_LIMIT`, larger values clamped, default 10; ``offset``)."""
     args = args or {}
@@ -221,8 +207,8 @@ def process_list(base: str, args: Mapping[str, str] | None = None) -> dict[str, 
     if args.get("f") not in (None, "", "json"):
         raise InputError(f"f must be 'json', got {args['f'][:40]!r}", problems=[Problem(check="parameter",
                                                                                        message="f")])
-    limit = min(_int_arg(args, "limit", 10, 1), MAX_LIST_LIMIT)
-    offset = _int_arg(args, "offset", 0, 0)
+    limit = int_param(args, "limit", 10, 1, MAX_LIST_LIMIT, clamp=True)
+    offset = int_param(args, "offset", 0, 0)
     items = list(PROCESSES.values())
     links = [{"href": f"{base}/processes?limit={limit}&offset={offset}", "rel": "self", "type": JSON,
               "title": "processes"}]
