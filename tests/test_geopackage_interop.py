@@ -237,14 +237,15 @@ def test_designation_download_style(downloads: dict[str, Path]) -> None:
 # --- QGIS itself --------------------------------------------------------------------------------------------------
 
 QGIS_PROBE = r"""
-import json, os, sys
+import json, os, sqlite3, sys
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from qgis.PyQt.QtXml import QDomDocument
 from qgis.core import QgsApplication, QgsRenderContext, QgsVectorLayer
 app = QgsApplication([], False)
 app.initQgis()
-out = {}
-for name in sys.argv[2:]:
-    layer = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
+
+
+def seen(layer):
     renderer = layer.renderer()
     ctx = QgsRenderContext()
     renderer.startRender(ctx, layer.fields())
@@ -253,15 +254,31 @@ for name in sys.argv[2:]:
         symbol = renderer.symbolForFeature(f, ctx)
         colours[f["key"]] = None if symbol is None else symbol.color().name()
     renderer.stopRender(ctx)
-    out[name] = {"valid": layer.isValid(), "renderer": renderer.type(),
-                 "attr": renderer.classAttribute() if renderer.type() == "categorizedSymbol" else None,
-                 "labels": layer.labelsEnabled(), "colours": colours}
+    return {"renderer": renderer.type(), "labels": layer.labelsEnabled(), "colours": colours,
+            "attr": renderer.classAttribute() if renderer.type() == "categorizedSymbol" else None}
+
+
+out = {}
+con = sqlite3.connect(sys.argv[1])
+for name in sys.argv[2:]:
+    layer = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
+    out[name] = {"valid": layer.isValid(), "default": seen(layer), "styles": {}}
+    for style, qml in con.execute("SELECT styleName, styleQML FROM layer_styles WHERE f_table_name = ?", (name,)):
+        doc = QDomDocument()
+        doc.setContent(qml)
+        ok, error = layer.importNamedStyle(doc)
+        out[name]["styles"][style] = {"ok": ok, "error": error, **seen(layer)}
 print(json.dumps(out), flush=True)
 os._exit(0)  # QgsApplication.exitQgis() may crash a headless process on the way out; the answer is printed
 """
 
 
 def test_qgis_opens_the_snapshot_styled(gpkg: Path) -> None:
+    """QGIS 3.22 itself: the default styles load on opening, and every style colours each Ortsteil as the web
+    map's layer of the same title does (``keine Daten`` grey included)."""
+    from maps import DEFAULT_CONFIG, thematic_layers
+    from maps.palettes import NO_DATA
+
     probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
                            check=False) if Path(SYSTEM_PYTHON).exists() else None
     if probe is None or probe.returncode != 0:
@@ -270,17 +287,18 @@ def test_qgis_opens_the_snapshot_styled(gpkg: Path) -> None:
                          capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stderr
     seen = json.loads(run.stdout.strip().splitlines()[-1])
-    assert seen["ortsteile"]["valid"] and seen["ortsteile"]["renderer"] == "singleSymbol"
-    cls = seen["classification"]
-    assert cls["valid"] and cls["renderer"] == "categorizedSymbol" and cls["attr"] == "map_category"
-    assert cls["labels"] and seen["ortsteile"]["labels"]
-    # every Ortsteil gets the colour of its category on the web map
-    from maps.overview import thematic_layers
-
+    ortsteile, cls = seen["ortsteile"], seen["classification"]
+    assert ortsteile["valid"] and ortsteile["default"]["renderer"] == "singleSymbol" and ortsteile["default"]["labels"]
+    assert cls["valid"] and cls["default"]["renderer"] == "categorizedSymbol"
+    assert cls["default"]["attr"] == "map_category" and cls["default"]["labels"]
     frame = pyogrio.read_dataframe(gpkg, layer="classification")
-    from maps import DEFAULT_CONFIG
-
-    web = next(lay for lay in thematic_layers(pd.DataFrame(frame.drop(columns="geometry")), lang="de",
-                                              config=DEFAULT_CONFIG) if lay["id"] == "categories")
-    expected = {k: web["legend"][c]["color"].lower() for k, c in zip(frame["key"], web["classes"], strict=True)}
-    assert cls["colours"] == expected
+    web = {lay["title"]: lay for lay in thematic_layers(pd.DataFrame(frame.drop(columns="geometry")), lang="de",
+                                                        config=DEFAULT_CONFIG)}
+    assert len(cls["styles"]) == 4
+    for title, got in cls["styles"].items():
+        assert got["ok"], got["error"]
+        lay = web[title]
+        expected = {k: (lay["legend"][c]["color"] if c >= 0 else NO_DATA).lower()
+                    for k, c in zip(frame["key"], lay["classes"], strict=True)}
+        assert got["colours"] == expected, title
+    assert cls["default"]["colours"] == cls["styles"]["Programmkategorien (Statistik)"]["colours"]
