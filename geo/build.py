@@ -191,6 +191,7 @@ def assemble(data_dir: Path, *, extra: list[Path] | None = None, rule: ind.Small
     for level, frame in layers.items():
         repairs.record_name_differences(frame, stat_names, level, log)
         problems += validate.check_keys(frame, level)
+        problems += validate.check_names(frame, level)
         problems += validate.check_geometries(frame, level)
         problems += validate.check_overlaps(frame, level)
         frame["area_km2"] = frame.geometry.area / 1e6

@@ -108,8 +108,8 @@ def statistics_reader_refusal(path: Path) -> str | None:
     that is a changed table, not a stranger. So is a file named for a known table (``12411-03-03-1980.csv``)
     that is empty, cut short or unreadable: it is a damaged input, and the reader names what is wrong with it.
     """
-    if path.is_file() and any(path.name.startswith(f"{table_id}-") or path.stem == table_id
-                              for table_id in LAYOUTS):
+    digits = re.sub(r"\D", "", path.stem)  # 12411-03-03-2023 -> 124110303 2023; table 173-22 is in 17322.csv
+    if path.is_file() and any(digits.startswith(re.sub(r"\D", "", table_id)) for table_id in LAYOUTS):
         return None
     try:
         table_id = read_table_id(path)

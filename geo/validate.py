@@ -9,6 +9,7 @@ a deviation between published totals and the sum of their parts, an overlap with
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -66,6 +67,29 @@ def check_keys(frame: pd.DataFrame, level: str) -> list[Problem]:
         problems.append(
             Problem("duplicate_key", f"{level}: key {key} occurs {len(part)} times ({files})", file=files, key=str(key))
         )
+    return problems
+
+
+#: UTF-8 text read as Latin-1 / cp1252 ("BÃ¼rgerweide", "Ã\x9cberseestadt"), or bytes that decoded to U+FFFD
+MISDECODED = re.compile("[ÃÂ][\u0080-\u00bf\u0152-\u0178\u2013-\u203a]|\ufffd")
+
+
+def check_names(frame: pd.DataFrame, level: str, column: str = "name") -> list[Problem]:
+    """``name_encoding``: district names decoded with the wrong character set (a wrong or empty ``.cpg`` beside a
+    shapefile) are an error naming the file and the name: the map, the search and every report would show them.
+    """
+    if column not in frame.columns:
+        return []
+    names = frame[column].astype("string")
+    bad = frame[names.str.contains(MISDECODED, na=False).to_numpy()]
+    problems = []
+    for files, part in bad.groupby(bad["source_file"].astype(str) if "source_file" in bad.columns
+                                   else pd.Series("", index=bad.index)):
+        examples = ", ".join(repr(n) for n in part[column].astype(str).head(3))
+        problems.append(Problem("name_encoding", f"{level}: {len(part)} name(s) look decoded with the wrong "
+                                f"character set, e.g. {examples} (is the .cpg beside the shapefile wrong or "
+                                "empty? these files are UTF-8)", file=files or None,
+                                detail={"names": part[column].astype(str).head(20).tolist()}))
     return problems
 
 

@@ -181,3 +181,40 @@ def test_a_designations_list_cut_short_is_an_error(mini_data: Path, data_dir: Pa
     path.write_text(text[: len(text) // 2], encoding="utf-8")  # cut in the middle of a record
     err = _build_fails(mini_data, published, capsys)
     assert f"{path}, line " in err and "where the header has 8" in err and "cut short" in err
+
+
+def test_an_emptied_table_named_by_its_digits_is_an_error(mini_data: Path, data_dir: Path, published: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Table 173-22 is published as 17322.csv: emptied, it is a damaged input, not a stranger to skip."""
+    shutil.copytree(data_dir / "bremen-migration-alter-2013", mini_data / "bremen-migration-alter-2013")
+    path = mini_data / "bremen-migration-alter-2013" / "raw" / "17322.csv"
+    path.chmod(0o644)
+    path.write_bytes(b"")
+    err = _build_fails(mini_data, published, capsys)
+    assert f"[error] {path}: file is empty" in err
+
+
+def test_a_social_list_cut_inside_its_last_record_is_an_error(mini_data: Path, data_dir: Path, published: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(data_dir / "bremen-sozialindikatoren", mini_data / "bremen-sozialindikatoren")
+    path = mini_data / "bremen-sozialindikatoren" / "alle_indikatoren_long.csv"
+    text = path.read_text(encoding="utf-8")
+    cut = text.rindex(",", 0, len(text) // 2) + 5  # inside the last field of a record: the field count is right
+    path.chmod(0o644)
+    path.write_text(text[:cut], encoding="utf-8")
+    err = _build_fails(mini_data, published, capsys)
+    assert f"{path}, line " in err and "the file ends inside a record" in err
+
+
+def test_names_decoded_with_the_wrong_character_set_are_an_error() -> None:
+    import pandas as pd
+
+    from geo.validate import check_names
+
+    frame = pd.DataFrame({"name": ["Findorff-BÃ¼rgerweide", "Ã\x9cberseestadt", "Gröpelingen", "Neustädter Hafen"],
+                          "source_file": ["hb_ortsteile_BRE.shp"] * 4})
+    (problem,) = check_names(frame, "ortsteil")
+    assert problem.severity == "error" and problem.file == "hb_ortsteile_BRE.shp"
+    assert "2 name(s) look decoded with the wrong character set" in problem.message
+    assert "Findorff-BÃ¼rgerweide" in problem.message and ".cpg" in problem.message
+    assert check_names(frame.iloc[2:], "ortsteil") == []

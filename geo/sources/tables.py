@@ -51,7 +51,9 @@ def _check_field_counts(path: Path, text: str) -> None:
                          f"({len(short)} such record(s); is the file cut short?)")
 
 
-def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, required: tuple[str, ...], *, ends_with_newline: bool = False) -> pd.DataFrame:
+    """Read a UTF-8 CSV with every column as text; ``ends_with_newline``: the file is published with a line break
+    after its last record, so one that ends inside a record was cut short (an error naming the last line)."""
     if not path.is_file():
         raise DataNotFoundError(f"{path}: file not found")
     raw = path.read_bytes()
@@ -60,6 +62,9 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: expected a UTF-8 CSV file, byte {exc.start} is not UTF-8") from exc
     _check_field_counts(path, text)
+    if ends_with_newline and text and not text.endswith(("\n", "\r")):
+        raise InputError(f"{path}, line {text.count(chr(10)) + 1}: the file ends inside a record (no line break after "
+                         "the last one, as published): is it cut short?")
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -88,7 +93,7 @@ def read_designations(path: str | Path) -> pd.DataFrame:
         ``confidence`` (``stated-in-source``, ``named-ortsteil``, ``scout-guess`` or ``unknown``).
     """
     path = Path(path)
-    frame = _read_csv(path, DESIGNATION_COLUMNS)
+    frame = _read_csv(path, DESIGNATION_COLUMNS, ends_with_newline=True)
     rows = []
     for lineno, rec in enumerate(frame.to_dict("records"), start=2):
         confidence = rec["hinweis_sicherheit"].strip() or "unknown"
@@ -128,7 +133,7 @@ def read_social_indicators(path: str | Path) -> pd.DataFrame:
     Indicator names get the prefix ``si_`` so they never collide with the pipeline's own indicators.
     """
     path = Path(path)
-    frame = _read_csv(path, SOCIAL_COLUMNS)
+    frame = _read_csv(path, SOCIAL_COLUMNS, ends_with_newline=True)
     city_keys = {"Bremen": "04011000", "Bremerhaven": "04012000"}
     key = frame["gebiet_nr"].str.strip()
     key = key.where(key != "", frame["stadt"].map(city_keys).fillna(""))
