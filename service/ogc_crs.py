@@ -98,7 +98,7 @@ class Reprojector:
         return shapely.transform(geoms, fn)
 
     def _input(self, geom: shapely.Geometry, uri: str, transformers: dict[str, Transformer],
-               target: str) -> shapely.Geometry:
+               target: str, what: str) -> shapely.Geometry:
         """A geometry given in ``uri``'s axis order as x = east, y = north in ``target``."""
         swap = self.swap[uri]
         transformer = None if uri == target or (uri == CRS84H and target == CRS84) else transformers[uri]
@@ -111,24 +111,34 @@ class Reprojector:
                 xy = np.column_stack([x, y])
             return xy
 
-        if transformer is not None:
-            geom = shapely.segmentize(geom, _segment(geom))
-        out = shapely.transform(geom, fn)
+        outside = CRSError(f"{what}: coordinates given in {uri} lie outside the area where that CRS is defined",
+                           problems=[Problem(check="parameter", message=what)])
+        try:
+            step = _segment(geom) if transformer is not None else None
+            if step is not None:
+                geom = shapely.segmentize(geom, step)
+            out = shapely.transform(geom, fn)
+        except (shapely.errors.GEOSException, ValueError):  # absurd sizes (1e300 m) cannot be densified
+            raise outside from None
         if not np.isfinite(shapely.get_coordinates(out)).all():
-            raise CRSError(f"coordinates given in {uri} lie outside the area where that CRS is defined")
+            raise outside
         return out
 
-    def to_storage(self, geom: shapely.Geometry, uri: str) -> shapely.Geometry:
-        return self._input(geom, uri, self.from_crs, self.storage)
+    def to_storage(self, geom: shapely.Geometry, uri: str, what: str = "filter") -> shapely.Geometry:
+        return self._input(geom, uri, self.from_crs, self.storage, what)
 
-    def to_lonlat(self, geom: shapely.Geometry, uri: str) -> shapely.Geometry:
-        return self._input(geom, uri, self.to_crs84, CRS84)
+    def to_lonlat(self, geom: shapely.Geometry, uri: str, what: str = "bbox") -> shapely.Geometry:
+        return self._input(geom, uri, self.to_crs84, CRS84, what)
 
 
-def _segment(geom: shapely.Geometry) -> float:
-    x0, y0, x1, y1 = shapely.bounds(geom)
-    size = max(x1 - x0, y1 - y0)
-    return size / DENSIFY if size > 0 else math.inf
+def _segment(geom: shapely.Geometry) -> float | None:
+    """The densification step of ``geom`` (``None``: a point, nothing to densify)."""
+    x0, y0, x1, y1 = (float(v) for v in shapely.bounds(geom))
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = max(x1 - x0, y1 - y0)
+    if not math.isfinite(size):
+        raise ValueError("geometry too large")
+    return size / DENSIFY if size > 0 else None
 
 
 # --------------------------------------------------------------------------------------------- bbox

@@ -105,6 +105,9 @@ def test_bbox_crs(client, state) -> None:  # type: ignore[no-untyped-def]
     (f"crs={_q(EPSG + '9999')}", "crs"), ("crs=EPSG:25832", "crs"), (f"crs={_q(EPSG + '31467')}", "crs"),
     (f"bbox-crs={_q(EPSG + '2154')}&bbox=1,2,3,4", "bbox-crs"), (f"bbox-crs={_q(UTM)}&bbox=5,4,3,2", "bbox"),
     (f"filter-crs={_q(EPSG + '2154')}&filter=population>1", "filter-crs"),
+    (f"bbox-crs={_q(UTM)}&bbox=-7.2e229,0,-3.1e143,4.9e16", "bbox"),
+    (f"bbox-crs={_q(UTM)}&bbox=0,0,1e300,1e300", "bbox"),
+    (f"filter={_q('S_INTERSECTS(geometry, POLYGON((0 0, 1e300 0, 1e300 1e300, 0 0)))')}", "filter"),
 ])
 def test_crs_errors_name_the_parameter(client, query: str, name: str) -> None:  # type: ignore[no-untyped-def]
     r = client.get(f"{ITEMS}?{query}")
