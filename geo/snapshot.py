@@ -7,6 +7,7 @@ Layout::
       <version>/districts.gpkg     GeoPackage 1.2: layers ortsteile, stadtteile, stadtbezirke (EPSG:25832),
                                    classification (Ortsteile with the shipped programme's classes), tables
                                    indicators, designations, layer_styles (QGIS styles, see geo.gpkg)
+      <version>/districts.qgz      QGIS project on districts.gpkg (with the styles; see geo.qgsproject)
       <version>/manifest.json      version, time, inputs with SHA-256, repairs, validation report, code version
       <version>/classifications/   classification of each programme definition published with the build (by hash)
       <version>/products/          monitoring products of each of those definitions (see :mod:`geo.products`)
@@ -55,6 +56,8 @@ from geo.errors import SnapshotError, StorageError, StorageFullError, UnknownKey
 from geo.gpkg import GPKG_VERSION, LayerStyle, Styler, classification_layer, write_layers, write_styles
 
 GPKG = "districts.gpkg"
+#: the QGIS project on the GeoPackage (written with the styles)
+PROJECT = "districts.qgz"
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 LOCK = ".build.lock"
@@ -393,6 +396,8 @@ def _write_version(tmp: Path, assembly: Assembly, *, version: str, now: dt.datet
     if styled:
         write_styles(gpkg, styled)
     manifest["geopackage"] = {"version": GPKG_VERSION, "styles": {k: [s.name for s in v] for k, v in styled.items()}}
+    if "classification" in styled:
+        manifest["geopackage"]["project"] = _write_project(tmp, manifest["crs"], version, styled)
     _write_manifest(tmp, manifest)
     _make_read_only(tmp)
 
@@ -409,6 +414,18 @@ def _write_classification_layer(tmp: Path, assembly: Assembly, entries: list[dic
     result = load_result(tmp / first["path"])
     layer = classification_layer(assembly.layers["ortsteile"], result.table)
     return write_layers(tmp / GPKG, {"classification": layer}, styler=styler)
+
+
+def _write_project(tmp: Path, crs: str, version: str, styled: dict[str, list[LayerStyle]]) -> str:
+    """``districts.qgz``: a QGIS project on the GeoPackage (Stadtbezirke over the programme categories)."""
+    from geo.qgsproject import write_project
+
+    default = next(s.name for s in styled["classification"] if s.default)
+    layers = [(name, name.capitalize(), name == "stadtbezirke") for name in ("stadtbezirke", "stadtteile",
+                                                                             "ortsteile") if name in styled]
+    write_project(tmp / PROJECT, GPKG, [*layers, ("classification", default, True)], styled, authid=crs,
+                  title=f"Lebendige Quartiere {version}")
+    return PROJECT
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:

@@ -302,3 +302,64 @@ def test_qgis_opens_the_snapshot_styled(gpkg: Path) -> None:
                     for k, c in zip(frame["key"], lay["classes"], strict=True)}
         assert got["colours"] == expected, title
     assert cls["default"]["colours"] == cls["styles"]["Programmkategorien (Statistik)"]["colours"]
+
+
+# --- the QGIS project ---------------------------------------------------------------------------------------------
+
+PROJECT_PROBE = r"""
+import json, os, sys
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from qgis.core import QgsApplication, QgsProject
+app = QgsApplication([], False)
+app.initQgis()
+project = QgsProject.instance()
+out = {"read": project.read(sys.argv[1]), "crs": project.crs().authid(), "layers": {}}
+for lid, layer in project.mapLayers().items():
+    r = layer.renderer()
+    out["layers"][layer.name()] = {
+        "valid": layer.isValid(), "features": layer.featureCount(), "source": layer.source(),
+        "renderer": r.type(), "attr": r.classAttribute() if r.type() == "categorizedSymbol" else None,
+        "visible": project.layerTreeRoot().findLayer(lid).isVisible(), "labels": layer.labelsEnabled()}
+out["order"] = [layer.name() for layer in project.layerTreeRoot().layerOrder()]
+print(json.dumps(out), flush=True)
+os._exit(0)
+"""
+
+
+def test_project_names_the_geopackage_relatively(gpkg: Path) -> None:
+    import zipfile
+
+    manifest = json.loads((gpkg.parent / "manifest.json").read_text(encoding="utf-8"))
+    project = gpkg.parent / manifest["geopackage"]["project"]
+    with zipfile.ZipFile(project) as archive:
+        (name,) = archive.namelist()
+        root = ET.fromstring(archive.read(name).decode("utf-8").split("\n", 1)[1])
+    sources = [str(e.text) for e in root.iter("datasource")]
+    layers = {n for n, _ in pyogrio.list_layers(gpkg)}
+    assert sources and all(s.startswith(f"./{gpkg.name}|layername=") for s in sources)
+    assert {s.split("layername=")[1] for s in sources} <= layers
+    assert "classification" in {s.split("layername=")[1] for s in sources}
+
+
+def test_qgis_opens_the_project_on_a_copied_version(gpkg: Path, tmp_path: Path) -> None:
+    probe = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True,
+                           check=False) if Path(SYSTEM_PYTHON).exists() else None
+    if probe is None or probe.returncode != 0:
+        missing_tool("QGIS not found (Debian packages python3-qgis, qgis-providers; scripts/install-system-deps.sh)")
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(gpkg.parent, copy)
+    run = subprocess.run([SYSTEM_PYTHON, "-c", PROJECT_PROBE, str(copy / "districts.qgz")], capture_output=True,
+                         text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["read"] and seen["crs"] == "EPSG:25832"
+    assert seen["order"] == ["Stadtbezirke", "Stadtteile", "Ortsteile", "Programmkategorien (Statistik)"]
+    published = json.loads((gpkg.parent / "manifest.json").read_text(encoding="utf-8"))["counts"]
+    counts = {"Stadtbezirke": published["stadtbezirke"], "Stadtteile": published["stadtteile"],
+              "Ortsteile": published["ortsteile"], "Programmkategorien (Statistik)": published["ortsteile"]}
+    for name, layer in seen["layers"].items():
+        assert layer["valid"] and layer["features"] == counts[name] and layer["labels"], name
+        assert layer["source"].startswith(str(copy / "districts.gpkg")), layer["source"]  # the copy, not the original
+    cats = seen["layers"]["Programmkategorien (Statistik)"]
+    assert cats["renderer"] == "categorizedSymbol" and cats["attr"] == "map_category" and cats["visible"]
+    assert seen["layers"]["Stadtbezirke"]["visible"] and not seen["layers"]["Ortsteile"]["visible"]
