@@ -90,17 +90,35 @@ def table(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return frame.convert_dtypes()
 
 
+def _label(name: str) -> dict[str, str]:
+    """German title and English description of a property, where the indicator registry or the page texts
+    know it; the class values in words (``very_low``: "sehr niedrig")."""
+    from maps.i18n import indicator_label, rule_label
+
+    de = indicator_label(name, "de")
+    de = de if de != name else (rule_label(name, "de") or "")
+    en = indicator_label(name, "en")
+    en = en if en != name else (rule_label(name, "en") or "")
+    return {k: v for k, v in (("title", de), ("description", en)) if v}
+
+
 def queryables(attrs: pd.DataFrame, *, url: str, title: str, geometry: str) -> dict[str, Any]:
     """The JSON Schema of what a filter may refer to (``/queryables``)."""
+    from maps.i18n import class_label
+
     props: dict[str, Any] = {}
     for name in attrs.columns:
         col = attrs[name]
         kind = SCHEMA_TYPES.get(str(col.dtype), "string")
-        prop: dict[str, Any] = {"title": name, "type": kind}
+        prop: dict[str, Any] = {"title": name, "type": kind, **_label(name)}
         if kind == "string" and not name.endswith("key") and name not in ("name", "key"):
             vals = sorted({str(v) for v in col.dropna()})
             if 0 < len(vals) <= 12:
                 prop["enum"] = vals
+                if name.endswith("_class"):
+                    words = "; ".join(f"{v} = {class_label(name, v, 'de')} ({class_label(name, v, 'en')})"
+                                      for v in vals)
+                    prop["description"] = f"{prop['description']}: {words}" if "description" in prop else words
         props[name] = prop
     props[GEOMETRY] = {"title": "geometry", "format": f"geometry-{geometry}",
                        "x-ogc-role": "primary-geometry"}

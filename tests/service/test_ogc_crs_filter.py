@@ -132,6 +132,8 @@ def test_queryables_list_every_property_with_its_type(client, state) -> None:  #
     assert props["designated"]["type"] == "boolean" and props["geometry"]["format"].startswith("geometry-")
     classes = set(_frame(state)["status_class"].dropna()) - {""}
     assert set(props["status_class"]["enum"]) == classes and "very_low" in classes
+    assert "very_low = sehr niedrig" in props["status_class"]["description"]  # the user's words for the value
+    assert props["population"]["title"] == "Einwohner" and props["population"]["description"] == "Residents"
     link = next(lk for lk in client.get("/ogcapi/collections/ortsteile").get_json()["links"]
                 if lk["rel"].endswith("/queryables"))
     assert link["type"] == "application/schema+json"
