@@ -201,6 +201,28 @@ def test_spatial_filters(client, state) -> None:  # type: ignore[no-untyped-def]
     assert within
 
 
+def test_every_spatial_function(client, state) -> None:  # type: ignore[no-untyped-def]
+    """CQL2 spatial-functions: each predicate against geopandas on the snapshot (EPSG:25832, filter-crs)."""
+    f = _frame(state)
+    tenever = f.geometry[f["key"] == "04011373"].iloc[0]
+    area = shapely.Point(495_500, 5_880_500).buffer(2500)
+    line = shapely.LineString([(493_000, 5_879_000), (498_000, 5_882_000)])
+    cases = {
+        f"S_INTERSECTS(geometry, {area.wkt})": f.intersects(area),
+        f"S_DISJOINT(geometry, {area.wkt})": f.disjoint(area),
+        f"S_WITHIN(geometry, {area.wkt})": f.within(area),
+        f"S_CONTAINS(geometry, {shapely.Point(495_500, 5_880_500).wkt})": f.contains(shapely.Point(495_500, 5_880_500)),
+        f"S_OVERLAPS(geometry, {area.wkt})": f.overlaps(area),
+        f"S_CROSSES(geometry, {line.wkt})": f.crosses(line),
+        f"S_TOUCHES(geometry, {tenever.wkt})": f.touches(tenever),
+        f"S_EQUALS(geometry, {tenever.wkt})": f.geom_equals(tenever),
+    }
+    for text, mask in cases.items():
+        expected = f.loc[mask, "key"].tolist()
+        assert expected, text[:40]
+        assert _ids(client, f"filter-crs={_q(UTM)}&filter={_q(text)}") == expected, text[:40]
+
+
 @pytest.mark.parametrize("text, lang, needle", [
     ("statusklasse = 'very_low'", None, "statusklasse"),
     ("population > 2000 AND einwohner < 5", None, "einwohner"),
