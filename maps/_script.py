@@ -65,16 +65,34 @@ THEMATIC_JS = r"""
     labels.addLayer(L.marker(D.labels[k], {interactive: false, keyboard: false,
       icon: L.divIcon({className: "q-label", html: span, iconSize: null})}));
   }
+  var markers = labels.getLayers();
+  function declutter() {
+    // larger districts first; a label that would overlap one already shown is hidden at this zoom
+    var shown = [];
+    for (var q = 0; q < D.labelOrder.length; q++) {
+      var node = markers[D.labelOrder[q]].getElement();
+      if (!node) { continue; }
+      node.style.visibility = "";
+      var r = node.getBoundingClientRect(), free = true;
+      for (var s = 0; s < shown.length && free; s++) {
+        var o = shown[s];
+        free = r.right < o.left || r.left > o.right || r.bottom < o.top || r.top > o.bottom;
+      }
+      if (free) { shown.push(r); } else { node.style.visibility = "hidden"; }
+    }
+  }
   function toggleLabels() {
-    if (map.getZoom() >= D.labelZoom) { labels.addTo(map); } else { labels.remove(); }
+    if (map.getZoom() >= D.labelZoom) { labels.addTo(map); declutter(); } else { labels.remove(); }
   }
   map.on("zoomend", toggleLabels);
   // legend
-  var legendBox = el("div", "q-legend leaflet-bar");
+  // the legend folds away (a <details>); on a narrow screen it starts folded, so it never covers the city
+  var legendBox = el("details", "q-legend leaflet-bar");
+  legendBox.open = !(window.matchMedia && window.matchMedia("(max-width: 600px)").matches);  // see "narrow"
   function drawLegend() {
     var lay = D.layers[current];
     legendBox.textContent = "";
-    legendBox.appendChild(el("strong", null, lay.title));
+    legendBox.appendChild(el("summary", "q-legend-title", lay.title));
     if (lay.note) { legendBox.appendChild(el("div", "q-legend-note", lay.note)); }
     var list = el("ul");
     for (var j = 0; j < lay.legend.length; j++) {
@@ -104,12 +122,13 @@ THEMATIC_JS = r"""
     if (select.value !== id) { select.value = id; }
   }
   // layer switch and city buttons
-  var box = el("div", "q-control leaflet-bar");
-  var selId = D.id + "-layer";
-  var lab = el("label", null, D.t.layer);
-  lab.htmlFor = selId;
+  var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+  var box = el("details", "q-control leaflet-bar");
+  box.open = !narrow;  // folded on a phone: the map stays visible
+  box.appendChild(el("summary", "q-control-title", D.t.layer));
   var select = el("select");
-  select.id = selId;
+  select.id = D.id + "-layer";
+  select.setAttribute("aria-label", D.t.layer);
   var groups = {};
   for (var g = 0; g < D.layers.length; g++) {
     var ly = D.layers[g];
@@ -128,7 +147,6 @@ THEMATIC_JS = r"""
       window.history.replaceState(null, "", "#layer=" + select.value);
     }
   });
-  box.appendChild(lab);
   box.appendChild(select);
   var cities = el("div", "q-cities");
   Object.keys(D.bounds).forEach(function (name) {
@@ -148,7 +166,7 @@ THEMATIC_JS = r"""
   var start = D.initial;
   var m = /layer=([\w-]+)/.exec(window.location.hash || "");
   if (D.useHash && m && layerById(m[1]) >= 0) { start = m[1]; }
-  map.fitBounds(D.bounds["*"], {animate: false});
+  map.fitBounds(D.bounds["*"], {animate: false, padding: [8, 8]});
   setLayer(start);
   toggleLabels();
   window.quartiereMaps = window.quartiereMaps || {};
@@ -159,11 +177,12 @@ THEMATIC_JS = r"""
 CSS = """
 .folium-map{background:#eef0f2}
 .q-control{background:#fff;padding:6px 8px;font:14px/1.3 system-ui,sans-serif;max-width:18em}
-.q-control label{display:block;font-weight:600;margin-bottom:2px}
+.q-control summary{margin-bottom:2px}
 .q-control select{max-width:100%}
 .q-cities{margin-top:6px;display:flex;flex-wrap:wrap;gap:4px}
 .q-city{font:inherit;font-size:13px;padding:2px 6px;cursor:pointer}
 .q-legend{background:#fff;padding:6px 8px;font:13px/1.35 system-ui,sans-serif;max-width:20em}
+.q-legend summary,.q-control summary{font-weight:600;cursor:pointer}
 .q-legend ul{list-style:none;margin:4px 0 0;padding:0}
 .q-legend li{display:flex;align-items:center;gap:6px}
 .q-legend-note{font-size:12px;color:#444}

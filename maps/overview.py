@@ -337,6 +337,25 @@ def _bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
     return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
 
 
+def _main_part_bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
+    """Bounds of the districts that form the largest connected part of ``geoms`` (an exclave, such as the city
+    of Bremen's port area inside Bremerhaven, does not widen the view of its city)."""
+    merged = shapely.union_all(shapely.buffer(geoms.values, 1e-4))  # ~10 m: neighbours that touch are one part
+    parts = list(getattr(merged, "geoms", [merged]))
+    main = max(parts, key=lambda part: part.area)
+    return _bounds(geoms[shapely.intersects(geoms.values, main)])
+
+
+def _union_bounds(boxes: Sequence[list[list[float]]]) -> list[list[float]]:
+    return [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
+
+
+def _label_order(districts: gpd.GeoDataFrame) -> list[int]:
+    """Label priority: larger districts first (a smaller neighbour's label gives way when they would overlap)."""
+    return [int(i) for i in np.argsort(-districts.geometry.area.to_numpy(), kind="stable")]
+
+
 def overview_map(
     districts: gpd.GeoDataFrame,
     *,
@@ -458,7 +477,8 @@ def overview_map(
     bounds = {"*": _bounds(web.geometry)}
     if "city" in frame and zoom_by_city:
         for city in sorted(frame["city"].dropna().unique()):
-            bounds[str(city)] = _bounds(web.geometry[(frame["city"] == city).to_numpy()])
+            bounds[str(city)] = _main_part_bounds(web.geometry[(frame["city"] == city).to_numpy()])
+        bounds["*"] = _union_bounds([b for name, b in bounds.items() if name != "*"])
     for label, keys in (focus or {}).items():
         chosen = frame["key"].isin([str(k) for k in keys]).to_numpy()
         if chosen.any():
@@ -474,6 +494,7 @@ def overview_map(
         "noData": palettes.NO_DATA,
         "outline": cfg["outline"],
         "labelZoom": int(cfg["label_zoom"]),
+        "labelOrder": _label_order(districts),
         "profileUrl": profile_url,
         "clickUrl": click_url,
         "useHash": bool(use_hash),
@@ -482,7 +503,7 @@ def overview_map(
     }
     centre = web.geometry.union_all().centroid
     m = folium.Map(location=[centre.y, centre.x], zoom_start=10, tiles=None, control_scale=True,
-                   height=height, prefer_canvas=False)
+                   height=height, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)  # fit views closely
     if cfg["tiles"]:
         folium.TileLayer(tiles=cfg["tiles"], attr=cfg["attribution"], name="basemap").add_to(m)
     use_assets(m, asset_base)
