@@ -136,6 +136,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "error.unknown_scenario": ("Ein Szenario „{key}“ gibt es nicht.", "There is no scenario “{key}”."),
     "error.not_configured": ("Die Deutschland-Ansicht ist auf diesem Server nicht eingerichtet.",
                              "The Germany view is not set up on this server."),
+    "page.data_as_of": ("Datenstand", "Data as of"),
+    "page.built_on": ("erstellt am {date}", "built on {date}"),
+    "page.need_data": ("Bedarfsdaten", "need data"),
     "error.detail": ("Technische Angabe", "Technical detail"),
     "error.back": ("Zur Karte", "Back to the map"),
     "error.table": ("Alle Gebiete in der Tabelle", "All areas in the table"),
@@ -145,7 +148,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "level.stadtbezirk": ("Stadtbezirk", "Stadtbezirk"),
     "level.area": ("Gebiet", "Area"),
     "nav.lang": ("English", "Deutsch"),
-    "page.snapshot": ("Datenstand", "Data version"),
+    "page.snapshot": ("Snapshot-Version", "Snapshot version"),
     "page.disclaimer": ("Die Statistik schlägt vor, entschieden wird politisch. Der Statusindex misst sozialen "
                         "Bedarf (SGB II, Arbeitslosigkeit, Schule, Wahlbeteiligung); Bremerhaven wird auf einer "
                         "schmaleren eigenen Grundlage eingestuft.",
@@ -354,13 +357,14 @@ def unit_label(unit: str | None, lang: str = "de") -> str:
     return unit if pair is None else (pair[1] if lang == "en" else pair[0])
 
 
-def indicator_label(name: str, lang: str = "de") -> str:
-    """German or English label of an indicator column, with its unit in words."""
+def indicator_label(name: str, lang: str = "de", *, unit: bool = True) -> str:
+    """German or English label of an indicator column, with its unit in words (``unit=False``: the label alone,
+    e.g. for a chart title whose axis names the unit; qualifiers such as "(unter 65)" stay)."""
     ind = REGISTRY.get(name)
     if ind is None:
         return name
     label = ind.label_en if lang == "en" else ind.label_de
-    return f"{label} ({unit_label(ind.unit, lang)})" if ind.unit not in ("persons", "") else label
+    return f"{label} ({unit_label(ind.unit, lang)})" if unit and ind.unit not in ("persons", "") else label
 
 
 def reason_text(reason: str | None, lang: str = "de") -> str:

@@ -31,6 +31,8 @@ classification and monitoring that ``quartiere build`` published in it, so pages
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import math
 import re
 import secrets
@@ -44,6 +46,7 @@ from urllib.parse import urlencode, urlsplit
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from babel.dates import format_date
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
@@ -263,6 +266,29 @@ class PageData:
         keep = [c for c in cls.columns if c not in base.columns or c == "key"]
         return base.merge(cls[keep], on="key", how="left").set_index("key", drop=False)
 
+    def data_dates(self, lang: str) -> dict[str, Any]:
+        """The footer's "Datenstand": ``summary`` (residents' year, the span of the need indicators' years, the
+        day the snapshot was built, as Babel's long date in ``lang``) and ``items`` (each need indicator of the
+        programme with its latest year)."""
+        def latest(name: str) -> int | None:
+            col = f"{name}__year"
+            years = pd.to_numeric(self.wide[col], errors="coerce").dropna() if col in self.wide else pd.Series([])
+            return int(years.max()) if not years.empty else None
+
+        population = latest("population") or max(self.snapshot.manifest.get("years") or [0]) or None
+        items = [(indicator_label(n, lang, unit=False), y) for n in _need_columns(self.definition)
+                 if (y := latest(n)) is not None]
+        parts = [f"{indicator_label('population', lang, unit=False)} {population}"] if population else []
+        if items:
+            low, high = min(y for _, y in items), max(y for _, y in items)
+            parts.append(f"{t('page.need_data', lang)} {low}–{high}" if low != high
+                         else f"{t('page.need_data', lang)} {low}")
+        created = str(self.snapshot.manifest.get("created") or "")
+        with contextlib.suppress(ValueError):
+            day = dt.datetime.fromisoformat(created.replace("Z", "+00:00")).date()
+            parts.append(t("page.built_on", lang).format(date=format_date(day, format="long", locale=lang)))
+        return {"summary": " · ".join(parts), "items": [f"{label} {year}" for label, year in items]}
+
     @cached_property
     def names(self) -> list[tuple[str, str]]:
         frame = self.wide.sort_values("name")
@@ -458,7 +484,7 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
         series = {str(row["name"]): own}
         if _unit(name) == "%":
             series[city_name] = _series(snapshot, city_key, name)
-        return line_chart(series, title=indicator_label(name, lang).split(" (")[0], unit=unit_label(_unit(name), lang),
+        return line_chart(series, title=indicator_label(name, lang, unit=False), unit=unit_label(_unit(name), lang),
                           lang=lang, decimals=_decimals(name))
 
     # need series: the status index's indicators (levels, not the change indicators of the dynamics index)
@@ -655,7 +681,7 @@ def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
         label = indicator_label(name, lang)
         out[label] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
         years = pd.to_numeric(tab[f"{name}__year"], errors="coerce") if f"{name}__year" in tab else None
-        out[t("table.year_of", lang).format(label=label.rsplit(" (", 1)[0])] = (
+        out[t("table.year_of", lang).format(label=indicator_label(name, lang, unit=False))] = (
             [str(int(y)) if pd.notna(y) and pd.notna(v) else "" for y, v in zip(years, out[label], strict=True)]
             if years is not None else "")
     if "status_class" in tab:

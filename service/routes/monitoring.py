@@ -318,7 +318,7 @@ def _page_context(mon: Monitoring, lang: str, indicator: str, key: str) -> dict[
     table = mon.inequality("ortsteil")
 
     def label(n: str) -> str:
-        return indicator_label(n, lang).split(" (")[0] if n in table else indicator_label(n, lang)
+        return indicator_label(n, lang, unit=False) if n in table else indicator_label(n, lang)
 
     rows = table.get(indicator, [])
 
