@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from geo.errors import UsageError
+from service.settings import load_settings
 
 #: same base as service.problems.TYPE_BASE (not imported: that module imports flask and the geo stack)
 TYPE_BASE = "https://lebendige-quartiere.bremen.invalid/problems/"
-#: the app's default request body limit (service.app.DEFAULTS["MAX_CONTENT_LENGTH"]), unless configured
-DEFAULT_MAX_CONTENT_LENGTH = 32 * 1024 * 1024
 #: nginx's limit is a little above the app's, so that the app answers with its own precise 413 for bodies just
 #: above its limit, and nginx refuses (without buffering them) bodies far above it
 BODY_SLACK = 1024 * 1024
@@ -51,11 +50,11 @@ SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "
 
 def nginx_binary() -> str:
     """The nginx executable (``QUARTIERE_NGINX``, PATH, /usr/sbin); :class:`UsageError` naming the fix if none."""
-    configured = os.environ.get("QUARTIERE_NGINX")
-    if configured:
+    configured = load_settings().nginx
+    if configured is not None:
         if not os.access(configured, os.X_OK):
             raise UsageError(f"QUARTIERE_NGINX={configured}: not an executable file")
-        return configured
+        return str(configured)
     found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
     if not found:
         raise UsageError("nginx (the buffering front of 'quartiere serve') is not installed: install it with "
@@ -66,12 +65,7 @@ def nginx_binary() -> str:
 
 def body_limit() -> int:
     """The app's request body limit as configured (``QUARTIERE_MAX_CONTENT_LENGTH``) plus :data:`BODY_SLACK`."""
-    raw = os.environ.get("QUARTIERE_MAX_CONTENT_LENGTH")
-    try:
-        limit = int(raw) if raw else DEFAULT_MAX_CONTENT_LENGTH
-    except ValueError as exc:
-        raise UsageError(f"QUARTIERE_MAX_CONTENT_LENGTH={raw!r}: not a number of bytes") from exc
-    return limit + BODY_SLACK
+    return load_settings().max_content_length + BODY_SLACK
 
 
 def problems(max_body: int) -> dict[int, dict[str, object]]:

@@ -12,18 +12,18 @@ definition, or a year without data, ends with a message on stderr and exit code 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
+from service.settings import default_text, load_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="write one self-contained HTML report for a programme year")
-    p.add_argument("--snapshots", default=os.environ.get("QUARTIERE_SNAPSHOTS", str(DEFAULT_SNAPSHOTS)),
-                   help="snapshots folder with CURRENT (default: %(default)s)")
+    p.add_argument("--snapshots", help="snapshots folder with CURRENT (default: $QUARTIERE_SNAPSHOTS, else "
+                                       f"{default_text('SNAPSHOTS')})")
     p.add_argument("--version", dest="snapshot_version", help="snapshot version other than CURRENT")
-    p.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="programme definition (YAML)")
+    p.add_argument("--programme", help="programme definition (YAML; default: $QUARTIERE_PROGRAMME, else "
+                                       f"{default_text('PROGRAMME')})")
     p.add_argument("--year", type=int, help="programme year (default: the latest year of the snapshot)")
     p.add_argument("--lang", choices=["de", "en"], default="de", help="language (default: %(default)s)")
     p.add_argument("--static-map", action="store_true",
@@ -35,7 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from service.report import write_report
 
-    path = write_report(args.snapshots, args.programme, args.out, version=args.snapshot_version, year=args.year,
+    given = {"SNAPSHOTS": args.snapshots, "PROGRAMME": args.programme}
+    settings = load_settings({key: value for key, value in given.items() if value is not None})
+    path = write_report(settings.snapshots, settings.programme, args.out, version=args.snapshot_version, year=args.year,
                         lang=args.lang, map_mode="static" if args.static_map else "interactive")
     size = path.stat().st_size
     print(f"wrote {path} ({size / 1e6:.1f} MB)", file=sys.stdout)

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
 from geo.errors import QuartiereError, SnapshotError, UsageError
+from service.settings import default_text, load_settings
 
 #: the names geo.snapshot uses (not imported from there: it imports numpy and geopandas, which start threads)
 CURRENT = "CURRENT"
@@ -39,13 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--snapshots", default=os.environ.get("QUARTIERE_SNAPSHOTS", str(DEFAULT_SNAPSHOTS)),
-                   help="snapshots folder with CURRENT (default: %(default)s)")
-    p.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="official programme definition")
-    p.add_argument("--instance", default=None, help="instance folder (scenario database, caches)")
-    p.add_argument("--national-snapshots", default=os.environ.get("QUARTIERE_NATIONAL_SNAPSHOTS"), metavar="DIR",
+    p.add_argument("--snapshots", help="snapshots folder with CURRENT (default: $QUARTIERE_SNAPSHOTS, else "
+                                       f"{default_text('SNAPSHOTS')})")
+    p.add_argument("--programme", help="official programme definition (default: $QUARTIERE_PROGRAMME, else "
+                                       f"{default_text('PROGRAMME')})")
+    p.add_argument("--instance", help="instance folder (scenario database, caches; default: $QUARTIERE_INSTANCE)")
+    p.add_argument("--national-snapshots", metavar="DIR",
                    help="national snapshots folder (quartiere build --dataset germany): adds the OGC API "
-                        "collections gemeinden, gemeindeverbaende, kreise, laender and the page /national")
+                        "collections gemeinden, gemeindeverbaende, kreise, laender and the page /national "
+                        "(default: $QUARTIERE_NATIONAL_SNAPSHOTS)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     p.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default: %(default)s)")
@@ -76,12 +78,10 @@ def master_argv(args: argparse.Namespace, **override: Any) -> list[str]:
 
 
 def app_config(args: argparse.Namespace) -> dict[str, Any]:
-    config: dict[str, Any] = {"SNAPSHOTS": args.snapshots, "PROGRAMME": args.programme}
-    if args.instance:
-        config["INSTANCE"] = args.instance
-    if getattr(args, "national_snapshots", None):
-        config["NATIONAL_SNAPSHOTS"] = args.national_snapshots
-    return config
+    """The settings given on the command line (the rest come from the environment or the defaults)."""
+    given = {"SNAPSHOTS": args.snapshots, "PROGRAMME": args.programme, "INSTANCE": args.instance,
+             "NATIONAL_SNAPSHOTS": getattr(args, "national_snapshots", None)}
+    return {key: value for key, value in given.items() if value is not None}
 
 
 def check_snapshots(root: str | os.PathLike[str], *, what: str = "snapshots") -> str:
@@ -129,16 +129,17 @@ def ready_line(host: str, port: int, *, environ: Any = None) -> str:
 
 
 def check_config(args: argparse.Namespace) -> None:
-    """What the master checks before any worker starts (files only; no app, no thread)."""
+    """What the master checks before any worker starts (the settings, then files only; no app, no thread)."""
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port}: not a TCP port (1-65535)")
     if args.workers < 1 or args.threads < 1:
         raise UsageError("--workers and --threads must be at least 1")
-    check_snapshots(args.snapshots)
-    if getattr(args, "national_snapshots", None):
-        check_snapshots(args.national_snapshots, what="national snapshots")
-    if not Path(args.programme).is_file():
-        raise UsageError(f"--programme {args.programme}: file not found")
+    settings = load_settings(app_config(args))  # every QUARTIERE_* value parsed: a bad one is an error here
+    check_snapshots(settings.snapshots)
+    if settings.national_snapshots is not None:
+        check_snapshots(settings.national_snapshots, what="national snapshots")
+    if not settings.programme.is_file():
+        raise UsageError(f"--programme {settings.programme}: file not found")
     if getattr(args, "backend", None) is None:
         check_port_free(args.host, args.port)
         if not getattr(args, "dev", False) and not getattr(args, "no_front", False):

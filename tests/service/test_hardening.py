@@ -330,13 +330,13 @@ def test_ogc_links_without_public_url_ignore_forwarded_host(client) -> None:  # 
 
 
 def test_public_url_setting_is_checked(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from service.app import _settings
+    from service.settings import load_settings
 
     monkeypatch.setenv("QUARTIERE_PUBLIC_URL", "https://maps.example.org/")
-    assert _settings({})["PUBLIC_URL"] == "https://maps.example.org"
+    assert load_settings({}).public_url == "https://maps.example.org"
     for bad in ("maps.example.org", "ftp://x.example", "https://x.example/?a=1"):
         with pytest.raises(ValueError, match="PUBLIC_URL"):
-            _settings({"PUBLIC_URL": bad})
+            load_settings({"PUBLIC_URL": bad})
 
 
 # ------------------------------------------------------------------------------------------ 5. headers
