@@ -18,7 +18,6 @@ from typing import Any, cast
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
 import shapely
@@ -45,7 +44,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "tiles": None,                   # None: plain background; else a tile URL template
     "attribution": "",               # required with tiles
     "label_zoom": 12,                # district names shown from this zoom on
-    "outline": "#444444",
+    "outline": palettes.OUTLINE,
     # need indicators of the default programme, each shown with the year of its value; then residents
     "tooltip_indicators": ["sgb2_u15_pct", "sgb2_u65_pct", "unemployment_pct", "turnout_state_election_pct",
                            "population"],
@@ -58,7 +57,7 @@ NEED_DIRECTIONS = ("higher_is_worse", "higher_is_better", "lower_is_worse")
 
 #: layer ids in the order of the layer switch (indicators follow)
 PROGRAMME_LAYERS = ("categories", "designations", "status", "dynamics", "hotspots", "district_type")
-CATEGORY_ORDER = tuple(k for k in palettes.CATEGORY_COLOURS if k not in ("none", "not_classifiable"))
+CATEGORY_ORDER = palettes.CATEGORY_ORDER
 SCHEMES = {"Quantiles", "NaturalBreaks", "FisherJenks", "EqualInterval", "BoxPlot", "StdMean"}
 ASSETS = {"js": [("leaflet", "leaflet/leaflet.js")], "css": [("leaflet_css", "leaflet/leaflet.css")]}
 
@@ -127,6 +126,8 @@ def classify_values(values: pd.Series, *, scheme: str, k: int, lang: str, unit: 
         kwargs = {} if scheme in ("BoxPlot", "StdMean") else {"k": k_eff}
         with warnings.catch_warnings():  # FisherJenks without numba: pure Python, fine for a few hundred areas
             warnings.simplefilter("ignore", UserWarning)
+            import mapclassify  # here, not at the top: matplotlib with it costs 0.3 s to every importer of maps
+
             fitted = getattr(mapclassify, scheme)(v[ok], **kwargs)
         bins = np.asarray(fitted.bins, dtype=float)
         classes[ok] = np.asarray(fitted.yb, dtype=int)
@@ -141,33 +142,6 @@ def classify_values(values: pd.Series, *, scheme: str, k: int, lang: str, unit: 
         labels.append(f"{lo_txt} – {hi_txt}{suffix}" if i == 0 else f"> {lo_txt} – {hi_txt}{suffix}")
     legend = _legend(labels, colours, classes)
     return classes, legend, f"{scheme_label(scheme, lang)}, {n} {t('map.classes', lang)}"
-
-
-def _primary_category(cats: Any, classifiable: Any) -> str:
-    if isinstance(cats, str):
-        cats = [c for c in cats.split(";") if c]
-    cats = list(cats) if cats is not None and not (isinstance(cats, float) and np.isnan(cats)) else []
-    for c in CATEGORY_ORDER:
-        if c in cats:
-            return c
-    if isinstance(classifiable, bool | np.bool_) and not classifiable:
-        return "not_classifiable"
-    return "none"
-
-
-def _designation(programmes: Any, designated: Any) -> str:
-    if not (designated is True or designated == 1) or not isinstance(programmes, str):
-        return "none"
-    progs = {p.strip() for p in programmes.split(";") if p.strip()}
-    win = "win" in progs
-    llq = any(p.startswith("llq") for p in progs)
-    if win and llq:
-        return "win_llq"
-    if win:
-        return "win"
-    if llq:
-        return "llq"
-    return "other"
 
 
 def _decimals(name: str) -> int:
@@ -190,7 +164,7 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
     g_prog, g_ana = t("group.programme", lang), t("group.analysis", lang)
     g_need, g_ctx = t("group.need", lang), t("group.context", lang)
     if "categories" in frame:
-        primary = [_primary_category(c, k) for c, k in zip(frame["categories"],
+        primary = [palettes.primary_category(c, k) for c, k in zip(frame["categories"],
                                                          frame.get("classifiable", [None] * len(frame)),
                                                          strict=True)]
         order = [*CATEGORY_ORDER, "none", "not_classifiable"]
@@ -202,7 +176,8 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
                                   category_text(c, lang) for c, p in zip(frame["categories"], primary, strict=True)]})
     if "designated" in frame:
         progs = frame["designation_programmes"] if "designation_programmes" in frame else [None] * len(frame)
-        des = [_designation(p, bool(d) if d == d else False) for p, d in zip(progs, frame["designated"], strict=True)]
+        des = [palettes.designation_group(p, bool(d) if d == d else False)
+               for p, d in zip(progs, frame["designated"], strict=True)]
         order = list(palettes.DESIGNATION_COLOURS)
         des_labels = {c: t(f"des.{c}", lang) for c in order}
         classes, legend = _categorical(des, order, palettes.DESIGNATION_COLOURS, des_labels)

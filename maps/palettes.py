@@ -7,6 +7,11 @@ both marked colour-blind safe by ColorBrewer.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import numpy as np
+
 VIRIDIS_9 = ["#440154", "#472d7b", "#3b528b", "#2c728e", "#21918c", "#28ae80", "#5ec962", "#addc30", "#fde725"]
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
 NO_DATA = "#d9d9d9"
@@ -44,3 +49,40 @@ def sequential(k: int) -> list[str]:
 def qualitative(k: int) -> list[str]:
     """``k`` Okabe-Ito colours (cycled beyond 8)."""
     return [OKABE_ITO[i % len(OKABE_ITO)] for i in range(k)]
+
+
+#: district outlines on the web map and in the QGIS styles
+OUTLINE = "#444444"
+
+#: programme categories in the order that decides a district's colour
+CATEGORY_ORDER = tuple(k for k in CATEGORY_COLOURS if k not in ("none", "not_classifiable"))
+
+
+def primary_category(cats: Any, classifiable: Any) -> str:
+    """The one category a district is coloured by: the first of :data:`CATEGORY_ORDER` it has, else
+    ``not_classifiable`` or ``none`` (the web map and the QGIS styles use the same rule)."""
+    if isinstance(cats, str):
+        cats = [c for c in cats.split(";") if c]
+    cats = list(cats) if cats is not None and not (isinstance(cats, float) and math.isnan(cats)) else []
+    for c in CATEGORY_ORDER:
+        if c in cats:
+            return c
+    if isinstance(classifiable, bool | np.bool_) and not classifiable:
+        return "not_classifiable"
+    return "none"
+
+
+def designation_group(programmes: Any, designated: Any) -> str:
+    """The designation colour group of a district (``win``, ``llq``, ``win_llq``, ``other`` or ``none``)."""
+    if not (designated is True or designated == 1) or not isinstance(programmes, str):
+        return "none"
+    progs = {p.strip() for p in programmes.split(";") if p.strip()}
+    win = "win" in progs
+    llq = any(p.startswith("llq") for p in progs)
+    if win and llq:
+        return "win_llq"
+    if win:
+        return "win"
+    if llq:
+        return "llq"
+    return "other"

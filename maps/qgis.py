@@ -32,7 +32,6 @@ import pandas as pd
 from geo.gpkg import LayerStyle
 from maps import palettes
 from maps.i18n import class_label, t
-from maps.overview import CATEGORY_ORDER, DEFAULT_CONFIG, _designation, _primary_category
 
 #: the fill opacity and outline of the web map (maps/_script.py)
 FILL_OPACITY = 0.8
@@ -53,8 +52,9 @@ def style_layer(name: str, frame: pd.DataFrame, *, lang: str = "de") -> tuple[pd
     thematic: list[tuple[str, str, str, list[tuple[str, str, str]]]] = []  # (id, title, column, categories)
     if "categories" in out:
         classifiable = out["classifiable"] if "classifiable" in out else [None] * len(out)
-        out["map_category"] = [_primary_category(c, k) for c, k in zip(out["categories"], classifiable, strict=True)]
-        order = [*CATEGORY_ORDER, "none", "not_classifiable"]
+        out["map_category"] = [palettes.primary_category(c, k)
+                               for c, k in zip(out["categories"], classifiable, strict=True)]
+        order = [*palettes.CATEGORY_ORDER, "none", "not_classifiable"]
         thematic.append(("categories", t("layer.categories", lang), "map_category",
                          _present(out["map_category"], order, palettes.CATEGORY_COLOURS,
                                   {c: t(f"cat.{c}", lang) for c in order}, lang)))
@@ -85,10 +85,10 @@ def style_layer(name: str, frame: pd.DataFrame, *, lang: str = "de") -> tuple[pd
 def _designation_classes(name: str, frame: pd.DataFrame) -> list[str] | None:
     """The web map's designation class per row, or None when the layer has no designation columns."""
     if name == "classification" and "designated" in frame and "designation_programmes" in frame:
-        return [_designation(p, bool(d) if d == d else False)
+        return [palettes.designation_group(p, bool(d) if d == d else False)
                 for p, d in zip(frame["designation_programmes"], frame["designated"], strict=True)]
     if name == "designations" and "programmes" in frame:  # one row per designated area
-        return [_designation(p, True) for p in frame["programmes"]]
+        return [palettes.designation_group(p, True) for p in frame["programmes"]]
     return None
 
 
@@ -130,7 +130,7 @@ def _fill_symbol(parent: ET.Element, name: str, colour: str | None) -> None:
     layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0",
                                                    "pass": "0"})
     _options(layer, {"color": _rgba(colour or "#ffffff", FILL_OPACITY if colour else 0.0),
-                     "style": "solid" if colour else "no", "outline_color": _rgba(str(DEFAULT_CONFIG["outline"]), 1),
+                     "style": "solid" if colour else "no", "outline_color": _rgba(palettes.OUTLINE, 1),
                      "outline_style": "solid", "outline_width": f"{OUTLINE_WIDTH_PX:g}",
                      "outline_width_unit": "Pixel", "joinstyle": "bevel"})
 
@@ -222,7 +222,7 @@ def _sld_rule(parent: ET.Element, title: str, colour: str | None, condition: tup
         ET.SubElement(fill, f"{se}SvgParameter", name="fill").text = colour
         ET.SubElement(fill, f"{se}SvgParameter", name="fill-opacity").text = f"{FILL_OPACITY:g}"
     stroke = ET.SubElement(poly, f"{se}Stroke")
-    ET.SubElement(stroke, f"{se}SvgParameter", name="stroke").text = str(DEFAULT_CONFIG["outline"])
+    ET.SubElement(stroke, f"{se}SvgParameter", name="stroke").text = palettes.OUTLINE
     ET.SubElement(stroke, f"{se}SvgParameter", name="stroke-width").text = f"{OUTLINE_WIDTH_PX:g}"
 
 
