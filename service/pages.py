@@ -17,7 +17,7 @@ satisfy::
 no ``Content-Security-Policy`` yet; an app-wide CSP must include ``'nonce-' + g.csp_nonce`` in ``script-src``
 and ``style-src`` for these pages. No page has inline event handlers or ``style`` attributes.
 
-Configuration read from ``current_app.config`` (all optional):
+Configuration read from ``current_app.config`` (declared, with their defaults, in :mod:`service.settings`):
 
 ``SCENARIOS_DIR``
     Folder of draft definitions ``<id>.yml`` for ``/scenarios/<id>`` (default: ``programmes/``).
@@ -71,7 +71,6 @@ from maps.render import add_nonce
 
 _ASSET_TAGS = re.compile(r"<script[^>]*\bsrc=[^>]*></script>|<link rel=\"stylesheet\"[^>]*>")
 _HERE = Path(__file__).resolve().parent
-_REPO = _HERE.parent
 
 bp = Blueprint(
     "pages",
@@ -118,7 +117,7 @@ def page_setup() -> None:
 def page_headers(response: Response) -> Response:
     """After every page request (any blueprint serving pages): the strict CSP with the nonce, and friends."""
     if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
-        tiles = (current_app.config.get("MAP_CONFIG") or {}).get("tiles")
+        tiles = current_app.config["MAP_CONFIG"].get("tiles")
         response.headers["Content-Security-Policy"] = csp_header(g.csp_nonce, tiles=tiles)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -318,7 +317,7 @@ def page_data() -> PageData:
         if data is None:
             data = PageData(snapshot=st.snapshot, definition=st.definition, result=st.result, wide=st.wide,
                             monitoring=st.monitoring_product,
-                            map_config=dict(current_app.config.get("MAP_CONFIG") or {}))
+                            map_config=dict(current_app.config["MAP_CONFIG"]))
             store.clear()
             store[st.version] = data
     return data
@@ -766,14 +765,14 @@ class _StoredDefinition:
 
 
 def _scenarios_dir() -> Path:
-    return Path(current_app.config.get("SCENARIOS_DIR") or _REPO / "programmes")
+    return Path(current_app.config["SCENARIOS_DIR"])
 
 
 def scenario_ids() -> list[str]:
     folder = _scenarios_dir()
     if not folder.is_dir():
         return []
-    official = Path(current_app.config.get("PROGRAMME") or _REPO / "programmes" / "lebendige-quartiere.yml")
+    official = Path(current_app.config["PROGRAMME"])
     return sorted(p.stem for p in folder.glob("*.yml") if p.is_file() and p.resolve() != official.resolve())
 
 

@@ -215,12 +215,11 @@ def parse_search_args(args: Mapping[str, str]) -> tuple[str, int]:
 def build_geocoders(settings: Mapping[str, Any]) -> list[Geocoder]:
     """Address geocoders from the configuration: the address file first (offline), then the remote server."""
     out: list[Geocoder] = []
-    if settings.get("ADDRESS_FILE"):
+    if settings["ADDRESS_FILE"]:
         out.append(AddressFileGeocoder.from_file(str(settings["ADDRESS_FILE"])))
-    if settings.get("GEOCODER_URL"):
-        out.append(RemoteGeocoder(str(settings["GEOCODER_URL"]), kind=str(settings.get("GEOCODER_KIND") or
-                                                                          "nominatim").lower(),
-                                  timeout=float(settings.get("GEOCODER_TIMEOUT") or 2.0)))
+    if settings["GEOCODER_URL"]:
+        out.append(RemoteGeocoder(str(settings["GEOCODER_URL"]), kind=settings["GEOCODER_KIND"],
+                                  timeout=settings["GEOCODER_TIMEOUT"]))
     return out
 
 

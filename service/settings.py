@@ -105,6 +105,11 @@ class Settings(BaseModel):
     def _comma_separated(cls, value: Any) -> Any:
         return split_list(value) if isinstance(value, str) else value
 
+    @field_validator("geocoder_kind", mode="before")
+    @classmethod
+    def _lower_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:

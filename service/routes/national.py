@@ -58,15 +58,15 @@ def init_app(app: Flask, settings: Mapping[str, Any]) -> None:
     from service.state import StateHolder
 
     root = Path(settings["NATIONAL_SNAPSHOTS"])
-    programme = settings.get("NATIONAL_PROGRAMME")
+    programme = settings["NATIONAL_PROGRAMME"]
     instance = Path(app.instance_path)
 
     def loader(version: str) -> NationalState:
         return load_national(root, programme=programme, instance=instance, version=version)
 
     app.extensions[EXTENSION] = StateHolder(root, loader,  # type: ignore[arg-type]
-                                            check_interval=float(settings.get("RELOAD_INTERVAL", 1.0)))
-    if settings.get("PAGES", True):
+                                            check_interval=settings["RELOAD_INTERVAL"])
+    if settings["PAGES"]:
         app.register_blueprint(bp)
 
         @app.context_processor
@@ -118,7 +118,7 @@ def _map_parts(st: NationalState, lang: str) -> Any:
         if key not in st.cache:
             districts, classification, web = kreise_map_frames(st)
             text = TEXT[lang]
-            cfg = {**(current_app.config.get("MAP_CONFIG") or {}), "indicators": MAP_INDICATORS,
+            cfg = {**current_app.config["MAP_CONFIG"], "indicators": MAP_INDICATORS,
                    "tooltip_indicators": TOOLTIP_INDICATORS, "label_zoom": 9}
             m = overview_map(districts, classification=classification, lang=lang, config=cfg, web=web,
                              layers=["status", "dynamics", *MAP_INDICATORS, "outline"], initial_layer="status",

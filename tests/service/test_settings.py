@@ -48,7 +48,7 @@ def test_defaults_are_the_declared_ones_and_the_environment_is_not_read_when_giv
     ("MAP_CONFIG", '{"tiles": "https://tiles.example/{z}/{x}/{y}.png"}',
      {"tiles": "https://tiles.example/{z}/{x}/{y}.png"}),
     ("SNAPSHOTS", "/srv/snapshots", Path("/srv/snapshots")), ("NGINX", "/opt/nginx", Path("/opt/nginx")),
-    ("API_TOKEN", "s3cret", "s3cret"), ("GEOCODER_KIND", "photon", "photon"),
+    ("API_TOKEN", "s3cret", "s3cret"), ("GEOCODER_KIND", "photon", "photon"), ("GEOCODER_KIND", "Photon", "photon"),
     ("PUBLIC_URL", "https://quartiere.example.org/geo/", "https://quartiere.example.org/geo"),
 ])
 def test_environment_forms(variable: str, raw: str, expected: object) -> None:
