@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from service.ogc_crs import CRS84, NATIONAL_CRS
-from service.ogc_query import MAX_LIMIT
+from service.ogc_query import MAX_LIMIT, PASSED_ON
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -266,7 +266,12 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                                             **_problem_responses(400)}}},
         "/ogcapi/collections/{collectionId}": {
             "get": {"summary": "One collection", "operationId": "ogcCollection",
-                    "parameters": [_p("collectionId", collection_id, "collection")],
+                    "description": "crs, datetime, filter, filter-lang and filter-crs are accepted and ignored "
+                                   "here: GDAL 3.6 repeats the query of the collection URL it is given on "
+                                   "every request, this one included.",
+                    "parameters": [_p("collectionId", collection_id, "collection"),
+                                   *[_q(n, CRS_SCHEMA if n.endswith("crs") else {"type": "string"},
+                                        "ignored here (see the items)") for n in sorted(PASSED_ON)]],
                     "responses": {**_json_ok(_ref("Collection")), **_problem_responses(400, 404)}}},
         "/ogcapi/collections/{collectionId}/queryables": {
             "get": {"summary": "Queryable properties of a collection (JSON Schema)", "operationId": "ogcQueryables",
@@ -330,6 +335,7 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
     places_paths(paths)
     paths.update(_processes_paths())
     paths.update(_workbook_paths())
+    paths.update(_programme_schema_paths())
     return paths
 
 
@@ -345,6 +351,14 @@ def _workbook_paths() -> dict[str, Any]:
         "operationId": "downloadWorkbook",
         "responses": {"200": {"description": "xlsx", "content": {
             MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}}}}
+
+
+def _programme_schema_paths() -> dict[str, Any]:
+    """The JSON Schema of programme definitions (:func:`geo.classify.schema.json_schema`)."""
+    return {"/api/v1/programme-schema": {"get": {
+        "summary": "JSON Schema (draft 2020-12) of a programme definition (programmes/*.yml, scenario bodies)",
+        "operationId": "programmeSchema",
+        "responses": _json_ok({"type": "object"}, media="application/schema+json")}}}
 
 
 def _processes_paths() -> dict[str, Any]:
