@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "geo.commands.national",
     "geo.commands.proxies",
     "geo.commands.designations",
+    "geo.commands.schema",
     "service.commands.serve",
     "service.commands.report",
 )

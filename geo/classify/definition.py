@@ -426,6 +426,8 @@ def _group_bases(top: Mapping[str, Any], wrong: set[str], source_name: str | Non
             out[str(group)] = parse_definition(sub, source_name=source_name)
         except DefinitionError as exc:
             for p in exc.problems:
+                if p.detail.get("field") in wrong:  # the programme's own problem, reported once
+                    continue
                 field_ = f"{path}: {p.detail.get('field', '')}"
                 problems.append(Problem(check=p.check, message=f"{field_}: {p.message.split(': ', 1)[-1]}",
                                         file=source_name, detail={"field": field_}))

@@ -8,6 +8,7 @@ import json
 
 from flask import Blueprint, Response, request
 
+from geo.classify.schema import json_schema
 from geo.errors import InputError
 from service import eligibility as el
 from service.app import services, state
@@ -143,6 +144,12 @@ def status() -> Response:
                            "products": {"classification": True,
                                         "monitoring": st.monitoring_product is not None},
                            "products_error": st.monitoring_missing}))
+
+
+@bp.get("/programme-schema")
+def programme_schema() -> Response:
+    """The JSON Schema of a programme definition (what ``quartiere schema`` prints)."""
+    return Response(json.dumps(json_schema(), ensure_ascii=False), content_type="application/schema+json")
 
 
 @bp.get("/openapi.json")
