@@ -202,10 +202,12 @@ def test_create_app_holds_the_typed_settings(snapshots_dir, tmp_path, monkeypatc
     assert app.test_client().get("/").status_code == 404  # PAGES=false: no pages
 
 
-def test_serve_with_a_bad_value_exits_2_naming_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [[str(QUARTIERE), "serve"],  # as a user starts it
+                                     [sys.executable, "-m", "service.commands.serve", "--no-front"]])  # the master
+def test_serve_with_a_bad_value_exits_2_naming_it(command: list[str], tmp_path: Path) -> None:
     assert QUARTIERE.exists(), f"{QUARTIERE} missing: pip install -e ."
     env = {"PATH": "/usr/bin:/bin", "QUARTIERE_RELOAD_INTERVAL": "abc"}
-    done = subprocess.run([str(QUARTIERE), "serve", "--snapshots", str(tmp_path), "--port", str(free_port())],
+    done = subprocess.run([*command, "--snapshots", str(tmp_path), "--port", str(free_port())],
                           env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert done.returncode == 2, done.stderr
     assert "error: bad configuration: QUARTIERE_RELOAD_INTERVAL='abc'" in done.stderr
