@@ -51,7 +51,7 @@ from geo.classify.schema_types import (  # noqa: F401 (re-exported: the schema's
     METHODS,
     NUMERIC_OPS,
     OPS,
-    SCHEMA_ID,
+    SCHEMA_DIALECT,
     Bool,
     IndexName,
     Method,
@@ -370,4 +370,4 @@ def allowed_keys(loc: tuple[str | int, ...]) -> list[str]:
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a programme definition, generated from :class:`Programme`."""
     schema = Programme.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    return {"$schema": SCHEMA_DIALECT, **schema}

@@ -31,7 +31,7 @@ DIRECTIONS = ("higher_is_worse", "lower_is_worse")
 NUMERIC_OPS = (">=", ">", "<=", "<")
 OPS = (*NUMERIC_OPS, "==", "!=", "in", "not_in")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-SCHEMA_ID = "https://lebendige-quartiere.example/api/v1/programme-schema"
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 #: upper bounds of every count in a definition (a definition is written by people: these are generous)
 LIMITS: Mapping[str, int] = {
