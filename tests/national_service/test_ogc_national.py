@@ -88,3 +88,19 @@ def test_bremen_collections_do_not_offer_gauss_krueger(nclient) -> None:  # type
     r = nclient.get(f"/ogcapi/collections/ortsteile/items?crs={_q(GK3)}")
     assert r.status_code == 400 and "31467" in r.get_json()["detail"]
     assert nclient.get(f"/ogcapi/collections/kreise/items?limit=1&crs={_q(CRS84)}").status_code == 200
+
+
+@pytest.mark.slow
+def test_gdal_reads_kreise_in_gauss_krueger_and_filters(national_server: str, national_state) -> None:  # type: ignore[no-untyped-def]
+    """GDAL 3.12 (pyogrio) asks for EPSG:31467 from the collection's crs list; ogr2ogr's URL carries a filter."""
+    import pyogrio
+
+    layer = national_state.snapshot.layers["kreise"].set_index("key").sort_index()
+    read = pyogrio.read_dataframe(f"OAPIF:{national_server}/ogcapi", layer="kreise", CRS="EPSG:31467")
+    read = read.set_index("key").sort_index()
+    assert read.crs.to_epsg() == 31467 and list(read.index) == list(layer.index)
+    expected = layer.geometry.to_crs("EPSG:31467").to_numpy()
+    assert float(shapely.hausdorff_distance(read.geometry.to_numpy(), expected).max()) < 0.01
+    query = _q("land_key = '04'")
+    land = pyogrio.read_dataframe(f"OAPIF:{national_server}/ogcapi/collections/kreise?filter={query}")
+    assert sorted(land["key"].astype(str)) == sorted(k for k in layer.index if k.startswith("04"))
