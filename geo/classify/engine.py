@@ -69,6 +69,10 @@ def policy_text(definition: Definition, *, notes: list[str] | None = None) -> st
         "Extra rows (user-drawn areas) are scored with the parameters fitted on the table's areas; they are "
         "not part of spatial rules, caps or budgets.",
     ]
+    right = [spec.name for spec in definition.indices if spec.closed == "right"]
+    if right:
+        lines.append("Ties in " + ", ".join(right) + " (closed: right): a value exactly at a cut-off belongs to the "
+                     "class below it (the cut-offs are upper bounds of their classes).")
     optional = [f"{spec.name}: {c.indicator}" for spec in definition.indices for c in spec.components if c.optional]
     if optional:
         lines.append("Optional components (" + ", ".join(optional) + "): an area missing one gets the index from "
@@ -257,7 +261,7 @@ def _score_fields(work: pd.DataFrame, defn: Definition, model: IndexModel, class
         v = model.index_values(spec.name, c)[:, 0]
         v = np.where(classifiable, v, np.nan)
         index_vals[spec.field] = v
-        codes[spec.class_field] = class_codes(v, spec.cutoffs)
+        codes[spec.class_field] = class_codes(v, spec.cutoffs, spec.closed)
         class_labels[spec.class_field] = spec.labels
         suffix = "__pr" if spec.method == "percentile" else "__z"
         for k, comp in enumerate(spec.components):
@@ -348,6 +352,8 @@ def _scoring_model(defn: Definition, model: IndexModel, sd_by_field: Mapping[str
         entry: dict[str, Any] = {"method": spec.method, "indicators": [c.indicator for c in spec.components],
                                  "weights": [float(w) for w in model.base_weights(spec.name)],
                                  "cutoffs": [float(c) for c in spec.cutoffs], "labels": list(spec.labels)}
+        if spec.closed != "left":  # written only when it differs from the default (stored models stay as they were)
+            entry["closed"] = spec.closed
         if spec.method == "zscore":
             fit = model._fits[spec.name]
             entry["sum_mean"], entry["sum_sd"] = float(fit.sum_mean), float(fit.sum_sd)

@@ -9,8 +9,9 @@ Written policy (also stated in every result, see :func:`geo.classify.engine.poli
 
 * standard deviations are population standard deviations (``ddof=0``);
 * a value exactly at a cut-off belongs to the class *above* the cut-off (cut-offs are lower bounds,
-  compared with ``>=``); values are compared with a tolerance of ``1e-9`` so that floating-point noise
-  cannot move an area across a cut-off it sits on exactly;
+  compared with ``>=``), unless the index says ``closed: right`` (then to the class below); values are
+  compared with a tolerance of ``1e-9`` so that floating-point noise cannot move an area across a cut-off it
+  sits on exactly;
 * an area with a missing value in any component of an index gets no value for that index (it is neither
   imputed nor used to fit the reference distribution);
 * an indicator without variance over the reference areas contributes 0 to every area (recorded in
@@ -135,20 +136,21 @@ def shrink_rates(
     return out
 
 
-def class_codes(values: np.ndarray, cutoffs: tuple[float, ...] | np.ndarray) -> np.ndarray:
-    """Class code per value: number of cut-offs at or below the value (ties go up); -1 for NaN.
+def class_codes(values: np.ndarray, cutoffs: tuple[float, ...] | np.ndarray, closed: str = "left") -> np.ndarray:
+    """Class code per value: the number of cut-offs the value has passed; -1 for NaN.
 
+    ``closed="left"`` (classes ``[c_k, c_k+1)``, cut-offs are lower bounds): a value at a cut-off goes up;
+    ``closed="right"`` (classes ``(c_k, c_k+1]``, as Berlin's MSS counts +1.0 as "mittel"): it stays below.
     ``cutoffs`` may be 1-D (shared) or 2-D ``(draws, n_cutoffs)`` with ``values`` of shape ``(n, draws)``.
     """
     values = np.asarray(values, dtype=float)
     cuts = np.asarray(cutoffs, dtype=float)
-    if cuts.ndim == 1:
-        tol = EPS * np.maximum(1.0, np.abs(cuts))
-        codes = (values[..., None] >= (cuts - tol)).sum(axis=-1)
-    else:  # values (n, D), cuts (D, c)
-        tol = EPS * np.maximum(1.0, np.abs(cuts))
-        codes = (values[:, :, None] >= (cuts - tol)[None, :, :]).sum(axis=-1)
-    return np.where(np.isnan(values), -1, codes).astype(np.int64)
+    tol = EPS * np.maximum(1.0, np.abs(cuts))
+    x = values[..., None] if cuts.ndim == 1 else values[:, :, None]  # 2-D: values (n, D), cuts (D, c)
+    edge = cuts if cuts.ndim == 1 else cuts[None, :, :]
+    tol = tol if cuts.ndim == 1 else tol[None, :, :]
+    passed = x > edge + tol if closed == "right" else x >= edge - tol
+    return np.where(np.isnan(values), -1, passed.sum(axis=-1)).astype(np.int64)
 
 
 # ---------------------------------------------------------------------------------------------------------

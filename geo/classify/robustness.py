@@ -84,7 +84,7 @@ def monte_carlo(
             sd_idx = float(sd_by_field.get(spec.field, 1.0) or 1.0)
             cuts = np.asarray(spec.cutoffs)[None, :] + rng.normal(0.0, jitter_sd * sd_idx, (d, len(spec.cutoffs)))
             cuts = np.sort(cuts, axis=1)
-            c = class_codes(v, cuts)
+            c = class_codes(v, cuts, spec.closed)
             values[spec.field] = v
             codes[spec.class_field] = c
         ctx = make_context(values, codes, d)
