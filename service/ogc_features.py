@@ -140,8 +140,7 @@ def select(c: FeatureTable, args: Mapping[str, str]) -> np.ndarray:
     when = parse_datetime(args.get("datetime"))
     text = args.get("filter")
     filter_crs = c.reproject.check(args.get("filter-crs") or CRS84, "filter-crs")
-    if args.get("filter-lang") and not text:
-        ogc_filter.parse("true", args.get("filter-lang"))  # an unknown filter-lang is an error on its own
+    ogc_filter.check_lang(args.get("filter-lang"))  # an unknown filter-lang is an error, with or without filter
     mask = np.ones(len(c), dtype=bool)
     if box is not None:
         hits = (query_bbox(c, box) if isinstance(box, tuple)

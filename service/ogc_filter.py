@@ -52,11 +52,17 @@ def _normalise_json(node: Any) -> Any:
     return out
 
 
-def parse(text: str, lang: str | None) -> ast.Node:
-    """The syntax tree of ``filter`` in ``filter-lang`` (default ``cql2-text``)."""
+def check_lang(lang: str | None) -> str:
+    """``filter-lang`` (default ``cql2-text``), or a 400 naming it."""
     lang = lang or "cql2-text"
     if lang not in LANGS:
         raise _bad(f"filter-lang {lang!r} is not supported; use cql2-text or cql2-json", "filter-lang")
+    return lang
+
+
+def parse(text: str, lang: str | None) -> ast.Node:
+    """The syntax tree of ``filter`` in ``filter-lang`` (default ``cql2-text``)."""
+    lang = check_lang(lang)
     if len(text) > MAX_FILTER:
         raise _bad(f"filter is longer than {MAX_FILTER:,} characters")
     try:

@@ -172,10 +172,18 @@ def test_comparison_logical_like_in_between_null(client, state) -> None:  # type
         "population BETWEEN 2000 AND 5000": pop.between(2000, 5000),
         "status_class IS NULL": f["status_class"].isna() | (f["status_class"] == ""),
         "status_class IS NOT NULL AND designated = true": (f["status_class"].fillna("") != "") & f["designated"],
+        # case-insensitive-comparison, property-property, arithmetic
+        "CASEI(name) = casei('TENEVER') OR CASEI(name) LIKE casei('oster%')":
+            (f["name"].str.lower() == "tenever") | f["name"].str.lower().str.startswith("oster"),
+        "foreign_nationals > under_18": f["foreign_nationals"] > f["under_18"],
+        "population / area_km2 > 8000 AND population - foreign_nationals * 4 > 0":
+            (pop / f["area_km2"] > 8000) & (pop - f["foreign_nationals"] * 4 > 0),
     }
     for text, mask in cases.items():
         expected = keys[mask.fillna(False).astype(bool)].tolist()
+        assert expected or text.startswith("NOT (population"), text
         assert _ids(client, f"filter={_q(text)}") == expected, text
+    assert len(_ids(client, "filter-lang=cql2-text")) == len(f)  # a filter-lang alone selects everything
     assert 0 < len(_ids(client, f"filter={_q('status_class IS NULL')}")) < len(f)
 
 
