@@ -166,6 +166,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from service.routes import monitoring as monitoring_routes
 
     monitoring_routes.init_app(app, pages=typed.pages)
+    from service.routes import scenario_designer
+
+    scenario_designer.init_app(app, pages=typed.pages)
     from service.routes import places as places_routes
 
     places_routes.init_app(app, settings)

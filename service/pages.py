@@ -818,7 +818,23 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
 @bp.route("/scenarios")
 def scenarios() -> str:
     data = page_data()
-    return render_template("pages/scenarios.html", data=data, ids=scenario_ids())
+    services = current_app.extensions.get("quartiere")
+    stored = services.store.list() if services is not None else []
+    files = [i for i in scenario_ids() if _classifies_this_table(data, i)]
+    return render_template("pages/scenarios.html", data=data, ids=files, stored=stored)
+
+
+def _classifies_this_table(data: PageData, scenario_id: str) -> bool:
+    """A draft file is listed only if its indicators are columns of this snapshot's table (a definition for the
+    national dataset, such as germany-screening, would answer 422)."""
+    from geo.classify import load_definition
+    from geo.errors import QuartiereError
+
+    try:
+        definition = load_definition(_scenarios_dir() / f"{scenario_id}.yml")
+    except QuartiereError:
+        return False
+    return set(definition.input_columns()) <= set(data.wide.columns)
 
 
 @bp.route("/scenarios/<scenario_id>")
@@ -847,5 +863,9 @@ def scenario(scenario_id: str) -> str:
                                                             else "–") for v in areas[col]]
     draft_ctx = _with_nonce(draft_parts)
     draft_ctx["head"] = Markup(_ASSET_TAGS.sub("", str(draft_ctx["head"])))  # Leaflet is loaded once
+    from service.scenario_designer import budget_summary, explain
+
+    stored = scenario_id not in scenario_ids()
     return render_template("pages/scenario.html", data=data, scenario_id=scenario_id, definition=definition,
-                           comparison=comparison, areas=areas, base=_with_nonce(base_parts), draft=draft_ctx)
+                           comparison=comparison, areas=areas, base=_with_nonce(base_parts), draft=draft_ctx,
+                           blocked=explain(draft), budget=budget_summary(draft), stored=stored)

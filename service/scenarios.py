@@ -128,6 +128,22 @@ class ScenarioStore:
     def result(self, scenario_id: str) -> ClassificationResult:
         return ClassificationResult.from_dict(json.loads(self.get(scenario_id)["result_json"]))
 
+    def definition(self, scenario_id: str) -> dict[str, Any]:
+        """The stored scenario's definition (the mapping it was classified with)."""
+        with self._connect() as con:
+            row = con.execute("SELECT definition_json FROM scenarios WHERE id = ?", (scenario_id,)).fetchone()
+        if row is None:
+            raise UnknownKeyError(f"no scenario with id {scenario_id!r}")
+        return dict(json.loads(row[0]))
+
+    def list(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The newest stored scenarios: id, created, snapshot version, definition id and title."""
+        with self._connect() as con:
+            rows = con.execute("SELECT id, created, snapshot_version, definition_id, definition_json FROM scenarios "
+                               "ORDER BY created DESC LIMIT ?", (limit,)).fetchall()
+        return [{"id": r[0], "created": r[1], "snapshot_version": r[2], "definition_id": r[3],
+                 "title": str(json.loads(r[4]).get("title") or r[3])} for r in rows]
+
     def audit(self, actor: str, action: str, object_id: str | None, sha256: str | None,
               snapshot_version: str | None) -> None:
         with self._connect() as con:

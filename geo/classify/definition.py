@@ -481,8 +481,8 @@ def _budget(m: schema.Budget | None) -> BudgetSpec | None:
 
 
 def _robustness(m: schema.Robustness | None) -> RobustnessSpec:
-    if m is None:
-        return RobustnessSpec()
+    if m is None:  # the Monte Carlo run happens only when the definition asks for it
+        return RobustnessSpec(draws=0)
     return RobustnessSpec(m.draws, m.seed, m.weight_concentration, m.threshold_jitter_sd, m.stability_threshold)
 
 

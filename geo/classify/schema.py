@@ -301,11 +301,14 @@ class Programme(Model):
     indicators: Annotated[list[Indicator], sized("indicators")]
     indices: Annotated[dict[IndexName, IndexSpec], sized("indices")]
     matrix: Matrix | None = None
-    categories: Annotated[list[Category], sized("categories")]
+    categories: Annotated[list[Category], sized("categories", min_length=0)] = Field(
+        default_factory=list, description="the programme's categories with their rules; none: an index-only "
+        "definition (indices and classes)")
     spatial: Spatial = Spatial()
     near_miss: NearMiss = NearMiss()
     designation_check: DesignationCheck = DesignationCheck()
-    robustness: Robustness | None = None
+    robustness: Robustness | None = Field(
+        default=None, description="the Monte Carlo test of each result's stability; runs only when given")
     budget: Budget | None = None
     group_bases: dict[str, GroupBasis] | None = None
 

@@ -16,12 +16,14 @@ import pytest
 from tests.maps.evil import make_drafts, make_evil_snapshots
 from tests.servers import Watch, free_port, gunicorn_command, serve_app, watched_page
 
-__all__ = ["ARTIFACTS", "Watch", "page", "screenshot", "server"]
+__all__ = ["ARTIFACTS", "BROWSER_TOKEN", "Watch", "page", "screenshot", "server"]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 
 pytestmark = pytest.mark.realdata
+#: the API token of the browser tests' server (saving a drafted scenario needs it)
+BROWSER_TOKEN = "browser-test-token-not-secret"
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +33,8 @@ def server(snapshots_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     drafts = make_drafts(tmp_path_factory.mktemp("browser-drafts"))
     instance = tmp_path_factory.mktemp("browser-instance")
     port = free_port()
-    config = {"SNAPSHOTS": str(snaps), "INSTANCE": str(instance), "SCENARIOS_DIR": str(drafts)}
+    config = {"SNAPSHOTS": str(snaps), "INSTANCE": str(instance), "SCENARIOS_DIR": str(drafts),
+              "API_TOKEN": BROWSER_TOKEN}
     with serve_app(gunicorn_command(config, port), port,
                    tmp_path_factory.mktemp("browser-log") / "gunicorn.log") as base:
         yield base
