@@ -335,8 +335,40 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
     places_paths(paths)
     paths.update(_processes_paths())
     paths.update(_workbook_paths())
+    paths.update(_scenario_designer_paths())
     paths.update(_programme_schema_paths())
     return paths
+
+
+def _scenario_designer_paths() -> dict[str, Any]:
+    """The scenario form's API (:mod:`service.routes.scenario_designer`)."""
+    form = {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"values": {"type": "object", "additionalProperties": {"type": "number"},
+                                                    "description": "field path -> number (see /scenarios/new)"},
+                                         "title": {"type": "string", "maxLength": 200}}}}}}
+    sid = [{"name": "scenario_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    problem = {"description": "problem", "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+    answer = {"content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "/api/v1/scenarios/preview": {"post": {
+            "summary": "Preview a draft from the form's values against the official result (nothing stored)",
+            "requestBody": form, "responses": {"200": {"description": "comparison, blocking rules, budget", **answer},
+                                               "400": problem, "422": problem}}},
+        "/api/v1/scenarios/from-form": {"post": {
+            "summary": "Store a draft from the form's values (needs the API token)", "requestBody": form,
+            "security": [{"bearer": []}],
+            "responses": {"201": {"description": "stored", **answer}, "200": {"description": "stored before", **answer},
+                          "400": problem, "401": problem, "403": problem, "422": problem}}},
+        "/api/v1/scenarios/{scenario_id}/definition.yml": {"get": {
+            "summary": "The stored scenario's definition as YAML", "parameters": sid,
+            "responses": {"200": {"description": "YAML", "content": {"application/yaml": {"schema": {
+                "type": "string"}}}}, "404": problem}}},
+        "/api/v1/scenarios/{scenario_id}/comparison.xlsx": {"get": {
+            "summary": "The comparison with the official result as an Excel workbook", "parameters": sid,
+            "responses": {"200": {"description": "workbook", "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {
+                    "type": "string", "format": "binary"}}}}, "404": problem}}},
+    }
 
 
 def _workbook_paths() -> dict[str, Any]:

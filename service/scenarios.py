@@ -136,7 +136,7 @@ class ScenarioStore:
             raise UnknownKeyError(f"no scenario with id {scenario_id!r}")
         return dict(json.loads(row[0]))
 
-    def list(self, limit: int = 200) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 200) -> list[dict[str, Any]]:
         """The newest stored scenarios: id, created, snapshot version, definition id and title."""
         with self._connect() as con:
             rows = con.execute("SELECT id, created, snapshot_version, definition_id, definition_json FROM scenarios "

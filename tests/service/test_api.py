@@ -328,7 +328,8 @@ def test_openapi_documents_every_route(app, client) -> None:  # type: ignore[no-
     assert doc["openapi"].startswith("3.0")
     documented = set(doc["paths"])
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.startswith(("pages.", "monitoring.", "national.page")):  # HTML pages
+        html_pages = ("pages.", "monitoring.", "national.page", "scenario_designer.")
+        if rule.endpoint == "static" or rule.endpoint.startswith(html_pages):
             continue
         path = rule.rule.replace("<", "{").replace(">", "}").rstrip("/") or "/"
         for p in ([path.replace("{fmt}", f) for f in ("geojson", "csv", "gpkg")] if "{fmt}" in path else [path]):
