@@ -819,7 +819,7 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
 def scenarios() -> str:
     data = page_data()
     services = current_app.extensions.get("quartiere")
-    stored = services.store.list() if services is not None else []
+    stored = services.store.recent() if services is not None else []
     files = [i for i in scenario_ids() if _classifies_this_table(data, i)]
     return render_template("pages/scenarios.html", data=data, ids=files, stored=stored)
 
