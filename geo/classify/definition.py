@@ -24,7 +24,8 @@ import pydantic
 import yaml
 
 from geo.classify import schema
-from geo.classify.schema import DIRECTIONS, LIMITS, MAX_ECHO, METHODS, NUMERIC_OPS, OPS  # noqa: F401 (re-exported)
+from geo.classify.index_methods import IndexMethod, get_method
+from geo.classify.schema import DIRECTIONS, LIMITS, MAX_ECHO, NUMERIC_OPS, OPS  # noqa: F401 (re-exported)
 from geo.classify.yamlread import MAX_YAML_DEPTH, MAX_YAML_NODES, DefinitionYAMLError, read_yaml  # noqa: F401
 from geo.errors import DefinitionError, Problem
 
@@ -97,6 +98,11 @@ class IndexSpec:
     label: str = ""
     #: which side of a cut-off is inclusive: "left" (a value at a cut-off goes up), "right" (it stays below)
     closed: str = "left"
+
+    @property
+    def index_method(self) -> IndexMethod:
+        """The registered :class:`~geo.classify.index_methods.IndexMethod` named by ``method``."""
+        return get_method(self.method)
 
     @property
     def field(self) -> str:
@@ -446,7 +452,7 @@ def _indicator(m: schema.Indicator) -> Indicator:
 def _index(name: str, m: schema.IndexSpec) -> IndexSpec:
     comps = tuple(Component(c.indicator, c.weight, c.domain, c.optional) for c in m.components)
     domain_weights: dict[str, float] = {}
-    if m.method == "exponential":
+    if get_method(m.method).needs_domains:
         domains = sorted({c.domain for c in comps if c.domain})
         given = m.domain_weights
         domain_weights = {d: 1.0 / len(domains) for d in domains} if given is None else dict(given)

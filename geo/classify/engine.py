@@ -263,10 +263,10 @@ def _score_fields(work: pd.DataFrame, defn: Definition, model: IndexModel, class
         index_vals[spec.field] = v
         codes[spec.class_field] = class_codes(v, spec.cutoffs, spec.closed)
         class_labels[spec.class_field] = spec.labels
-        suffix = "__pr" if spec.method == "percentile" else "__z"
+        suffix = spec.index_method.component_suffix
         for k, comp in enumerate(spec.components):
             fields[f"{comp.indicator}{suffix}"] = c[:, k]
-        if spec.method == "percentile":
+        if spec.index_method.flags:
             flags = c >= spec.flag_percentile - 1e-9
             for k, comp in enumerate(spec.components):
                 fields[f"{comp.indicator}__flag"] = flags[:, k]
@@ -284,7 +284,7 @@ def _score_fields(work: pd.DataFrame, defn: Definition, model: IndexModel, class
 def _units(defn: Definition) -> dict[str, str]:
     units = {ind.id: ind.unit for ind in defn.indicators} | {ind.column: ind.unit for ind in defn.indicators}
     for spec in defn.indices:
-        units[spec.field] = "SD" if spec.method == "zscore" else ("rank" if spec.method == "percentile" else "score")
+        units[spec.field] = spec.index_method.unit
     return units
 
 
@@ -354,7 +354,7 @@ def _scoring_model(defn: Definition, model: IndexModel, sd_by_field: Mapping[str
                                  "cutoffs": [float(c) for c in spec.cutoffs], "labels": list(spec.labels)}
         if spec.closed != "left":  # written only when it differs from the default (stored models stay as they were)
             entry["closed"] = spec.closed
-        if spec.method == "zscore":
+        if spec.index_method.standardises_sum:
             fit = model._fits[spec.name]
             entry["sum_mean"], entry["sum_sd"] = float(fit.sum_mean), float(fit.sum_sd)
         indices[spec.name] = entry
@@ -407,7 +407,7 @@ def restore_index_model(stored: ScoringModel, definition: Definition) -> IndexMo
         m._fits[spec.name] = fit
         fit.ref_index = m._aggregate(fit, comp_ref, fit.base_weights[None, :], stats_from_ref=True)[:, 0]
         want = stored.indices.get(spec.name, {})
-        if spec.method == "zscore" and "sum_sd" in want:
+        if spec.index_method.standardises_sum and "sum_sd" in want:
             got = (fit.sum_mean, fit.sum_sd)
             stored_sum = tuple(np.nan if want[k] is None else float(want[k]) for k in ("sum_mean", "sum_sd"))
             if not np.allclose(got, stored_sum, rtol=1e-12, atol=1e-12, equal_nan=True):

@@ -1,6 +1,8 @@
-"""Index methods: z-scores, percentile ranks, the exponential transform and empirical-Bayes shrinkage.
+"""The fitted index model: indicator values (shrunk where asked), component scores and index values.
 
-Everything here is pure NumPy over arrays. :class:`IndexModel` follows the scikit-learn convention: the
+The index methods themselves are the registered classes of :mod:`geo.classify.index_methods`; the elementary
+scores (z-scores, percentile ranks, the exponential transform, empirical-Bayes shrinkage, classes) are in
+:mod:`geo.classify.scores` and re-exported here. :class:`IndexModel` follows the scikit-learn convention: the
 constructor only stores the definition, :meth:`IndexModel.fit` learns the standardisation parameters from the
 *reference* areas (attributes ending in ``_``), :meth:`IndexModel.transform` scores any rows, including rows
 that were not part of the fit (e.g. a user-drawn area estimated by areal interpolation).
@@ -21,154 +23,30 @@ Written policy (also stated in every result, see :func:`geo.classify.engine.poli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from geo.classify.definition import Definition, IndexSpec, Indicator
-
-EPS = 1e-9
-EXP_CONST = 23.0
-
-
-# ---------------------------------------------------------------------------------------------------------
-# elementary methods
-# ---------------------------------------------------------------------------------------------------------
-def population_sd(values: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Population standard deviation (ddof=0), ignoring NaN."""
-    return np.asarray(np.nanstd(values, axis=axis, ddof=0))
-
-
-def zscores(values: np.ndarray, *, mean: float, sd: float) -> np.ndarray:
-    """``(x - mean) / sd``; all zeros when ``sd`` is 0 (degenerate policy), NaN stays NaN."""
-    values = np.asarray(values, dtype=float)
-    if not np.isfinite(sd) or sd <= 0:
-        return np.where(np.isnan(values), np.nan, 0.0)
-    return (values - mean) / sd
-
-
-def percentile_rank(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Percentile rank in [0, 1]: share of the *other* reference values strictly below ``x``.
-
-    ``PR(x) = #{r in reference : r < x} / (n - 1)`` (Excel ``PERCENTRANK.INC``, as used by the US SVI): the
-    lowest reference value gets 0, the highest 1, tied values share the lower rank. New values are placed in
-    the same reference and clipped to [0, 1]. NaN stays NaN.
-    """
-    ref = np.sort(np.asarray(reference, dtype=float)[~np.isnan(reference)])
-    values = np.asarray(values, dtype=float)
-    n = ref.size
-    out = np.full(values.shape, np.nan)
-    ok = ~np.isnan(values)
-    if n == 0:
-        return out
-    below = np.searchsorted(ref, values[ok] - EPS * np.maximum(1.0, np.abs(values[ok])), side="right")
-    out[ok] = np.clip(below / max(n - 1, 1), 0.0, 1.0)
-    return out
-
-
-def rank_fraction(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Scaled rank R in [0, 1]: ``#{r in reference : r <= x} / n``; the most deprived reference area gets 1."""
-    ref = np.sort(np.asarray(reference, dtype=float)[~np.isnan(reference)])
-    values = np.asarray(values, dtype=float)
-    out = np.full(values.shape, np.nan)
-    ok = ~np.isnan(values)
-    if ref.size == 0:
-        return out
-    at_or_below = np.searchsorted(ref, values[ok] + EPS * np.maximum(1.0, np.abs(values[ok])), side="right")
-    out[ok] = at_or_below / ref.size
-    return out
-
-
-def exponential_transform(r: np.ndarray) -> np.ndarray:
-    """English IMD transform ``X = -23 ln(1 - R (1 - exp(-100/23)))``: R=0 -> 0, R=1 -> 100."""
-    r = np.asarray(r, dtype=float)
-    return -EXP_CONST * np.log(1.0 - r * (1.0 - np.exp(-100.0 / EXP_CONST)))
-
-
-@dataclass(frozen=True)
-class EBParams:
-    """Fitted empirical-Bayes prior of one group: mean rate ``m`` and between-area variance ``s2``."""
-
-    m: float
-    s2: float
-    n_areas: int
-
-
-def fit_empirical_bayes(numerator: np.ndarray, denominator: np.ndarray, *, model: str = "binomial") -> EBParams:
-    """Method-of-moments prior (Marshall 1991) from reference areas.
-
-    ``m = sum(n) / sum(d)``; ``s2 = sum(d (r - m)^2) / sum(d) - v / mean(d)`` with ``v = m (1 - m)``
-    (binomial) or ``v = m`` (Poisson), clipped at 0.
-    """
-    num = np.asarray(numerator, dtype=float)
-    den = np.asarray(denominator, dtype=float)
-    ok = np.isfinite(num) & np.isfinite(den) & (den > 0)
-    num, den = num[ok], den[ok]
-    if den.size == 0 or den.sum() <= 0:
-        return EBParams(float("nan"), 0.0, 0)
-    m = num.sum() / den.sum()
-    r = num / den
-    v = m * (1 - m) if model == "binomial" else m
-    s2 = float((den * (r - m) ** 2).sum() / den.sum() - v / den.mean())
-    return EBParams(float(m), max(s2, 0.0), int(den.size))
-
-
-def shrink_rates(
-    numerator: np.ndarray, denominator: np.ndarray, params: EBParams, *, model: str = "binomial"
-) -> np.ndarray:
-    """Shrunk rates ``m + w (r - m)`` with reliability ``w = s2 / (s2 + v / d)``; NaN where counts are missing.
-
-    An area with denominator 0 gets the prior mean ``m`` (reliability 0).
-    """
-    num = np.asarray(numerator, dtype=float)
-    den = np.asarray(denominator, dtype=float)
-    out = np.full(num.shape, np.nan)
-    ok = np.isfinite(num) & np.isfinite(den) & (den >= 0)
-    if not np.isfinite(params.m):
-        return out
-    m, s2 = params.m, params.s2
-    v = m * (1 - m) if model == "binomial" else m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(den > 0, num / np.where(den > 0, den, 1.0), m)
-        w = np.where(den > 0, s2 / (s2 + v / np.where(den > 0, den, 1.0)), 0.0) if s2 > 0 else np.zeros_like(den)
-    out[ok] = (m + w * (r - m))[ok]
-    return out
-
-
-def class_codes(values: np.ndarray, cutoffs: tuple[float, ...] | np.ndarray, closed: str = "left") -> np.ndarray:
-    """Class code per value: the number of cut-offs the value has passed; -1 for NaN.
-
-    ``closed="left"`` (classes ``[c_k, c_k+1)``, cut-offs are lower bounds): a value at a cut-off goes up;
-    ``closed="right"`` (classes ``(c_k, c_k+1]``, as Berlin's MSS counts +1.0 as "mittel"): it stays below.
-    ``cutoffs`` may be 1-D (shared) or 2-D ``(draws, n_cutoffs)`` with ``values`` of shape ``(n, draws)``.
-    """
-    values = np.asarray(values, dtype=float)
-    cuts = np.asarray(cutoffs, dtype=float)
-    tol = EPS * np.maximum(1.0, np.abs(cuts))
-    x = values[..., None] if cuts.ndim == 1 else values[:, :, None]  # 2-D: values (n, D), cuts (D, c)
-    edge = cuts if cuts.ndim == 1 else cuts[None, :, :]
-    tol = tol if cuts.ndim == 1 else tol[None, :, :]
-    passed = x > edge + tol if closed == "right" else x >= edge - tol
-    return np.where(np.isnan(values), -1, passed.sum(axis=-1)).astype(np.int64)
+from geo.classify.index_methods import IndexFit
+from geo.classify.scores import (  # noqa: F401 (re-exported: the elementary scores)
+    EPS,
+    EXP_CONST,
+    EBParams,
+    class_codes,
+    exponential_transform,
+    fit_empirical_bayes,
+    percentile_rank,
+    population_sd,
+    rank_fraction,
+    shrink_rates,
+    zscores,
+)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the fitted model
 # ---------------------------------------------------------------------------------------------------------
-@dataclass
-class _IndexFit:
-    spec: IndexSpec
-    ref_components: np.ndarray  # (n_ref, k) oriented components of the reference areas
-    base_weights: np.ndarray  # (k,) or (n_domains,) for exponential
-    domains: tuple[str, ...]
-    domain_members: tuple[np.ndarray, ...]  # per domain: component positions
-    within_weights: np.ndarray  # (k,) component weights (within domains for exponential)
-    sum_mean: float = 0.0
-    sum_sd: float = 1.0
-    ref_index: np.ndarray | None = None
-
-
 class IndexModel:
     """Fit indicator standardisation on reference areas, then score any rows.
 
@@ -245,7 +123,7 @@ class IndexModel:
         self.notes_: list[str] = []
         ref_vals = {ind.id: self._indicator_values(ref, ind, fitting=True) for ind in self.definition.indicators}
         self._ref_values = ref_vals
-        self._fits: dict[str, _IndexFit] = {}
+        self._fits: dict[str, IndexFit] = {}
         for spec in self.definition.indices:
             ids = [c.indicator for c in spec.components]
             mat = np.column_stack([ref_vals[i] for i in ids]) if ids else np.empty((len(ref), 0))
@@ -272,15 +150,17 @@ class IndexModel:
             fit.ref_index = base[:, 0]
         return self
 
-    def _make_fit(self, spec: IndexSpec, comp_ref: np.ndarray) -> _IndexFit:
+    def _make_fit(self, spec: IndexSpec, comp_ref: np.ndarray) -> IndexFit:
+        method = spec.index_method
         weights = np.array([c.weight for c in spec.components], dtype=float)
-        if spec.method == "exponential":
-            domains = tuple(sorted({str(c.domain) for c in spec.components}))
-            members = tuple(np.array([k for k, c in enumerate(spec.components) if c.domain == d]) for d in domains)
-            base = np.array([spec.domain_weights.get(d, 0.0) for d in domains], dtype=float)
-        else:
-            domains, members, base = (), (), weights
-        return _IndexFit(spec, comp_ref, base, domains, members, weights)
+        optional = np.array([c.optional for c in spec.components], dtype=bool)
+        fit = IndexFit(spec.name, method, comp_ref, weights, weights, optional)
+        if method.needs_domains:
+            fit.domains = tuple(sorted({str(c.domain) for c in spec.components}))
+            fit.domain_members = tuple(np.array([k for k, c in enumerate(spec.components) if c.domain == d])
+                                       for d in fit.domains)
+            fit.base_weights = np.array([spec.domain_weights.get(d, 0.0) for d in fit.domains], dtype=float)
+        return fit
 
     def _components(self, spec: IndexSpec, values: Mapping[str, np.ndarray], ref_sorted: None = None) -> np.ndarray:
         cols = []
@@ -288,7 +168,7 @@ class IndexModel:
             ind = self.definition.indicator(comp.indicator)
             key = f"{spec.name}:{comp.indicator}"
             x = np.asarray(values[comp.indicator], dtype=float)
-            if spec.method == "percentile":
+            if spec.index_method.ranks_components:
                 ref = self._ref_oriented(spec, comp.indicator)
                 cols.append(percentile_rank(ref, ind.sign * x))
             else:
@@ -302,45 +182,9 @@ class IndexModel:
         complete = ~np.isnan(mat).any(axis=1)
         return self.definition.indicator(ind_id).sign * self._ref_values[ind_id][complete]
 
-    def _aggregate(self, fit: _IndexFit, comps: np.ndarray, weights: np.ndarray, *, stats_from_ref: bool) -> np.ndarray:
+    def _aggregate(self, fit: IndexFit, comps: np.ndarray, weights: np.ndarray, *, stats_from_ref: bool) -> np.ndarray:
         """Index values ``(n, D)`` for component matrix ``comps`` ``(n, k)`` and weights ``(D, k|domains)``."""
-        spec = fit.spec
-        ref = fit.ref_components
-        if spec.method == "zscore":
-            s = comps @ weights.T
-            optional = np.array([c.optional for c in spec.components], dtype=bool)
-            if optional.any() and len(comps):
-                # optional components missing: the present ones' weighted sum, scaled to the full weight
-                present = ~np.isnan(comps)
-                filled = np.where(present, comps, 0.0)
-                w_present = present.astype(float) @ weights.T
-                w_total = weights.sum(axis=1)[None, :]
-                ok = (present | optional[None, :]).all(axis=1)[:, None] & (w_present >= 0.5 * w_total - 1e-12)
-                safe = np.where(w_present > 0, w_present, 1.0)
-                s = np.where(ok, (filled @ weights.T) * w_total / safe, np.nan)
-            s_ref = ref @ weights.T
-            mean = s_ref.mean(axis=0) if len(ref) else np.full(weights.shape[0], np.nan)
-            sd = s_ref.std(axis=0, ddof=0) if len(ref) else np.full(weights.shape[0], np.nan)
-            if stats_from_ref and weights.shape[0] == 1:
-                fit.sum_mean, fit.sum_sd = float(mean[0]), float(sd[0])
-            safe = np.where(sd > 0, sd, 1.0)
-            return np.where(sd > 0, (s - mean) / safe, np.where(np.isnan(s), np.nan, 0.0))
-        if spec.method == "percentile":
-            s = comps @ weights.T
-            s_ref = ref @ weights.T
-            out = np.empty_like(s)
-            for j in range(s.shape[1]):
-                out[:, j] = percentile_rank(s_ref[:, j], s[:, j])
-            return out
-        # exponential: domain score = weighted sum of oriented z within the domain; rank; transform
-        total = np.zeros((comps.shape[0], weights.shape[0]))
-        for d, members in enumerate(fit.domain_members):
-            w = fit.within_weights[members]
-            score = comps[:, members] @ w
-            score_ref = ref[:, members] @ w
-            x = exponential_transform(rank_fraction(score_ref, score))
-            total = total + x[:, None] * weights[None, :, d]
-        return total
+        return fit.method.aggregate(fit, comps, weights, stats_from_ref=stats_from_ref)
 
     # -- transform ---------------------------------------------------------------------------------------
     def components(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -369,7 +213,7 @@ class IndexModel:
     def contributions(self, name: str, comps: np.ndarray) -> np.ndarray | None:
         """Per-component contribution to a z-score index (``w_i z_i / sd_sum``); ``None`` for other methods."""
         fit = self._fits[name]
-        if fit.spec.method != "zscore":
+        if not fit.method.standardises_sum:
             return None
         sd = fit.sum_sd if fit.sum_sd > 0 else 1.0
         return comps * fit.within_weights[None, :] / sd
@@ -380,7 +224,7 @@ class IndexModel:
         out = {}
         for spec in self.definition.indices:
             out[spec.field] = self.index_values(spec.name, comps[spec.name])[:, 0]
-            suffix = "__pr" if spec.method == "percentile" else "__z"
+            suffix = spec.index_method.component_suffix
             for k, comp in enumerate(spec.components):
                 out[f"{comp.indicator}{suffix}"] = comps[spec.name][:, k]
         return pd.DataFrame(out, index=frame.index)

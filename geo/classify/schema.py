@@ -31,6 +31,7 @@ from pydantic import (
     model_validator,
 )
 
+from geo.classify.index_methods import REGISTRY
 from geo.classify.schema_rules import (  # noqa: F401 (CategoryCondition, FieldCondition: re-exported)
     CONDITION_TAGS,
     Budget,
@@ -48,7 +49,6 @@ from geo.classify.schema_types import (  # noqa: F401 (re-exported: the schema's
     ID_RE,
     LIMITS,
     MAX_ECHO,
-    METHODS,
     NUMERIC_OPS,
     OPS,
     SCHEMA_DIALECT,
@@ -110,7 +110,7 @@ def _index_raw(info: ValidationInfo) -> Mapping[str, Any]:
 
 
 class Component(Model):
-    """An indicator's place in an index: its weight and (exponential method) its domain."""
+    """An indicator's place in an index: its weight and (methods with domains) its domain."""
 
     indicator: Annotated[Name, AfterValidator(known("indicator", "indicators"))]
     weight: number(ge=0) = 1.0  # type: ignore[valid-type]
@@ -132,16 +132,19 @@ class Component(Model):
     @classmethod
     def _domain_needed(cls, value: str | None, info: ValidationInfo) -> str | None:
         method = _index_raw(info).get("method")
-        if value is None and method == "exponential" and not context_of(info).get("in_basis"):
-            raise fail("missing", "is required for method exponential")
+        if value is None and method in REGISTRY and REGISTRY[method].needs_domains \
+                and not context_of(info).get("in_basis"):
+            raise fail("missing", f"is required for method {method} (its components are grouped in domains)")
         return value
 
     @field_validator("optional")
     @classmethod
     def _zscore_only(cls, value: bool, info: ValidationInfo) -> bool:
-        method = _index_raw(info).get("method", "zscore")
-        if value and method in METHODS and method != "zscore" and not context_of(info).get("in_basis"):
-            raise fail("definition", "is only possible with method zscore")
+        method = _index_raw(info).get("method")
+        if value and method in REGISTRY and not REGISTRY[method].allows_optional \
+                and not context_of(info).get("in_basis"):
+            able = " or ".join(name for name, m in REGISTRY.items() if m.allows_optional)
+            raise fail("definition", f"is only possible with method {able}")
         return value
 
 
@@ -212,7 +215,8 @@ class IndexSpec(Model):
     @field_validator("domain_weights")
     @classmethod
     def _every_domain(cls, value: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
-        if value is None or info.data.get("method") != "exponential" or "components" not in info.data:
+        method = REGISTRY.get(info.data.get("method", ""))
+        if value is None or method is None or not method.needs_domains or "components" not in info.data:
             return value
         for d in sorted({str(c.domain) for c in info.data["components"] if c.domain}):
             if d not in value:

@@ -19,14 +19,17 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainValidator,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
-METHODS = ("zscore", "percentile", "exponential")
+from geo.classify.index_methods import method_names
+
 DIRECTIONS = ("higher_is_worse", "lower_is_worse")
 NUMERIC_OPS = (">=", ">", "<=", "<")
 OPS = (*NUMERIC_OPS, "==", "!=", "in", "not_in")
@@ -166,7 +169,24 @@ Text = Annotated[str, PlainValidator(_text),
 Version = Annotated[str, PlainValidator(lambda v: _text(v, LIMITS["name_chars"])),
                     WithJsonSchema({"type": ["string", "number"], "maxLength": LIMITS["name_chars"]})]
 Bool = Annotated[bool, PlainValidator(_bool), WithJsonSchema({"type": "boolean"})]
-Method = choice(METHODS)
+
+
+def _method(value: Any) -> str:
+    names = method_names()
+    if value not in names:
+        raise fail("definition", f"unknown index method {clip(value)} (registered: {', '.join(names)})")
+    return str(value)
+
+
+class _MethodNames:
+    """JSON Schema of ``method``: the names registered when the schema is generated."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"type": "string", "enum": list(method_names())}
+
+
+#: the name of a registered index method (:mod:`geo.classify.index_methods`)
+Method = Annotated[str, PlainValidator(_method), _MethodNames()]
 
 
 def _lower_id(value: str) -> str:
