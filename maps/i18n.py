@@ -331,8 +331,10 @@ TEXT: dict[str, tuple[str, str]] = {
                          "oder Postleitzahl, klicken Sie in die Karte oder zeichnen Sie ein Gebiet.",
                          "Address search is not set up on this server. Search for an Ortsteil, Stadtteil or "
                          "postcode, click on the map or draw an area."),
-    "check.address_not_found": ("„{text}“ sieht wie eine Adresse aus; Adressen kann dieser Server nicht suchen.",
-                                "“{text}” looks like an address; this server cannot search addresses."),
+    "check.address_not_found": ("„{text}“ sieht wie eine Adresse aus; Adressen kann dieser Server nicht suchen. "
+                                "Klicken Sie den Ort in der Karte an oder suchen Sie nach Postleitzahl oder Ortsteil.",
+                                "“{text}” looks like an address; this server cannot search addresses. Click the "
+                                "place on the map or search for its postcode or Ortsteil."),
     "check.draw.title": ("Gebiet zeichnen", "Draw an area"),
     "check.draw.intro": ("Zeichnen Sie ein Vieleck (Ecken anklicken, mit Klick auf die erste Ecke schließen) oder "
                          "ein Rechteck, oder laden Sie eine GeoJSON-Datei hoch.",

@@ -541,115 +541,6 @@ def district(key: str) -> str:
     return render_template("pages/district.html", data=data, **ctx)
 
 
-# ------------------------------------------------------------------------------------------ check
-
-
-def _find_district(data: PageData, text: str) -> tuple[str | None, list[tuple[str, str]]]:
-    """Key of the district meant by ``text`` (key, ``Name (key)`` or name), and suggestions when unsure."""
-    text = text.strip()
-    table = data.table
-    if text in table.index:
-        return text, []
-    if text.endswith(")") and "(" in text:
-        inner = text.rsplit("(", 1)[1].rstrip(")").strip()
-        if inner in table.index:
-            return inner, []
-    low = text.casefold()
-    exact = [(k, n) for k, n in data.names if n.casefold() == low]
-    if len(exact) == 1:
-        return exact[0][0], []
-    partial = [(k, n) for k, n in data.names if low and low in n.casefold()]
-    if len(partial) == 1:
-        return partial[0][0], []
-    return None, (exact or partial)[:10]
-
-
-def locate(data: PageData, lon: float, lat: float) -> str | None:
-    """District key at WGS84 ``lon``/``lat``, or None outside both cities.
-
-    This is the API's own lookup (:func:`service.lookup.lookup_point` on the loaded locator: a point on a shared
-    border goes to the smallest key; a point in no Ortsteil but in a Stadtteil gets the Stadtteil), so the page
-    and ``GET /api/v1/eligibility`` always name the same district.
-    """
-    from service.app import state
-    from service.lookup import OUTSIDE, lookup_point
-    from service.transform import point_to_utm
-
-    st = state()
-    leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
-    return None if leaf == OUTSIDE else str(st.locator.keys[leaf])
-
-
-@bp.route("/check")
-def check() -> str:
-    data = page_data()
-    args = request.args
-    error, key, question = None, None, None
-    suggestions: list[Any] = []
-    text = (args.get("district") or "").strip()
-    lon_raw, lat_raw = (args.get("lon") or "").strip(), (args.get("lat") or "").strip()
-    group, group_error = _place_group(text)
-    if group is not None or group_error:
-        question, error = (args.get("postcode") or text), group_error
-    elif text:
-        question = text
-        key, suggestions = _find_district(data, text)
-        if key is None:
-            error = "not_found"
-            suggestions = suggestions or _place_suggestions(text)
-    elif lon_raw or lat_raw:
-        question = f"{lon_raw}, {lat_raw}"
-        try:
-            lon, lat = float(lon_raw.replace(",", ".")), float(lat_raw.replace(",", "."))
-            if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-                raise ValueError
-        except ValueError:
-            error = "bad_coordinates"
-        else:
-            key = locate(data, lon, lat)
-            if key is None:
-                error = "outside"
-            elif key not in data.table.index:  # the lookup's Stadtteil fallback (a hole in the Ortsteil layer)
-                key, error = None, "fallback"
-    ctx: dict[str, Any] = {}
-    if key is not None:
-        ctx = _district_context(data, key)
-    click = lang_url("pages.check", lon="__LON__", lat="__LAT__")
-    parts = _map(data, "check", click_url=click, layers=["categories", "designations", "status"],
-                 use_hash=False)
-    return render_template("pages/check.html", data=data, map=_with_nonce(parts), error=error,
-                           answer_key=key, suggestions=suggestions, question=question, text=text,
-                           lon=lon_raw, lat=lat_raw, names=data.names, group=group, **_place_texts(), **ctx)
-
-
-def _place_group(text: str) -> tuple[Any, str | None]:
-    """A postcode (``?postcode=`` or 5 digits typed), Stadtteil or Stadtbezirk: its Ortsteile (service/places.py)."""
-    if current_app.extensions.get("quartiere") is None:
-        return None, None
-    from service.app import state
-    from service.places import page_group
-
-    pc = (request.args.get("postcode") or "").strip() or (text if re.fullmatch(r"\d{5}", text) else "")
-    return page_group(state(), postcode=pc or None, district=None if pc else text)
-
-
-def _place_suggestions(text: str) -> list[tuple[str, str]]:
-    """Ortsteile whose names resemble ``text`` (typos, umlauts), from the place search."""
-    if current_app.extensions.get("quartiere") is None:
-        return []
-    from service.app import state
-
-    places = getattr(state(), "places", None)
-    hits = places.index.search(text, limit=10) if places is not None else []
-    return [(str(h["key"]), str(h["name"])) for h in hits if h["type"] == "ortsteil"][:5]
-
-
-def _place_texts() -> dict[str, Any]:
-    from service.places import PAGE_TEXT
-
-    return {"ptext": PAGE_TEXT.get(g.lang, PAGE_TEXT["de"])}
-
-
 # ------------------------------------------------------------------------------------------ table
 
 
@@ -869,3 +760,9 @@ def scenario(scenario_id: str) -> str:
     return render_template("pages/scenario.html", data=data, scenario_id=scenario_id, definition=definition,
                            comparison=comparison, areas=areas, base=_with_nonce(base_parts), draft=draft_ctx,
                            blocked=explain(draft), budget=budget_summary(draft), stored=stored)
+
+
+# the check page (/check, /check/area) lives in its own module and registers its routes here
+from service.web.check import register as _register_check  # noqa: E402 (needs the helpers above)
+
+_register_check(bp)

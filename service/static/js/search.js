@@ -65,6 +65,10 @@
 
   function render(data) {
     results = data.results || [];
+    if (data.address_search === "not configured" && data.fallback_reason) {
+      // an address without an address source: weak name matches would be unrelated districts
+      results = results.filter(function (r) { return r.type === "postcode" || r.score >= 90; });
+    }
     list.textContent = "";
     results.forEach(function (r, i) {
       var li = document.createElement("li");
@@ -85,8 +89,8 @@
       list.appendChild(li);
     });
     if (note) {
-      note.textContent = data.address_search === "not configured" && data.fallback_reason
-        ? input.getAttribute("data-no-address") : (data.address_search === "failed" ? data.fallback_reason : "");
+      // "not configured" is said next to the field already (#address-note)
+      note.textContent = data.address_search === "failed" ? data.fallback_reason : "";
     }
     if (results.length) {
       list.hidden = false;
