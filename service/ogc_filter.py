@@ -193,7 +193,7 @@ class _Evaluator(Evaluator):
 
     @handle(ast.Not)
     def not_(self, node: Any, sub: Any) -> Any:
-        return ~sub
+        return (not sub) if isinstance(sub, bool | np.bool_) else ~sub
 
     @handle(ast.And)
     def and_(self, node: Any, lhs: Any, rhs: Any) -> Any:

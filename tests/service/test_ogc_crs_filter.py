@@ -184,6 +184,7 @@ def test_comparison_logical_like_in_between_null(client, state) -> None:  # type
         assert expected or text.startswith("NOT (population"), text
         assert _ids(client, f"filter={_q(text)}") == expected, text
     assert len(_ids(client, "filter-lang=cql2-text")) == len(f)  # a filter-lang alone selects everything
+    assert len(_ids(client, f"filter={_q('1 = 1')}")) == len(f) and _ids(client, f"filter={_q('NOT (1 = 1)')}") == []
     assert 0 < len(_ids(client, f"filter={_q('status_class IS NULL')}")) < len(f)
 
 
