@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo.classify.budget import split_budget
 from geo.classify.definition import NUMERIC_OPS, Definition, load_definition
+from geo.classify.designation_check import designation_check
 from geo.classify.methods import EBParams, IndexModel, class_codes
 from geo.classify.result import ClassificationResult, ScoringModel
 from geo.classify.robustness import monte_carlo
@@ -32,7 +33,6 @@ from geo.classify.rules import (
     RuleContext,
     compare,
     evaluate_categories,
-    join_groups,
     near_misses,
     reasons_frame,
 )
@@ -735,337 +735,136 @@ def _merge_results(defn: Definition, parts: list[tuple[str | None, Definition, C
         definition_id=defn.id, definition_hash=defn.hash, definition=dict(defn.raw), meta=meta, model=model)
 
 
-def _classify_one(
-    table: pd.DataFrame,
-    defn: Definition,
-    *,
-    extra_rows: pd.DataFrame | None,
-    draws: int | None,
-    seed: int | None,
-    reasons: bool,
-    meta: Mapping[str, Any] | None,
-) -> ClassificationResult:
-    t0 = time.perf_counter()
+@dataclass
+class _Run:
+    """One classification's working state, built step by step by :func:`_classify_one`."""
+
+    work: pd.DataFrame
+    ids: np.ndarray
+    extra: np.ndarray
+    classifiable: np.ndarray
+    reason: np.ndarray
+    pop: np.ndarray
+    model: IndexModel
+    scored: _Scored
+    sd_by_field: dict[str, float]
+    groups: np.ndarray
+    notes: list[str]
+    adjacency: Any = None
+
+    def context(self, idx_values: dict[str, np.ndarray], idx_codes: dict[str, np.ndarray], d: int) -> RuleContext:
+        """The rule context with index values and class codes (of ``d`` draws) over the baseline fields."""
+        f = dict(self.scored.fields)
+        f.update(idx_values)
+        f.update(idx_codes)
+        return RuleContext(fields=f, class_labels=self.scored.class_labels, classifiable=self.classifiable,
+                           extra=self.extra, population=self.pop, groups=self.groups, n_draws=d,
+                           adjacency=self.adjacency)
+
+
+def _fit_indices(table: pd.DataFrame, defn: Definition, extra_rows: pd.DataFrame | None) -> _Run:
+    """Steps 1-3: the working table, which rows are classifiable, the indices fitted and every row scored."""
     work, geometry = _prepare(table, defn, extra_rows)
-    idc = defn.id_column
-    ids = work[idc].to_numpy(dtype=object).astype(str)
-    n = len(work)
+    ids = work[defn.id_column].to_numpy(dtype=object).astype(str)
     extra = work["_extra"].to_numpy(dtype=bool)
     notes: list[str] = []
-
-    # -- classifiable ---------------------------------------------------------------------------------
     classifiable, reason, pop = _classifiability(work, defn, notes)
-
-    # -- indices --------------------------------------------------------------------------------------
     model = IndexModel(defn).fit(work, reference=classifiable & ~extra)
     notes.extend(model.notes_)
     scored = _score_fields(work, defn, model, classifiable)
-    fields, index_vals, codes = scored.fields, scored.index_vals, scored.codes
-    class_labels, comps, missing = scored.class_labels, scored.comps, scored.missing
-
     ref = classifiable & ~extra
     sd_by_field: dict[str, float] = {}
-    for name, arr in fields.items():
+    for name, arr in scored.fields.items():
         if arr.ndim == 1 and arr.dtype.kind == "f":
             sel = arr[ref]
             sel = sel[~np.isnan(sel)]
             sd_by_field[name] = float(sel.std(ddof=0)) if sel.size else float("nan")
-    units = _units(defn)
-
-    # -- rules ----------------------------------------------------------------------------------------
-    groups = (
-        work[defn.group_column].astype(str).to_numpy(dtype=object)
-        if defn.group_column in work.columns
-        else np.full(n, "all", dtype=object)
-    )
-    adjacency = None
-    if geometry is not None and (defn.spatial.enclave is not None):
-        adjacency = _adjacency(geometry, ids, idc, defn.spatial.contiguity)
+    groups = (work[defn.group_column].astype(str).to_numpy(dtype=object) if defn.group_column in work.columns
+              else np.full(len(work), "all", dtype=object))
+    run = _Run(work, ids, extra, classifiable, reason, pop, model, scored, sd_by_field, groups, notes)
+    if geometry is not None and defn.spatial.enclave is not None:
+        run.adjacency = _adjacency(geometry, ids, defn.id_column, defn.spatial.contiguity)
     elif defn.spatial.enclave is not None:
         notes.append("enclave rule skipped: the table has no geometry")
+    return run
 
-    def make_context(idx_values: dict[str, np.ndarray], idx_codes: dict[str, np.ndarray], d: int) -> RuleContext:
-        f = dict(fields)
-        f.update(idx_values)
-        f.update(idx_codes)
-        return RuleContext(
-            fields=f,
-            class_labels=class_labels,
-            classifiable=classifiable,
-            extra=extra,
-            population=pop,
-            groups=groups,
-            n_draws=d,
-            adjacency=adjacency,
-        )
 
-    ctx = make_context({}, {}, 1)
-    outcome = evaluate_categories(defn, ctx)
-    cats = {cid: m[:, 0] for cid, m in outcome.categories.items()}
+def _allocate_budget(run: _Run, defn: Definition, cats: Mapping[str, np.ndarray]) -> tuple[np.ndarray, pd.DataFrame]:
+    """Step 5: each qualifying area's share of its group's budget (NaN elsewhere) and the groups' summary."""
+    n = len(run.ids)
+    if defn.budget is None:
+        return np.full(n, np.nan), pd.DataFrame(columns=["group", "total_eur", "allocated_eur", "unallocated_eur",
+                                                         "n_areas", "note"])
+    b = defn.budget
+    eligible = np.zeros(n, dtype=bool)
+    for cid in b.categories:
+        eligible |= cats[cid]
+    eligible &= ~run.extra
+    nf = np.asarray(run.scored.fields.get(b.need_field, np.full(n, np.nan)), dtype=float)
+    need = np.where(np.isnan(nf), b.need_minimum, np.maximum(b.need_minimum, b.need_offset + nf))
+    out = split_budget(ids=run.ids, groups=run.groups, eligible=eligible, population=run.pop, need=need,
+                       totals=dict(b.totals), population_exponent=b.population_exponent, floor_eur=b.floor_eur,
+                       cap_eur=b.cap_eur)
+    for g in sorted(set(map(str, b.totals)) - set(map(str, run.groups))):
+        run.notes.append(f"budget group {g!r} has no area in the table")
+    return out
 
-    # -- budget ---------------------------------------------------------------------------------------
-    budget_eur = np.full(n, np.nan)
-    budget_summary = pd.DataFrame(columns=["group", "total_eur", "allocated_eur", "unallocated_eur", "n_areas", "note"])
-    if defn.budget is not None:
-        b = defn.budget
-        eligible = np.zeros(n, dtype=bool)
-        for cid in b.categories:
-            eligible |= cats[cid]
-        eligible &= ~extra
-        nf = np.asarray(fields.get(b.need_field, np.full(n, np.nan)), dtype=float)
-        need = np.where(np.isnan(nf), b.need_minimum, np.maximum(b.need_minimum, b.need_offset + nf))
-        budget_eur, budget_summary = split_budget(
-            ids=ids,
-            groups=groups,
-            eligible=eligible,
-            population=pop,
-            need=need,
-            totals=dict(b.totals),
-            population_exponent=b.population_exponent,
-            floor_eur=b.floor_eur,
-            cap_eur=b.cap_eur,
-        )
-        for g in sorted(set(map(str, b.totals)) - set(map(str, groups))):
-            notes.append(f"budget group {g!r} has no area in the table")
 
-    # -- robustness -----------------------------------------------------------------------------------
+def _test_robustness(run: _Run, defn: Definition, cats: Mapping[str, np.ndarray], *, draws: int | None,
+                     seed: int | None) -> tuple[pd.DataFrame, int, int]:
+    """Step 6: the Monte Carlo test (when the definition or ``draws`` asks for it): the per-area frame, draws, seed."""
     rb = defn.robustness
     n_draws = rb.draws if draws is None else int(draws)
     mc_seed = rb.seed if seed is None else int(seed)
-    robust = pd.DataFrame({"key": ids})
-    if n_draws > 0:
-        robust = monte_carlo(
-            defn,
-            model,
-            comps,
-            make_context,
-            ids=ids,
-            classifiable=classifiable,
-            baseline_codes=codes,
-            baseline_categories=cats,
-            sd_by_field=sd_by_field,
-            draws=n_draws,
-            seed=mc_seed,
-            concentration=rb.weight_concentration,
-            jitter_sd=rb.threshold_jitter_sd,
-            stability_threshold=rb.stability_threshold,
-            jitter_fields=rb.jitter_fields,
-        )
-        stability = robust["stability"].to_numpy(dtype=float)
-        borderline = robust["borderline"].to_numpy(dtype=bool)
-    else:
-        stability = np.full(n, np.nan)
-        borderline = np.zeros(n, dtype=bool)
-        notes.append("robustness not computed (0 draws)")
+    if n_draws <= 0:
+        run.notes.append("robustness not computed (0 draws)")
+        return pd.DataFrame({"key": run.ids}), n_draws, mc_seed
+    robust = monte_carlo(defn, run.model, run.scored.comps, run.context, ids=run.ids, classifiable=run.classifiable,
+                         baseline_codes=run.scored.codes, baseline_categories=cats, sd_by_field=run.sd_by_field,
+                         draws=n_draws, seed=mc_seed, concentration=rb.weight_concentration,
+                         jitter_sd=rb.threshold_jitter_sd, stability_threshold=rb.stability_threshold,
+                         jitter_fields=rb.jitter_fields)
+    return robust, n_draws, mc_seed
 
-    # -- assemble -------------------------------------------------------------------------------------
-    table_out = _assemble_table(work, defn, ids=ids, groups=groups, classifiable=classifiable, reason=reason,
-                                missing=missing, index_vals=index_vals, codes=codes, cats=cats,
-                                stability=stability, borderline=borderline, budget_eur=budget_eur, pop=pop,
-                                extra=extra)
 
-    reasons_df = (
-        reasons_frame(defn, ctx, outcome, ids=ids, sd_by_field=sd_by_field, units=units) if reasons else pd.DataFrame()
-    )
-    nm = (
-        near_misses(reasons_df, defn, classifiable_keys=set(ids[classifiable]), margin_sd=defn.near_miss_margin_sd)
-        if reasons
-        else pd.DataFrame(columns=["key", "category", "shortfall_sd", "failed_conditions"])
-    )
+def _explain(run: _Run, defn: Definition, ctx: RuleContext, outcome: Any, table_out: pd.DataFrame,
+             reasons: bool) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Step 8: the reasons of every rule, the near misses and the designation check."""
+    reasons_df = (reasons_frame(defn, ctx, outcome, ids=run.ids, sd_by_field=run.sd_by_field, units=_units(defn))
+                  if reasons else pd.DataFrame())
+    nm = (near_misses(reasons_df, defn, classifiable_keys=set(run.ids[run.classifiable]),
+                      margin_sd=defn.near_miss_margin_sd)
+          if reasons else pd.DataFrame(columns=["key", "category", "shortfall_sd", "failed_conditions"]))
     if len(nm):
         name_of = dict(zip(table_out["key"], table_out["name"], strict=True))
         nm.insert(1, "name", nm["key"].map(name_of).astype(str))
-    dcheck = designation_check(work, table_out, reasons_df, defn, model=model, comps=comps)
-    run_meta = {
-        "draws": n_draws,
-        "seed": mc_seed,
-        "n_areas": int((~extra).sum()),
-        "n_extra": int(extra.sum()),
-        "reference_size": dict(model.reference_size_),
-        "notes": notes,
-        "seconds": round(time.perf_counter() - t0, 4),
-    }
-    run_meta.update(dict(meta or {}))
+    dcheck = designation_check(run.work, table_out, reasons_df, defn, model=run.model, comps=run.scored.comps)
+    return reasons_df, nm, dcheck
+
+
+def _classify_one(table: pd.DataFrame, defn: Definition, *, extra_rows: pd.DataFrame | None, draws: int | None,
+                  seed: int | None, reasons: bool, meta: Mapping[str, Any] | None) -> ClassificationResult:
+    """One classification on one basis, in its named steps (see the module docstring)."""
+    t0 = time.perf_counter()
+    run = _fit_indices(table, defn, extra_rows)
+    ctx = run.context({}, {}, 1)
+    outcome = evaluate_categories(defn, ctx)  # step 4: the categories' rules, spatial rules and caps
+    cats = {cid: m[:, 0] for cid, m in outcome.categories.items()}
+    budget_eur, budget_summary = _allocate_budget(run, defn, cats)
+    robust, n_draws, mc_seed = _test_robustness(run, defn, cats, draws=draws, seed=seed)
+    n = len(run.ids)
+    stability = robust["stability"].to_numpy(dtype=float) if n_draws > 0 else np.full(n, np.nan)
+    borderline = robust["borderline"].to_numpy(dtype=bool) if n_draws > 0 else np.zeros(n, dtype=bool)
+    table_out = _assemble_table(run.work, defn, ids=run.ids, groups=run.groups, classifiable=run.classifiable,
+                                reason=run.reason, missing=run.scored.missing, index_vals=run.scored.index_vals,
+                                codes=run.scored.codes, cats=cats, stability=stability, borderline=borderline,
+                                budget_eur=budget_eur, pop=run.pop, extra=run.extra)  # step 7
+    reasons_df, nm, dcheck = _explain(run, defn, ctx, outcome, table_out, reasons)
+    run_meta = {"draws": n_draws, "seed": mc_seed, "n_areas": int((~run.extra).sum()),
+                "n_extra": int(run.extra.sum()), "reference_size": dict(run.model.reference_size_),
+                "notes": run.notes, "seconds": round(time.perf_counter() - t0, 4), **dict(meta or {})}
     return ClassificationResult(
-        table=table_out,
-        reasons=reasons_df,
-        near_misses=nm,
-        designation_check=dcheck,
-        budget=budget_summary,
-        robustness=robust,
-        policy=policy_text(defn, notes=notes),
-        definition_id=defn.id,
-        definition_hash=defn.hash,
-        definition=dict(defn.raw),
-        meta=run_meta,
-        model=_scoring_model(defn, model, sd_by_field),
-    )
-
-
-def _driver_texts(defn: Definition, model: IndexModel, comps: Mapping[str, np.ndarray], rows: np.ndarray) -> list[str]:
-    """Top three contributions to the first z-score index for ``rows`` (e.g. ``share_foreign_pct +0.62``)."""
-    for spec in defn.indices:
-        contrib = model.contributions(spec.name, comps[spec.name])
-        if contrib is None:
-            continue
-        sub = contrib[rows]
-        order = np.argsort(-np.abs(np.nan_to_num(sub)), axis=1)[:, :3]
-        names = [c.indicator for c in spec.components]
-        out = []
-        for r, idx in enumerate(order):
-            if np.isnan(sub[r]).all():
-                out.append("")
-                continue
-            out.append(f"{spec.name} index driven by " + ", ".join(f"{names[k]} {sub[r, k]:+.2f}" for k in idx))
-        return out
-    return [""] * len(rows)
-
-
-def _per_key_text(
-    reasons_df: pd.DataFrame,
-    cats: list[str],
-    keys: np.ndarray,
-    *,
-    passed: bool,
-    top: int,
-    hit_pairs: pd.MultiIndex | None = None,
-) -> pd.Series:
-    """Per area of ``keys``: the numeric conditions of ``cats`` that failed (closest first) or passed."""
-    if reasons_df.empty or len(keys) == 0:
-        return pd.Series(dtype=str)
-    mask = (
-        (reasons_df["passed"].to_numpy(dtype=bool) == passed)
-        & pd.Index(reasons_df["category"].to_numpy(dtype=object), dtype=object).isin(cats)
-        & pd.Index(reasons_df["operator"].to_numpy(dtype=object), dtype=object).isin(list(NUMERIC_OPS))
-        & pd.Index(reasons_df["key"].to_numpy(dtype=object), dtype=object).isin(list(keys))
-    )
-    r = reasons_df.loc[mask, ["key", "category", "field", "operator", "value_text", "threshold_text", "margin_sd"]]
-    if r.empty:
-        return pd.Series(dtype=str)
-    r = r.astype({c: object for c in ("key", "category", "field", "operator", "value_text", "threshold_text")})
-    if passed:
-        r = r.assign(text=r["field"] + " " + r["value_text"] + " " + r["operator"] + " " + r["threshold_text"])
-    else:
-        short = [f"{-v:.2f}" for v in r["margin_sd"].tolist()]
-        text = (
-            r["category"]
-            + ": "
-            + r["field"]
-            + " "
-            + r["value_text"]
-            + " not "
-            + r["operator"]
-            + " "
-            + r["threshold_text"]
-            + " (short by "
-            + pd.Series(short, index=r.index)
-            + " SD)"
-        )
-        r = r.assign(text=text).sort_values(["key", "margin_sd"], ascending=[True, False], kind="stable")
-    if hit_pairs is not None:
-        pairs = pd.MultiIndex.from_arrays([r["key"], r["category"]])
-        r = r[pairs.isin(hit_pairs)]
-    r = r.drop_duplicates(["key", "text"])
-    r = r.groupby("key", sort=False).head(top)
-    return join_groups(r, ["key"], "text")
-
-
-def designation_check(
-    work: pd.DataFrame,
-    table_out: pd.DataFrame,
-    reasons_df: pd.DataFrame,
-    defn: Definition,
-    *,
-    model: IndexModel,
-    comps: Mapping[str, np.ndarray],
-) -> pd.DataFrame:
-    """Official designation versus data: one row per area that is designated or indicated.
-
-    Verdicts: ``designated and indicated``; ``designated, not indicated (phase-out candidate)``;
-    ``indicated, not designated (new candidate)``; for areas that cannot be classified the reason. The
-    ``driver`` column says what drives the verdict: the closest failed conditions (with the shortfall in SD)
-    or the conditions passed, and the indicators contributing most to the status index.
-    """
-    cols = [
-        "key", "name", "city", "designated", "designation_programmes", "designation_confidence",
-        "indicated", "indicated_categories", "status_index", "verdict", "driver",
-    ]  # fmt: skip
-    if "designated" not in work.columns:
-        return pd.DataFrame(columns=cols)
-    n = len(work)
-    designated = work["designated"].fillna(False).astype(bool).to_numpy()
-    empty = pd.Series("", index=work.index)
-    progs = work.get("designation_programmes", empty).fillna("").astype(str).to_numpy()
-    conf = work.get("designation_confidence", empty).fillna("").astype(str).to_numpy()
-    ind_cats = list(defn.indicating_categories)
-    hits = (
-        np.column_stack([table_out[f"is_{c}"].to_numpy(dtype=bool) for c in ind_cats])
-        if ind_cats
-        else np.zeros((n, 0), dtype=bool)
-    )
-    indicated = np.asarray(hits.any(axis=1), dtype=bool)
-    extra = table_out["is_extra"].to_numpy(dtype=bool)
-    rows = np.where((designated | indicated) & ~extra)[0]
-    keys = table_out["key"].to_numpy(dtype=object)[rows]
-    classifiable = table_out["classifiable"].to_numpy(dtype=bool)[rows]
-    reason = table_out["classifiable_reason"].to_numpy(dtype=object)[rows]
-    des, ind = designated[rows], indicated[rows]
-    cat_arr = np.array(ind_cats, dtype=object)
-    hit_text = np.array([";".join(cat_arr[np.asarray(h, dtype=bool)]) for h in hits[rows]], dtype=object)
-    drivers = np.array(_driver_texts(defn, model, comps, rows), dtype=object)
-    classifiable_keys = keys[classifiable]
-    failed_text = _per_key_text(reasons_df, ind_cats, classifiable_keys[~ind[classifiable]], passed=False, top=2)
-    hk, hc = np.nonzero(hits[rows])
-    hit_pairs = pd.MultiIndex.from_arrays([keys[hk].astype(str), cat_arr[hc].astype(str)])
-    passed_text = _per_key_text(
-        reasons_df, ind_cats, classifiable_keys[ind[classifiable]], passed=True, top=3, hit_pairs=hit_pairs
-    )
-    failed_map, passed_map = failed_text.to_dict(), passed_text.to_dict()
-    failed = np.array([failed_map.get(k, "") for k in keys], dtype=object)
-    passed = np.array([passed_map.get(k, "") for k in keys], dtype=object)
-
-    def join(*parts: np.ndarray) -> np.ndarray:
-        out = np.full(len(rows), "", dtype=object)
-        for p in parts:
-            p = np.asarray(p, dtype=object)
-            out = np.where(p == "", out, np.where(out == "", p, out + "; " + p))
-        return out
-
-    verdict = np.select(
-        [~classifiable & des, ~classifiable, des & ind, des],
-        [
-            np.char.add("designated; ", reason.astype(str)).astype(object),
-            reason,
-            "designated and indicated",
-            "designated, not indicated (phase-out candidate)",
-        ],
-        default="indicated, not designated (new candidate)",
-    )
-    qualifies = np.where(hit_text == "", "", "qualifies as " + hit_text.astype(str)).astype(object)
-    driver = np.select(
-        [~classifiable, des & ind, des],
-        ["no data to check the designation against", drivers, join(failed, drivers)],
-        default=join(qualifies, passed, drivers),
-    )
-    first_idx = defn.indices[0].field if defn.indices else None
-    status = table_out[first_idx].to_numpy(dtype=float)[rows] if first_idx else np.full(len(rows), np.nan)
-    out = pd.DataFrame(
-        {
-            "key": keys,
-            "name": table_out["name"].to_numpy(dtype=object)[rows],
-            "city": table_out["city"].to_numpy(dtype=object)[rows],
-            "designated": des,
-            "designation_programmes": progs[rows],
-            "designation_confidence": conf[rows],
-            "indicated": ind,
-            "indicated_categories": hit_text,
-            "status_index": status,
-            "verdict": verdict,
-            "driver": driver,
-        },
-        columns=cols,
-    )
-    for col in ("key", "name", "city", "designation_programmes", "designation_confidence", "indicated_categories",
-                "verdict", "driver"):  # fmt: skip
-        out[col] = out[col].astype(str)
-    return out
+        table=table_out, reasons=reasons_df, near_misses=nm, designation_check=dcheck, budget=budget_summary,
+        robustness=robust, policy=policy_text(defn, notes=run.notes), definition_id=defn.id,
+        definition_hash=defn.hash, definition=dict(defn.raw), meta=run_meta,
+        model=_scoring_model(defn, run.model, run.sd_by_field))
