@@ -15,37 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response
 
 from geo.errors import Problem, UnknownKeyError
 from service import problems
+from service.context import Services, services, state  # noqa: F401 (services, state: re-exported until every module imports service.context)
 from service.scenarios import ScenarioStore
-from service.settings import Settings, load_settings
+from service.settings import load_settings
 from service.state import ServiceState, StateHolder, load_state
-
-
-class Services:
-    """What the routes need besides Flask: the snapshot holder and the scenario store."""
-
-    def __init__(self, holder: StateHolder, store: ScenarioStore, settings: Settings) -> None:
-        self.holder = holder
-        self.store = store
-        #: every declared key by name, read-only (``settings["PAGES"]``); typed: ``config``
-        self.settings = settings.as_mapping()
-        self.config = settings
-
-
-def services() -> Services:
-    return current_app.extensions["quartiere"]
-
-
-def state() -> ServiceState:
-    """The snapshot state of this request (fixed for the whole request; its version goes in the header)."""
-    env = request.environ
-    st = env.get("quartiere.state")
-    if st is None:
-        st = env["quartiere.state"] = current_app.extensions["quartiere"].holder.state
-    return st
 
 
 class HeaderMiddleware:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 from geo.classify.schema import json_schema
 from geo.errors import InputError
 from service import eligibility as el
-from service.app import services, state
+from service.context import services, state
 from service.lookup import OUTSIDE, lookup_point, lookup_points
 from service.problems import AuthError
 from service.transform import point_to_utm, to_utm

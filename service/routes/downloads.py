@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request, send_file
 
 from geo.snapshot import GPKG
 from service import exports
-from service.app import services, state
+from service.context import services, state
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1/downloads")
 

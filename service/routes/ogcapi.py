@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from service import national, ogc, ogc_features
-from service.app import services, state
+from service.context import services, state
 from service.eligibility import dumps
 from service.ogc_crs import content_crs
 from service.ogc_query import PARAMETERS, check_parameters

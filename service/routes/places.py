@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 
 from geo.errors import InputError, SnapshotError
 from service import places as pl
-from service.app import state
+from service.context import state
 from service.state import ServiceState
 
 bp = Blueprint("places", __name__, url_prefix="/api/v1")

@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, Response, request
 
 from service import processes
-from service.app import services, state
+from service.context import services, state
 from service.eligibility import dumps
 from service.problems import from_domain
 from service.routes.ogcapi import _base

@@ -26,7 +26,7 @@ from geo.classify import ClassificationResult, classify, compare_results, parse_
 from geo.errors import InputError
 from maps.i18n import indicator_label, t
 from service import scenario_designer as designer
-from service.app import services, state
+from service.context import services, state
 from service.eligibility import clean, dumps
 from service.pages import page_data, page_headers, page_setup
 from service.workbook import MEDIA_TYPE, write_sheet
