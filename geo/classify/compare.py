@@ -73,12 +73,15 @@ def _cats(table: pd.DataFrame) -> dict[str, set[str]]:
     return {str(k): set(c) for k, c in zip(table["key"], table["categories"], strict=True)}
 
 
-def compare_results(base: ClassificationResult, draft: ClassificationResult) -> Comparison:
-    """Compare two results over the same areas (areas only in one side count as gained/lost entirely)."""
-    bt = base.table[~base.table["is_extra"]].set_index("key")
-    dt = draft.table[~draft.table["is_extra"]].set_index("key")
-    keys = sorted(set(bt.index) | set(dt.index))
-    bc, dc = _cats(base.table), _cats(draft.table)
+AREA_COLUMNS = ["key", "name", "city", "population", "base_categories", "draft_categories", "gained", "lost",
+                "base_budget_eur", "draft_budget_eur", "budget_shift_eur"]
+CATEGORY_COLUMNS = ["category", "base_areas", "draft_areas", "areas_gained", "areas_lost", "residents_gained",
+                    "residents_lost"]
+
+
+def _changed_areas(bt: pd.DataFrame, dt: pd.DataFrame, keys: list[str], bc: dict[str, set[str]],
+                   dc: dict[str, set[str]]) -> pd.DataFrame:
+    """One row per area whose categories or budget (by half a cent or more) differ."""
     rows = []
     for k in keys:
         b, d = bc.get(k, set()), dc.get(k, set())
@@ -88,92 +91,60 @@ def compare_results(base: ClassificationResult, draft: ClassificationResult) -> 
         shift = np.nan_to_num(db) - np.nan_to_num(bb)
         if b == d and abs(shift) < 0.005:
             continue
-        rows.append(
-            {
-                "key": k,
-                "name": str(src.at[k, "name"]),
-                "city": str(src.at[k, "city"]),
-                "population": float(src.at[k, "population"]),
-                "base_categories": ";".join(sorted(b)),
-                "draft_categories": ";".join(sorted(d)),
-                "gained": ";".join(sorted(d - b)),
-                "lost": ";".join(sorted(b - d)),
-                "base_budget_eur": bb,
-                "draft_budget_eur": db,
-                "budget_shift_eur": round(float(shift), 2),
-            }
-        )
-    areas = pd.DataFrame(
-        rows,
-        columns=[
-            "key",
-            "name",
-            "city",
-            "population",
-            "base_categories",
-            "draft_categories",
-            "gained",
-            "lost",
-            "base_budget_eur",
-            "draft_budget_eur",
-            "budget_shift_eur",
-        ],
-    )
-    pop = {**dict(zip(bt.index, bt["population"], strict=True)), **dict(zip(dt.index, dt["population"], strict=True))}
-    all_cats = list(dict.fromkeys([*_cat_ids(base), *_cat_ids(draft)]))
+        rows.append({"key": k, "name": str(src.at[k, "name"]), "city": str(src.at[k, "city"]),
+                     "population": float(src.at[k, "population"]), "base_categories": ";".join(sorted(b)),
+                     "draft_categories": ";".join(sorted(d)), "gained": ";".join(sorted(d - b)),
+                     "lost": ";".join(sorted(b - d)), "base_budget_eur": bb, "draft_budget_eur": db,
+                     "budget_shift_eur": round(float(shift), 2)})
+    return pd.DataFrame(rows, columns=AREA_COLUMNS)
+
+
+def _category_changes(all_cats: list[str], keys: list[str], bc: dict[str, set[str]], dc: dict[str, set[str]],
+                      pop: Mapping[str, float]) -> pd.DataFrame:
+    """Per category: areas before and after, areas and residents gained and lost."""
     crow = []
     for c in all_cats:
         gained = [k for k in keys if c in dc.get(k, set()) and c not in bc.get(k, set())]
         lost = [k for k in keys if c in bc.get(k, set()) and c not in dc.get(k, set())]
-        crow.append(
-            {
-                "category": c,
-                "base_areas": sum(c in v for v in bc.values()),
-                "draft_areas": sum(c in v for v in dc.values()),
-                "areas_gained": len(gained),
-                "areas_lost": len(lost),
-                "residents_gained": float(np.nansum([pop.get(k, np.nan) for k in gained])),
-                "residents_lost": float(np.nansum([pop.get(k, np.nan) for k in lost])),
-            }
-        )
-    cats = pd.DataFrame(
-        crow,
-        columns=[
-            "category",
-            "base_areas",
-            "draft_areas",
-            "areas_gained",
-            "areas_lost",
-            "residents_gained",
-            "residents_lost",
-        ],
-    )
+        crow.append({"category": c, "base_areas": sum(c in v for v in bc.values()),
+                     "draft_areas": sum(c in v for v in dc.values()), "areas_gained": len(gained),
+                     "areas_lost": len(lost),
+                     "residents_gained": float(np.nansum([pop.get(k, np.nan) for k in gained])),
+                     "residents_lost": float(np.nansum([pop.get(k, np.nan) for k in lost]))})
+    return pd.DataFrame(crow, columns=CATEGORY_COLUMNS)
+
+
+def _allocated(res: ClassificationResult, g: str) -> float:
+    b = res.budget
+    if b.empty or g not in set(b["group"]):
+        return 0.0
+    return float(b.loc[b["group"] == g, "allocated_eur"].iloc[0])
+
+
+def _budget_changes(base: ClassificationResult, draft: ClassificationResult) -> pd.DataFrame:
+    """Per group: the budget allocated before and after, and the shift."""
     groups = sorted(
         set(base.budget.get("group", pd.Series(dtype=str))) | set(draft.budget.get("group", pd.Series(dtype=str)))
     )
-
-    def alloc(res: ClassificationResult, g: str) -> float:
-        b = res.budget
-        if b.empty or g not in set(b["group"]):
-            return 0.0
-        return float(b.loc[b["group"] == g, "allocated_eur"].iloc[0])
-
-    budget = pd.DataFrame(
-        [
-            {
-                "group": g,
-                "base_allocated_eur": alloc(base, g),
-                "draft_allocated_eur": alloc(draft, g),
-                "shift_eur": round(alloc(draft, g) - alloc(base, g), 2),
-            }
-            for g in groups
-        ],
+    return pd.DataFrame(
+        [{"group": g, "base_allocated_eur": _allocated(base, g), "draft_allocated_eur": _allocated(draft, g),
+          "shift_eur": round(_allocated(draft, g) - _allocated(base, g), 2)} for g in groups],
         columns=["group", "base_allocated_eur", "draft_allocated_eur", "shift_eur"],
     )
+
+
+def compare_results(base: ClassificationResult, draft: ClassificationResult) -> Comparison:
+    """Compare two results over the same areas (areas only in one side count as gained/lost entirely)."""
+    bt = base.table[~base.table["is_extra"]].set_index("key")
+    dt = draft.table[~draft.table["is_extra"]].set_index("key")
+    keys = sorted(set(bt.index) | set(dt.index))
+    bc, dc = _cats(base.table), _cats(draft.table)
+    pop = {**dict(zip(bt.index, bt["population"], strict=True)), **dict(zip(dt.index, dt["population"], strict=True))}
+    all_cats = list(dict.fromkeys([*_cat_ids(base), *_cat_ids(draft)]))
     return Comparison(
-        areas=areas,
-        categories=cats,
-        budget=budget,
+        areas=_changed_areas(bt, dt, keys, bc, dc),
+        categories=_category_changes(all_cats, keys, bc, dc, pop),
+        budget=_budget_changes(base, draft),
         base_id=base.definition_id,
         draft_id=draft.definition_id,
         base_hash=base.definition_hash,

@@ -42,6 +42,39 @@ def dirichlet_weights(base: np.ndarray, draws: int, *, concentration: float, rng
     return out
 
 
+def _draw_indices(definition: Definition, model: IndexModel, comps: Mapping[str, np.ndarray],
+                  classifiable: np.ndarray, sd_by_field: Mapping[str, float], d: int, *, rng: np.random.Generator,
+                  concentration: float, jitter_sd: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``d`` draws of every index (Dirichlet weights) and its classes (jittered cut-offs): values and codes."""
+    values: dict[str, np.ndarray] = {}
+    codes: dict[str, np.ndarray] = {}
+    for spec in definition.indices:
+        w = dirichlet_weights(model.base_weights(spec.name), d, concentration=concentration, rng=rng)
+        v = model.index_values(spec.name, comps[spec.name], w)
+        v = np.where(classifiable[:, None], v, np.nan)
+        sd_idx = float(sd_by_field.get(spec.field, 1.0) or 1.0)
+        cuts = np.asarray(spec.cutoffs)[None, :] + rng.normal(0.0, jitter_sd * sd_idx, (d, len(spec.cutoffs)))
+        cuts = np.sort(cuts, axis=1)
+        values[spec.field] = v
+        codes[spec.class_field] = class_codes(v, cuts, spec.closed)
+    return values, codes
+
+
+def _threshold_shifts(definition: Definition, jittered: set[str], sd_by_field: Mapping[str, float], d: int, *,
+                      rng: np.random.Generator, jitter_sd: float) -> dict[str, np.ndarray]:
+    """``d`` random shifts of each numeric rule threshold on a jittered field (in SDs of the field)."""
+    shifts: dict[str, np.ndarray] = {}
+    for cat in definition.categories:
+        for part in ("all", "any"):
+            for k, cond in enumerate(getattr(cat, part)):
+                if cond.is_category_ref or cond.op not in NUMERIC_OPS or cond.field not in jittered:
+                    continue
+                sd = sd_by_field.get(str(cond.field), np.nan)
+                if np.isfinite(sd) and sd > 0:
+                    shifts[condition_path(cat, part, k)] = rng.normal(0.0, jitter_sd * sd, d)
+    return shifts
+
+
 def monte_carlo(
     definition: Definition,
     model: IndexModel,
@@ -75,31 +108,10 @@ def monte_carlo(
     first = definition.indices[0].class_field if definition.indices else None
     while done < draws:
         d = min(chunk, draws - done)
-        values: dict[str, np.ndarray] = {}
-        codes: dict[str, np.ndarray] = {}
-        for spec in definition.indices:
-            w = dirichlet_weights(model.base_weights(spec.name), d, concentration=concentration, rng=rng)
-            v = model.index_values(spec.name, comps[spec.name], w)
-            v = np.where(classifiable[:, None], v, np.nan)
-            sd_idx = float(sd_by_field.get(spec.field, 1.0) or 1.0)
-            cuts = np.asarray(spec.cutoffs)[None, :] + rng.normal(0.0, jitter_sd * sd_idx, (d, len(spec.cutoffs)))
-            cuts = np.sort(cuts, axis=1)
-            c = class_codes(v, cuts, spec.closed)
-            values[spec.field] = v
-            codes[spec.class_field] = c
+        values, codes = _draw_indices(definition, model, comps, classifiable, sd_by_field, d, rng=rng,
+                                      concentration=concentration, jitter_sd=jitter_sd)
         ctx = make_context(values, codes, d)
-        shifts: dict[str, np.ndarray] = {}
-        for cat in definition.categories:
-            for part in ("all", "any"):
-                for k, cond in enumerate(getattr(cat, part)):
-                    if cond.is_category_ref or cond.op not in NUMERIC_OPS:
-                        continue
-                    if cond.field not in jittered:
-                        continue
-                    sd = sd_by_field.get(str(cond.field), np.nan)
-                    if np.isfinite(sd) and sd > 0:
-                        shifts[condition_path(cat, part, k)] = rng.normal(0.0, jitter_sd * sd, d)
-        ctx.threshold_shift = shifts
+        ctx.threshold_shift = _threshold_shifts(definition, jittered, sd_by_field, d, rng=rng, jitter_sd=jitter_sd)
         outcome = evaluate_categories(definition, ctx)
         eq = np.ones((n, d), dtype=bool)
         for spec in definition.indices:

@@ -243,6 +243,99 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+class _ReasonColumns:
+    """The reasons table's columns, appended block by block and concatenated once (:meth:`frame`)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[np.ndarray]] = {c: [] for c in REASON_COLUMNS}
+
+    def add(self, size: int, **values: Any) -> None:
+        """Append ``size`` rows; a scalar value is repeated (a text as an object array)."""
+        for c in REASON_COLUMNS:
+            v = values[c]
+            arr = np.asarray(v)
+            if arr.ndim == 0:
+                if isinstance(v, str):
+                    arr = np.empty(size, dtype=object)
+                    arr[:] = v
+                else:
+                    arr = np.full(size, v)
+            self.cols[c].append(arr)
+
+    def frame(self) -> pd.DataFrame:
+        """The table, each column with its dtype (texts as objects)."""
+        if not self.cols["key"]:
+            return pd.DataFrame(columns=REASON_COLUMNS)
+        data = {}
+        for c in REASON_COLUMNS:
+            arr = np.concatenate(self.cols[c])
+            if c in STRING_COLUMNS:
+                arr = arr.astype(object)
+            elif c in ("passed", "rule_passed", "category_applies"):
+                arr = arr.astype(bool)
+            elif c == "condition":
+                arr = arr.astype(np.int64)
+            else:
+                arr = arr.astype(float)
+            data[c] = pd.Series(arr, dtype=object if c in STRING_COLUMNS else arr.dtype, copy=False)
+        return pd.DataFrame(data, columns=REASON_COLUMNS)
+
+
+def _reference_block(cond: Condition, outcome: RuleOutcome, n: int) -> dict[str, Any]:
+    """The reason columns of a condition on earlier categories (``category: [...], is: ...``)."""
+    hit = np.zeros(n, dtype=bool)
+    for cid in cond.categories:
+        hit |= outcome.categories[cid][:, 0]
+    nan = np.full(n, np.nan)
+    return {"field": "category:" + "|".join(cond.categories), "operator": "is", "value": nan,
+            "value_text": np.where(hit, "true", "false").astype(object), "threshold": nan,
+            "threshold_text": "true" if cond.is_ else "false", "margin": nan, "margin_sd": nan, "unit": ""}
+
+
+def _field_block(cond: Condition, ctx: RuleContext, n: int, *, sd_by_field: Mapping[str, float],
+                 units: Mapping[str, str], text_cache: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The reason columns of ``field op value``: value, threshold, margin (also in SD of the field), unit."""
+    assert cond.field is not None and cond.op is not None
+    raw = ctx.fields[cond.field]
+    raw = raw[:, 0] if raw.ndim == 2 else raw
+    numeric = cond.op in NUMERIC_OPS
+    if cond.field not in text_cache:
+        text_cache[cond.field] = _text(raw, ctx.class_labels.get(cond.field))
+    nan = np.full(n, np.nan)
+    value = np.asarray(raw, dtype=float) if numeric else nan
+    threshold = float(cond.value) if numeric else np.nan
+    marg, marg_sd = nan, nan
+    if numeric:
+        marg = margin(value, cond.op, threshold)
+        sd = sd_by_field.get(cond.field, np.nan)
+        if sd and np.isfinite(sd) and sd > 0:
+            marg_sd = marg / sd
+    threshold_text = ";".join(map(_fmt, cond.value)) if isinstance(cond.value, tuple) else _fmt(cond.value)
+    return {"field": cond.field, "operator": cond.op, "value": value, "value_text": text_cache[cond.field],
+            "threshold": np.full(n, threshold), "threshold_text": threshold_text, "margin": marg,
+            "margin_sd": marg_sd, "unit": units.get(cond.field, "")}
+
+
+def _spatial_rows(out: _ReasonColumns, cat: Category, outcome: RuleOutcome, ids: np.ndarray) -> None:
+    """One row per area that gained ``cat`` as an enclave or lost it to the population cap."""
+    for kind, src in (("enclave", outcome.enclave_gained), ("population_cap", outcome.cap_lost)):
+        if cat.id not in src or not src[cat.id][:, 0].any():
+            continue
+        sel = np.where(src[cat.id][:, 0])[0]
+        m = sel.size
+        desc = (
+            "enclave: every neighbouring area qualifies"
+            if kind == "enclave"
+            else "population cap reached: removed in order of need"
+        )
+        nan = np.full(m, np.nan)
+        out.add(m, key=ids[sel], category=cat.id, part="spatial", condition=np.zeros(m, dtype=np.int64),
+                description=desc, field=kind, operator="", value=nan, value_text="", threshold=nan,
+                threshold_text="", passed=np.full(m, kind == "enclave"), margin=nan, margin_sd=nan, unit="",
+                rule_passed=outcome.by_rule[cat.id][sel, 0],
+                category_applies=outcome.categories[cat.id][sel, 0])  # fmt: skip
+
+
 def reasons_frame(
     definition: Definition,
     ctx: RuleContext,
@@ -256,23 +349,10 @@ def reasons_frame(
 
     Built column-wise with NumPy (one concatenation per column); text columns are object arrays.
     """
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in REASON_COLUMNS}
+    out = _ReasonColumns()
     n = len(ids)
     ids = np.asarray(ids, dtype=object)
     text_cache: dict[str, np.ndarray] = {}
-
-    def add(size: int, **values: Any) -> None:
-        for c in REASON_COLUMNS:
-            v = values[c]
-            arr = np.asarray(v)
-            if arr.ndim == 0:
-                if isinstance(v, str):
-                    arr = np.empty(size, dtype=object)
-                    arr[:] = v
-                else:
-                    arr = np.full(size, v)
-            cols[c].append(arr)
-
     for cat in definition.categories:
         rule_passed = outcome.by_rule[cat.id][:, 0]
         final = outcome.categories[cat.id][:, 0]
@@ -280,83 +360,13 @@ def reasons_frame(
             for k, cond in enumerate(getattr(cat, part)):
                 path = condition_path(cat, part, k)
                 passed = evaluate_condition(cond, path, ctx, outcome.categories)[:, 0]
-                nan = np.full(n, np.nan)
-                if cond.is_category_ref:
-                    hit = np.zeros(n, dtype=bool)
-                    for cid in cond.categories:
-                        hit |= outcome.categories[cid][:, 0]
-                    add(
-                        n,
-                        key=ids,
-                        category=cat.id,
-                        part=part,
-                        condition=np.full(n, k),
-                        description=cond.label or cond.describe(),
-                        field="category:" + "|".join(cond.categories),
-                        operator="is",
-                        value=nan,
-                        value_text=np.where(hit, "true", "false").astype(object),
-                        threshold=nan,
-                        threshold_text="true" if cond.is_ else "false",
-                        passed=passed,
-                        margin=nan,
-                        margin_sd=nan,
-                        unit="",
-                        rule_passed=rule_passed,
-                        category_applies=final,
-                    )
-                    continue
-                assert cond.field is not None and cond.op is not None
-                raw = ctx.fields[cond.field]
-                raw = raw[:, 0] if raw.ndim == 2 else raw
-                numeric = cond.op in NUMERIC_OPS
-                if cond.field not in text_cache:
-                    text_cache[cond.field] = _text(raw, ctx.class_labels.get(cond.field))
-                value = np.asarray(raw, dtype=float) if numeric else nan
-                threshold = float(cond.value) if numeric else np.nan
-                marg, marg_sd = nan, nan
-                if numeric:
-                    marg = margin(value, cond.op, threshold)
-                    sd = sd_by_field.get(cond.field, np.nan)
-                    if sd and np.isfinite(sd) and sd > 0:
-                        marg_sd = marg / sd
-                threshold_text = ";".join(map(_fmt, cond.value)) if isinstance(cond.value, tuple) else _fmt(cond.value)
-                add(n, key=ids, category=cat.id, part=part, condition=np.full(n, k),
-                    description=cond.label or cond.describe(), field=cond.field, operator=cond.op, value=value,
-                    value_text=text_cache[cond.field], threshold=np.full(n, threshold), threshold_text=threshold_text,
-                    passed=passed, margin=marg, margin_sd=marg_sd, unit=units.get(cond.field, ""),
-                    rule_passed=rule_passed, category_applies=final)  # fmt: skip
-        for kind, src in (("enclave", outcome.enclave_gained), ("population_cap", outcome.cap_lost)):
-            if cat.id not in src or not src[cat.id][:, 0].any():
-                continue
-            sel = np.where(src[cat.id][:, 0])[0]
-            m = sel.size
-            desc = (
-                "enclave: every neighbouring area qualifies"
-                if kind == "enclave"
-                else "population cap reached: removed in order of need"
-            )
-            nan = np.full(m, np.nan)
-            add(m, key=ids[sel], category=cat.id, part="spatial", condition=np.zeros(m, dtype=np.int64),
-                description=desc, field=kind, operator="", value=nan, value_text="", threshold=nan,
-                threshold_text="", passed=np.full(m, kind == "enclave"), margin=nan, margin_sd=nan, unit="",
-                rule_passed=outcome.by_rule[cat.id][sel, 0],
-                category_applies=outcome.categories[cat.id][sel, 0])  # fmt: skip
-    if not cols["key"]:
-        return pd.DataFrame(columns=REASON_COLUMNS)
-    data = {}
-    for c in REASON_COLUMNS:
-        arr = np.concatenate(cols[c])
-        if c in STRING_COLUMNS:
-            arr = arr.astype(object)
-        elif c in ("passed", "rule_passed", "category_applies"):
-            arr = arr.astype(bool)
-        elif c == "condition":
-            arr = arr.astype(np.int64)
-        else:
-            arr = arr.astype(float)
-        data[c] = pd.Series(arr, dtype=object if c in STRING_COLUMNS else arr.dtype, copy=False)
-    return pd.DataFrame(data, columns=REASON_COLUMNS)
+                block = (_reference_block(cond, outcome, n) if cond.is_category_ref
+                         else _field_block(cond, ctx, n, sd_by_field=sd_by_field, units=units, text_cache=text_cache))
+                out.add(n, key=ids, category=cat.id, part=part, condition=np.full(n, k),
+                        description=cond.label or cond.describe(), passed=passed, rule_passed=rule_passed,
+                        category_applies=final, **block)
+        _spatial_rows(out, cat, outcome, ids)
+    return out.frame()
 
 
 STRING_COLUMNS = ("key", "category", "part", "description", "field", "operator", "value_text", "threshold_text", "unit")
