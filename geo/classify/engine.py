@@ -10,6 +10,16 @@ only: they never change the parameters, are not part of spatial rules or budgets
 :class:`~geo.classify.result.ScoringModel` that :func:`classify` stores in its result (``result.model``), so a
 single new area costs milliseconds instead of a whole classification, and gets exactly the indices, classes,
 categories and reasons it would get as an extra row of :func:`classify`. Both share the per-row code below.
+
+One classification (:func:`_classify_one`, per basis) runs in named steps:
+
+1. :func:`_fit_indices`: the working table (:func:`_prepare`), which rows are classifiable
+   (:func:`_classifiability`), the indices fitted on the classifiable rows and every row scored
+   (:func:`_score_fields`), the SDs of every field for margins, the groups and the adjacency of spatial rules;
+2. the categories' rules with spatial rules and caps (:func:`geo.classify.rules.evaluate_categories`);
+3. :func:`_allocate_budget`; 4. :func:`_test_robustness` (Monte Carlo, only when asked for);
+5. :func:`_assemble_table` (the output columns are listed in ``programmes/README.md``, "Output columns");
+6. :func:`_explain`: reasons, near misses and the designation check.
 """
 
 from __future__ import annotations
