@@ -45,12 +45,51 @@ def spaced_ticks(years: Sequence[int], sx: Callable[[float], float], *, min_gap_
     return [*keep, years[-1]]
 
 
+#: rough glyph widths (em) of the system sans-serif at the chart's sizes: enough to lay out titles and legends
+#: without measuring text in a browser (DejaVu Sans, the widest of the usual fallbacks)
+_EM_REGULAR, _EM_BOLD = 0.6, 0.66
+_TITLE_SIZE, _LABEL_SIZE, _LINE = 13, 11, 16
+
+
+def text_width(text: str, size: float, *, bold: bool = False) -> float:
+    """Estimated width in px of ``text`` at font ``size`` (no font metrics on the server)."""
+    return len(text) * size * (_EM_BOLD if bold else _EM_REGULAR)
+
+
+def wrap_title(title: str, width: float) -> list[str]:
+    """``title`` broken at spaces into lines that fit ``width`` px (a word longer than a line stays whole)."""
+    lines: list[str] = []
+    for word in title.split():
+        if lines and text_width(f"{lines[-1]} {word}", _TITLE_SIZE, bold=True) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def legend_rows(names: Sequence[str], width: float, *, swatch: float = 22, gap: float = 12) -> list[list[int]]:
+    """Indices of the series per legend row so that no row is wider than ``width`` px."""
+    rows: list[list[int]] = [[]]
+    used = 0.0
+    for i, name in enumerate(names):
+        w = swatch + text_width(name, _LABEL_SIZE) + gap
+        if rows[-1] and used + w > width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(i)
+        used += w
+    return rows
+
+
 def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str, unit: str = "",
                lang: str = "de", width: int = 520, height: int = 220, decimals: int = 1) -> Markup:
     """An SVG line chart of one or more series of ``(year, value)``; the first series is drawn strongest.
 
-    Missing values (NaN) break the line. The chart carries ``role="img"``, a ``<title>`` and a ``<desc>`` with
-    the values, so a screen reader gets the numbers.
+    Missing values (NaN) break the line. Years sit at their value on the x axis (2020-2023 close together on a
+    1980-2023 axis), labelled where they do not collide (:func:`spaced_ticks`), the last one inside the frame.
+    A long title wraps and the legend breaks into rows, the chart growing in height rather than cutting text.
+    The chart carries ``role="img"``, a ``<title>`` and a ``<desc>`` with the values, so a screen reader gets
+    the numbers.
     """
     pts = {name: [(int(y), float(v)) for y, v in data if v == v] for name, data in series.items()}
     pts = {k: v for k, v in pts.items() if v}
@@ -63,8 +102,19 @@ def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str,
     ticks = _nice_ticks(lo, hi)
     y0, y1 = ticks[0], ticks[-1]
     x0, x1 = years[0], years[-1] if years[-1] > years[0] else years[0] + 1
-    left, right, top, bottom = 58, 12, 28, 38
-    pw, ph = width - left - right, height - top - bottom
+    tick_decimals = decimals if abs(y1 - y0) < 10 else 0
+    tick_texts = [fmt_number(tv, lang, decimals=tick_decimals) for tv in ticks]
+    unit_txt = f" {unit}" if unit else ""
+    heading = wrap_title(title + (f" ({unit})" if unit else ""), width - 16)
+    names = list(pts)
+    rows = legend_rows(names, width - 16)
+    left = max(40, 14 + max(text_width(x, _LABEL_SIZE) for x in tick_texts))
+    right = 8 + text_width(str(years[-1]), _LABEL_SIZE) / 2  # the last year's label, centred on the frame's edge
+    top = 12 + _LINE * len(heading)
+    bottom = 26 + _LINE * len(rows)
+    plot_height = height - 28 - 38  # the plot keeps its height; long titles and legends add to the chart's
+    height = int(top + plot_height + bottom)
+    pw, ph = width - left - right, plot_height
 
     def sx(year: float) -> float:
         return left + (year - x0) / (x1 - x0) * pw
@@ -72,25 +122,24 @@ def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str,
     def sy(val: float) -> float:
         return top + ph - (val - y0) / (y1 - y0 or 1) * ph
 
-    unit_txt = f" {unit}" if unit else ""
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="q-chart" viewBox="0 0 {width} {height}" '
            f'width="{width}" height="{height}" role="img">']
     desc = "; ".join(f"{name}: " + ", ".join(f"{y} {fmt_number(v, lang, decimals=decimals)}{unit_txt}"
                                              for y, v in data) for name, data in pts.items())
     out.append(f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>")
-    out.append(f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="#222">{escape(title)}'
-               f"{escape(unit_txt and f' ({unit})')}</text>")
-    for tv in ticks:
+    for i, line in enumerate(heading):
+        out.append(f'<text class="q-chart-title" x="8" y="{16 + _LINE * i}" font-size="{_TITLE_SIZE}" '
+                   f'font-weight="600" fill="#222">{escape(line)}</text>')
+    for tv, txt in zip(ticks, tick_texts, strict=True):
         y = sy(tv)
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
-        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#444">'
-                   f"{escape(fmt_number(tv, lang, decimals=decimals if abs(y1 - y0) < 10 else 0))}</text>")
-    for yr in spaced_ticks(years, sx, min_gap_px=32.0):
-        out.append(f'<text x="{sx(yr):.1f}" y="{top + ph + 16}" font-size="11" text-anchor="middle" '
-                   f'fill="#444">{yr}</text>')
-    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#888"/>')
-    lx = left
-    for i, (name, data) in enumerate(pts.items()):
+        out.append(f'<line x1="{left:.1f}" x2="{left + pw:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6:.1f}" y="{y + 4:.1f}" font-size="{_LABEL_SIZE}" text-anchor="end" '
+                   f'fill="#444">{escape(txt)}</text>')
+    for yr in spaced_ticks(years, sx, min_gap_px=text_width("0000", _LABEL_SIZE) + 8):
+        out.append(f'<text class="q-chart-year" x="{sx(yr):.1f}" y="{top + ph + 16:.1f}" font-size="{_LABEL_SIZE}" '
+                   f'text-anchor="middle" fill="#444">{yr}</text>')
+    out.append(f'<line x1="{left:.1f}" x2="{left + pw:.1f}" y1="{top + ph:.1f}" y2="{top + ph:.1f}" stroke="#888"/>')
+    for i, data in enumerate(pts.values()):
         colour, dash = SERIES_COLOURS[i % 4], DASHES[i % 4]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         path = " ".join(f"{'M' if j == 0 else 'L'}{sx(y):.1f},{sy(v):.1f}" for j, (y, v) in enumerate(data))
@@ -98,10 +147,15 @@ def line_chart(series: Mapping[str, Sequence[tuple[int, float]]], *, title: str,
                    f"{dash_attr}/>")
         for y, v in data:
             out.append(f'<circle cx="{sx(y):.1f}" cy="{sy(v):.1f}" r="2.5" fill="{colour}"/>')
-        ly = height - 6
-        out.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{ly - 4}" y2="{ly - 4}" stroke="{colour}" '
-                   f'stroke-width="2.5"{dash_attr}/>')
-        out.append(f'<text x="{lx + 22}" y="{ly}" font-size="11" fill="#222">{escape(name)}</text>')
-        lx += 30 + 7 * len(name)
+    for r, row in enumerate(rows):
+        lx, ly = 8.0, top + ph + 36 + _LINE * r
+        for i in row:
+            colour, dash = SERIES_COLOURS[i % 4], DASHES[i % 4]
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            out.append(f'<line x1="{lx:.1f}" x2="{lx + 18:.1f}" y1="{ly - 4:.1f}" y2="{ly - 4:.1f}" '
+                       f'stroke="{colour}" stroke-width="2.5"{dash_attr}/>')
+            out.append(f'<text class="q-chart-legend" x="{lx + 22:.1f}" y="{ly:.1f}" font-size="{_LABEL_SIZE}" '
+                       f'fill="#222">{escape(names[i])}</text>')
+            lx += 22 + text_width(names[i], _LABEL_SIZE) + 12
     out.append("</svg>")
     return Markup("".join(out))

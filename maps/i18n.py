@@ -254,6 +254,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "profile.budget": ("Budgetanteil (datenbasiert)", "Budget share (data-driven)"),
     "profile.print": ("Drucken", "Print"),
     "profile.not_classifiable": ("nicht klassifizierbar", "not classifiable"),
+    "profile.district_wide": ("nicht einzeln ausgewiesen; liegt im {areas}: {programmes} gilt dort für den ganzen "
+                              "Stadtbezirk (die Quelle nennt keine einzelnen Ortsteile)",
+                              "not designated on its own; lies in {areas}: {programmes} applies to the whole "
+                              "Stadtbezirk there (the source names no single Ortsteile)"),
+    "profile.district_wide_verdict": ("der Abgleich betrifft Ausweisungen, die den Ortsteil selbst nennen",
+                                      "the comparison counts designations that name the Ortsteil itself"),
+    "profile.no_statistics": ("Für {name} veröffentlicht die amtliche Statistik keine Einwohnerzahlen nach Alter "
+                              "und Staatsangehörigkeit; hier stehen die Werte der Stadt {city} und die Angaben, "
+                              "die es für {name} gibt (Zensus, Wahlen).",
+                              "Official statistics publish no resident figures by age and nationality for {name}; "
+                              "shown here are the figures of the city of {city} and those that exist for {name} "
+                              "(census, elections)."),
+    "profile.own_context": ("Angaben für {name}", "Figures for {name}"),
+    "profile.period_note": ("Veränderungen nennen die beiden verglichenen Jahre (Basisjahr→Jahr).",
+                            "Changes name the two years compared (base year→year)."),
+    "profile.print_note": ("Kurzfassung zum Ausdrucken; Zeitreihen und alle Kategorien im Netz:",
+                           "Short version for print; time series and every category online:"),
+    "verdict.qualifies_as": ("erfüllt die Bedingungen für {what}", "meets the conditions for {what}"),
     "yes": ("ja", "yes"),
     "no": ("nein", "no"),
     "check.title": ("Förderfähigkeit prüfen", "Check eligibility"),
@@ -460,6 +478,7 @@ UNITS: dict[str, tuple[str, str]] = {
     "EUR": ("EUR", "EUR"),
     "SD": ("SD", "SD"),
     "%/year": ("% pro Jahr", "% per year"),
+    "dwellings": ("Wohnungen", "dwellings"),
 }
 
 #: mapclassify scheme names in the legend

@@ -212,6 +212,22 @@ def driver_filter(text: Any) -> str:
     """``"status index driven by share_under_18_pct +0.84, ..."`` with indicator labels, in the page's language."""
     text = "" if text is None else str(text)
     lang = getattr(g, "lang", "de")
+    if "; " in text:  # "qualifies as win; status_index 2.3 >= 1; population 5853.67 >= 2000; status index driven by"
+        return "; ".join(driver_filter(part) for part in text.split("; "))
+    qualifies = re.match(r"^qualifies as ([\w,;]+)$", text)
+    if qualifies:
+        cats = [c for c in re.split(r"[,;]", qualifies.group(1)) if c]
+        return t("verdict.qualifies_as", lang).format(what=category_text(cats, lang))
+    cond = re.match(r"^(\w+) (\S+) (>=|<=|>|<|==|!=) (\S+)$", text)  # "population 5853.67 >= 2000"
+    if cond:
+        fld, value, op, threshold = cond.groups()
+        from service.profile import decimals_of
+
+        label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
+        dec = decimals_of(fld, 2)
+        shown = [fmt_number(float(x), lang, decimals=dec) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", x) else x
+                 for x in (value, threshold)]
+        return f"{label} {shown[0]} ({operator_label(op, lang)} {shown[1]})"
     match = re.match(r"^(\w+) index driven by (.*)$", text)
     if not match:
         return text
@@ -392,6 +408,7 @@ def _city_value(city_rows: pd.DataFrame, name: str, year: Any = None) -> float:
 def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """The area's index indicators (its basis') from the published answer: value, year, z, contribution."""
     from service.app import state
+    from service.profile import change_period, period_text, with_period
 
     answer = state().answers.get(key) or {}
     out = []
@@ -400,10 +417,13 @@ def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> 
         v = item.get("value")
         v = math.nan if v is None else float(v)
         cv = _city_value(city_rows, name, item.get("year"))
+        period = change_period(data.snapshot.indicators, key, name, item.get("year"))
+        label = indicator_label(name, lang) if name in REGISTRY else item.get("label", name)
         out.append({
-            "name": name, "index": t(f"index.{item['index']}", lang), "label": indicator_label(name, lang)
-            if name in REGISTRY else item.get("label", name), "value": v, "city": cv, "unit": unit,
-            "unit_text": unit_label(unit, lang), "decimals": _decimals(name), "year": item.get("year"),
+            "name": name, "index": t(f"index.{item['index']}", lang), "label": with_period(label, period),
+            "value": v, "city": cv, "unit": unit,
+            "unit_text": unit_label(unit, lang), "decimals": _decimals(name),
+            "year": period_text(period) or item.get("year"),
             "z": item.get("z"), "contribution": item.get("contribution"),
             "delta": v - cv if math.isfinite(v) and math.isfinite(cv) and unit == "%" else None,
         })
@@ -411,22 +431,29 @@ def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> 
 
 
 def _decimals(name: str) -> int:
-    ind = REGISTRY.get(name)
-    return 0 if ind is None or ind.unit in ("persons", "persons/km²") else 1
+    """Decimals of a value of ``name`` on the pages: none for counts (and unknown names), one otherwise."""
+    from service.profile import decimals_of
+
+    return decimals_of(name, 0)
 
 
-def _fmt_rule_value(value: Any, text: Any, lang: str) -> str:
-    """A rule's value or threshold: numbers in the language's format, other values as their text."""
+def _fmt_rule_value(value: Any, text: Any, lang: str, decimals: int | None = None) -> str:
+    """A rule's value or threshold: numbers in the language's format (``decimals`` of the field, counts whole),
+    other values as their text."""
     if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
         x = float(value)
         if math.isfinite(x):
-            return fmt_number(x, lang, decimals=0 if x == round(x) and abs(x) >= 100 else 2)
+            if decimals is None:
+                decimals = 0 if x == round(x) and abs(x) >= 100 else 2
+            return fmt_number(x, lang, decimals=decimals)
     txt = str(text)
     return t("map.no_data", lang) if txt in ("", "nan", "None") else txt
 
 
 def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
     """Per category of the definition: applies or not, with its conditions, values, thresholds, margins."""
+    from service.profile import change_period, decimals_of, with_period
+
     reasons = data.result.reasons
     rows = reasons[reasons["key"].astype(str) == key]
     out = []
@@ -437,11 +464,14 @@ def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
         for r in sub.itertuples():
             fld = str(r.field)
             label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
+            dec = decimals_of(fld, 2) if fld in REGISTRY else None
             conditions.append({
-                "label": label, "field": fld, "operator": operator_label(str(r.operator), lang),
-                "value": _fmt_rule_value(r.value, rule_value(fld, str(r.value_text), lang), lang),
-                "threshold": _fmt_rule_value(r.threshold, rule_value(fld, str(r.threshold_text), lang), lang),
-                "passed": bool(r.passed),
+                "label": with_period(label, change_period(data.snapshot.indicators, key, fld)), "field": fld,
+                "operator": operator_label(str(r.operator), lang),
+                "value": _fmt_rule_value(r.value, rule_value(fld, str(r.value_text), lang), lang, dec),
+                "threshold": _fmt_rule_value(r.threshold, rule_value(fld, str(r.threshold_text), lang), lang,
+                                             dec),
+                "passed": bool(r.passed), "decimals": 2 if dec is None else dec,
                 "margin": r.margin if isinstance(r.margin, float) and math.isfinite(r.margin) else None,
                 "margin_sd": r.margin_sd if isinstance(r.margin_sd, float) and math.isfinite(r.margin_sd) else None,
                 "unit": unit_label(str(r.unit), lang) if str(r.unit) not in ("nan", "None") else "",
@@ -452,6 +482,8 @@ def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
 
 
 def _district_context(data: PageData, key: str) -> dict[str, Any]:
+    from service.profile import designation_text
+
     lang = g.lang
     table = data.table
     if key not in table.index:
@@ -464,16 +496,25 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     city_rows = ind[(ind["key"] == city_key) & (ind["level"] == "stadt")]
     need = _need_rows(data, key, city_rows, lang)
     need_names = {n["name"] for n in need}
-    indicators = []
+    from service.profile import change_period, context_rows, no_statistics_text, period_text, with_period
+
+    indicators: list[dict[str, Any]] = []
     for name in PROFILE_INDICATORS:
         if name not in table.columns or name in need_names:
             continue
         v = _value(table, key, name)
         year = _year(table, key, name) or data.wide.attrs.get("indicator_years", {}).get(name)
+        period = change_period(ind, key, name, year)
         cv = _city_value(city_rows, name, year)
-        indicators.append({"label": indicator_label(name, lang), "value": v, "city": cv, "unit": _unit(name),
-                           "decimals": _decimals(name), "year": year,
+        indicators.append({"label": with_period(indicator_label(name, lang), period), "value": v, "city": cv,
+                           "unit": _unit(name), "decimals": _decimals(name), "year": period_text(period) or year,
                            "delta": v - cv if math.isfinite(v) and math.isfinite(cv) and _unit(name) == "%" else None})
+    no_statistics = no_statistics_text(row, lang)
+    if no_statistics:  # only the city's figures are published; the district's own (census, elections) follow
+        indicators = [i for i in indicators if math.isfinite(float(i["city"]))]
+        own_context = context_rows(ind, key, city_key, sorted(need_names), lang, snapshot.latest_year)
+    else:
+        own_context = []
     city_name = str(row.get("city", ""))
 
     def chart(name: str) -> Any:
@@ -509,6 +550,8 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
                 parents.append((k, k))
     return {
         "row": row, "key": key, "categories": cats, "category_text": category_text(cats, lang),
+        "no_statistics": no_statistics, "own_context": own_context,
+        "designation": designation_text(row, lang),
         "reasons": _reasons(data, key, lang), "indicators": indicators, "charts": charts,
         "need": need, "need_charts": need_charts, "basis": basis,
         "check": check.iloc[0].to_dict() if len(check) else None, "explanation": explanation,
@@ -556,10 +599,11 @@ def _need_columns(definition: Any) -> list[str]:
 
 def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
     """The table page and its CSV: need indicators with their years, classes, basis and confidence, then the
-    demographic context."""
+    demographic context. ``attrs["decimals"]``: the decimals of each numeric column (by its unit)."""
     from service.eligibility import basis_answer
 
     tab = data.table
+    decimals: dict[str, int] = {}
     out = pd.DataFrame({
         t("map.key", lang): tab["key"],
         "Name": tab["name"],
@@ -570,6 +614,7 @@ def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
             continue
         label = indicator_label(name, lang)
         out[label] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
+        decimals[label] = _decimals(name)
         years = pd.to_numeric(tab[f"{name}__year"], errors="coerce") if f"{name}__year" in tab else None
         out[t("table.year_of", lang).format(label=indicator_label(name, lang, unit=False))] = (
             [str(int(y)) if pd.notna(y) and pd.notna(v) else "" for y, v in zip(years, out[label], strict=True)]
@@ -594,13 +639,32 @@ def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
             for d, p in zip(tab["designated"], tab.get("designation_programmes"), strict=True)]
     if "budget_eur" in tab:
         out["Budget EUR"] = pd.to_numeric(tab["budget_eur"], errors="coerce").round(2)
+        decimals["Budget EUR"] = 0
     for name in TABLE_CONTEXT:
         if name in tab.columns:
-            label = indicator_label(name, lang)
+            label = _table_change_label(data, name, lang)
             if name != "population":
                 label = f"{label} – {t('layer.context_suffix', lang)}"
             out[label] = pd.to_numeric(tab[name], errors="coerce").round(_decimals(name))
-    return out.reset_index(drop=True)
+            decimals[label] = _decimals(name)
+    out = out.reset_index(drop=True)
+    out.attrs["decimals"] = decimals
+    return out
+
+
+def _table_change_label(data: PageData, name: str, lang: str) -> str:
+    """A column's label; a change names the two years it compares when every Ortsteil compares the same."""
+    from service.profile import is_change, with_period
+
+    label = indicator_label(name, lang)
+    if not is_change(name):
+        return label
+    ind = data.snapshot.indicators
+    rows = ind[(ind["indicator"] == name) & (ind["level"] == "ortsteil") & ind["value"].notna()
+               & (ind["year"] <= data.snapshot.latest_year)].dropna(subset=["base_year"])
+    last = rows[rows["year"] == rows["year"].max()] if len(rows) else rows
+    periods = {(int(b), int(y)) for b, y in zip(last["base_year"], last["year"], strict=True)}
+    return with_period(label, periods.pop()) if len(periods) == 1 else label
 
 
 def _basis_short(basis: dict[str, Any], lang: str) -> str:
@@ -629,7 +693,7 @@ def table() -> str:
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     cities = sorted(str(c) for c in data.table["city"].dropna().unique()) if "city" in data.table else []
     return render_template("pages/table.html", data=data, frame=frame, numeric=set(numeric), cities=cities,
-                           city_col=t("map.city", g.lang))
+                           city_col=t("map.city", g.lang), decimals=frame.attrs.get("decimals", {}))
 
 
 @bp.route("/table.csv")

@@ -7,6 +7,7 @@ version; nothing is computed here. ``init_app`` registers the blueprints.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, render_template, request
@@ -222,8 +223,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "other": ("Ungleichheit eines weiteren Indikators", "Inequality of another indicator"),
     "indicator": ("Indikator", "Indicator"), "district": ("Ortsteil", "District"), "show": ("Anzeigen", "Show"),
     "trends": ("Entwicklung eines Ortsteils", "Trends of one district"),
-    "trend": ("Trend pro Jahr", "trend per year"), "trend_change": ("Trendänderung (seit 2010 minus bis 2010)",
-                                                                   "change of trend (since 2010 minus up to 2010)"),
+    "trend": ("Trend pro Jahr, alle Jahre", "Trend per year, all years"),
+    "trend_early": ("Trend pro Jahr bis 2010", "Trend per year up to 2010"),
+    "trend_recent": ("Trend pro Jahr seit 2010", "Trend per year since 2010"),
+    "trend_change": ("Wie stark sich der Trend seit 2010 geändert hat", "How much the trend has changed since 2010"),
+    "trend_note": ("Trend: mittlere Veränderung pro Jahr (Regressionsgerade) in der Einheit des Indikators; "
+                   "positiv heißt steigend.",
+                   "Trend: average change per year (regression line) in the indicator's unit; positive means "
+                   "rising."),
     "years": ("Jahre", "Years"),
     "warning": ("Frühwarnung", "Early warning"), "warnings": ("Frühwarnliste", "Early-warning list"),
     "warning_yes": ("Frühwarnung: ja", "Early warning: yes"), "warning_no": ("keine Frühwarnung", "no early warning"),
@@ -237,6 +244,12 @@ TEXT: dict[str, tuple[str, str]] = {
 def _texts(lang: str) -> dict[str, str]:
     i = 1 if lang == "en" else 0
     return {k: v[i] for k, v in TEXT.items()}
+
+
+def periods_text(text: Any, lang: str) -> str:
+    """The published ``"2011-2014: +3.55; 2014-2017: -0.41"`` with dashes and, in German, decimal commas."""
+    out = re.sub(r"(\d{4})-(\d{4})", "\\1–\\2", str(text or ""))
+    return re.sub(r"(\d)\.(\d)", "\\1,\\2", out) if lang == "de" else out
 
 
 def _v(x: Any) -> float:
@@ -288,7 +301,7 @@ def _poverty_context(mon: Monitoring, lang: str, tx: dict[str, str], label: Any)
                     if lang == "de" else f"{label(n)} {v:g} ({', '.join(map(str, rule['years'].get(n, [])))})"
                     for n, v in rule["thresholds"].items())
     need_warns = sorted(({"key": r["key"], "name": str(mon.snapshot.district(r["key"]).get("name", r["key"])),
-                          "indicator": label(r["indicator"]), "periods": r["last_periods"],
+                          "indicator": label(r["indicator"]), "periods": periods_text(r["last_periods"], lang),
                           "years": str(r.get("years") or "").replace(";", ", ")} for r in ew["rows"]),
                         key=lambda r: (r["name"], r["indicator"]))
     ev = pv["evaluation"]
@@ -353,8 +366,11 @@ def _page_context(mon: Monitoring, lang: str, indicator: str, key: str) -> dict[
             tr = item.get("trend") or {}
             trends.append({"label": indicator_label(ind, lang), "unit": item["unit"],
                            "years": f"{tr['first_year']}–{tr['last_year']}" if tr else "",
-                           "slope": tr.get("slope_per_year"), "change": tr.get("trend_change")})
-        warns = body["early_warning"]["indicators"]
+                           "slope": tr.get("slope_per_year"), "change": tr.get("trend_change"),
+                           "early": tr.get("slope_early"), "recent": tr.get("slope_recent"),
+                           "decimals": 0 if item["unit"] == "persons" else 2})
+        warns = [{**w, "label": indicator_label(w["indicator"], lang),
+                  "periods": periods_text(w.get("last_periods"), lang)} for w in body["early_warning"]["indicators"]]
     an = mon.analysis()
     hot = an.loc[key] if key in an.index else None
     ctx = {
