@@ -26,6 +26,7 @@ import yaml
 from geo.classify import schema
 from geo.classify.index_methods import IndexMethod, get_method
 from geo.classify.schema import DIRECTIONS, LIMITS, MAX_ECHO, NUMERIC_OPS, OPS  # noqa: F401 (re-exported)
+from geo.classify.schema_errors import MAX_PROBLEMS, field_path, invalid, problem_of  # noqa: F401 (MAX_PROBLEMS)
 from geo.classify.yamlread import MAX_YAML_DEPTH, MAX_YAML_NODES, DefinitionYAMLError, read_yaml  # noqa: F401
 from geo.errors import DefinitionError, Problem
 
@@ -37,8 +38,6 @@ FIXED_CATEGORY_IDS = (
     "watch_list",
     "phase_out_candidate",
 )
-#: most problems listed one by one (the message still counts all of them)
-MAX_PROBLEMS = 100
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -324,56 +323,6 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-# pydantic's own error types -> (Problem check, message); the project's validators name their check themselves
-_PYDANTIC_ERRORS: Mapping[str, tuple[str, str]] = {
-    "missing": ("missing", "is required"),
-    "model_type": ("type", "must be a mapping, got {kind}"),
-    "model_attributes_type": ("type", "must be a mapping, got {kind}"),
-    "dict_type": ("type", "must be a mapping, got {kind}"),
-    "list_type": ("type", "must be a list, got {got}"),
-    "too_short": ("missing", "must not be empty (at least {min_length} item(s))"),
-    "too_long": ("limit", "has {actual_length:,} items; at most {max_length:,} are accepted"),
-}
-
-
-def _field_path(loc: tuple[str | int, ...]) -> str:
-    """``("indices", "status", "components", 0, "weight")`` -> ``indices.status.components[0].weight``."""
-    out = ""
-    for part in loc:
-        if part == "[key]" or part in schema.CONDITION_TAGS:
-            continue
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            name = part if len(part) <= MAX_ECHO else schema.clip(part)
-            out += f".{name}" if out else name
-    return out if len(out) <= 2 * MAX_ECHO else schema.clip(out, 2 * MAX_ECHO)
-
-
-def _problem(error: Any, source_name: str | None) -> Problem:
-    loc, kind, ctx = tuple(error["loc"]), error["type"], error.get("ctx") or {}
-    if kind == "extra_forbidden":
-        check, message = "unknown_field", f"unknown field (allowed: {', '.join(schema.allowed_keys(loc[:-1]))})"
-    elif kind in _PYDANTIC_ERRORS:
-        check, template = _PYDANTIC_ERRORS[kind]
-        got = error.get("input")
-        message = template.format(kind=type(got).__name__, got=schema.clip(got), **ctx)
-    elif "text" in ctx:  # raised by the schema's validators (schema.fail): the type is the check
-        check, message = kind, str(ctx["text"])
-    else:
-        check, message = "definition", f"{error['msg']}, got {schema.clip(error.get('input'))}"
-    path = _field_path(loc) or "(definition)"
-    return Problem(check=check, message=f"{path}: {message}", file=source_name, detail={"field": path})
-
-
-def _invalid(problems: list[Problem], count: int, source_name: str | None) -> DefinitionError:
-    fields = ", ".join(str(p.detail.get("field")) for p in problems[:5])
-    more = f" and {count - 5} more" if count > 5 else ""
-    where = f" in {source_name}" if source_name else ""
-    return DefinitionError(f"programme definition{where} is invalid: {count} wrong field(s) ({fields}{more})",
-                           problems=problems[:MAX_PROBLEMS])
-
-
 def parse_definition(data: Any, *, source_name: str | None = None) -> Definition:
     """Validate a parsed definition mapping with :class:`geo.classify.schema.Programme`; see :func:`load_definition`.
 
@@ -389,12 +338,12 @@ def parse_definition(data: Any, *, source_name: str | None = None) -> Definition
     try:
         model = schema.Programme.model_validate(data, context=schema.validation_context(data))
     except pydantic.ValidationError as exc:
-        problems = [_problem(e, source_name) for e in exc.errors(include_url=False)]
+        problems = [problem_of(e, source_name) for e in exc.errors(include_url=False)]
     wrong = {str(p.detail.get("field")) for p in problems}
     bases, more = _group_bases(data, wrong, source_name)
     problems += more
     if problems or model is None:
-        raise _invalid(problems, len(problems), source_name)
+        raise invalid(problems, len(problems), source_name)
     canonical = canonical_json(data)
     return _definition(model, raw=json.loads(canonical), hash_=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
                        bases=bases)
@@ -412,7 +361,7 @@ def _group_bases(top: Mapping[str, Any], wrong: set[str], source_name: str | Non
     out: dict[str, Definition] = {}
     problems: list[Problem] = []
     for group, entry in raw.items():
-        path = _field_path(("group_bases", str(group)))
+        path = field_path(("group_bases", str(group)))
         if not isinstance(entry, Mapping) or any(w == path or w.startswith(path + ".") for w in wrong):
             continue
         sub = {k: v for k, v in top.items() if k != "group_bases"}

@@ -1,4 +1,4 @@
-"""The classification package stays walkable: no function in geo/classify over 80 lines."""
+"""The classification package stays walkable: no function in geo/classify over 80 lines, no module over 500."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ def test_no_function_in_geo_classify_is_longer_than_80_lines():
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{path.name}:{node.lineno} {node.name} ({lines} lines)")
     assert long == []
+
+
+def test_no_module_in_geo_classify_is_longer_than_500_lines():
+    sizes = {p.name: len(p.read_text(encoding="utf-8").splitlines()) for p in PACKAGE.glob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
