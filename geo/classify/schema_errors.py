@@ -45,6 +45,7 @@ def field_path(loc: tuple[str | int, ...]) -> str:
 
 
 def problem_of(error: Any, source_name: str | None) -> Problem:
+    """The :class:`Problem` of one pydantic error (``ValidationError.errors()`` item) of ``source_name``."""
     loc, kind, ctx = tuple(error["loc"]), error["type"], error.get("ctx") or {}
     if kind == "extra_forbidden":
         check, message = "unknown_field", f"unknown field (allowed: {', '.join(schema.allowed_keys(loc[:-1]))})"
@@ -54,6 +55,7 @@ def problem_of(error: Any, source_name: str | None) -> Problem:
         message = template.format(kind=type(got).__name__, got=schema.clip(got), **ctx)
     elif "text" in ctx:  # raised by the schema's validators (schema.fail): the type is the check
         check, message = kind, str(ctx["text"])
+        loc = (*loc, int(ctx["item"])) if "item" in ctx else loc
     else:
         check, message = "definition", f"{error['msg']}, got {schema.clip(error.get('input'))}"
     path = field_path(loc) or "(definition)"
@@ -61,6 +63,7 @@ def problem_of(error: Any, source_name: str | None) -> Problem:
 
 
 def invalid(problems: list[Problem], count: int, source_name: str | None) -> DefinitionError:
+    """The one error of an invalid definition: ``count`` problems, the first five fields named in its message."""
     fields = ", ".join(str(p.detail.get("field")) for p in problems[:5])
     more = f" and {count - 5} more" if count > 5 else ""
     where = f" in {source_name}" if source_name else ""

@@ -68,7 +68,7 @@ def _check_value(op: str | None, value: Any) -> Any:
             raise fail("limit", f"has {len(value):,} items; at most {LIMITS['values']:,} are accepted")
         bad = [k for k, v in enumerate(value) if not _scalar(v)]
         if bad:
-            raise fail("type", f"item [{bad[0]}] must be {scalar}, got {clip(value[bad[0]])}")
+            raise fail("type", f"must be {scalar}, got {clip(value[bad[0]])}", item=bad[0])
         return tuple(value)
     if not _scalar(value):
         raise fail("type", f"operator {op!r} needs a single value ({scalar}), got {clip(value)}")
@@ -117,10 +117,10 @@ class FieldCondition(Model):
         out = _check_value(op, value)
         labels = context_of(info).get("class_labels", {}).get(info.data.get("field"))
         if labels is not None and op not in NUMERIC_OPS:
-            for v in out if isinstance(out, tuple) else (out,):
+            for k, v in enumerate(out if isinstance(out, tuple) else (out,)):
                 if v not in labels:
                     raise fail("definition", f"unknown class label {clip(v)} of {info.data.get('field')} "
-                               f"(labels: {', '.join(labels)})")
+                               f"(labels: {', '.join(labels)})", item=k if isinstance(out, tuple) else None)
         return out
 
 

@@ -73,9 +73,13 @@ def clip(value: Any, limit: int = MAX_ECHO) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def fail(check: str, message: str) -> PydanticCustomError:
-    """A validation error whose type is the :class:`~geo.errors.Problem` check and whose text is ``message``."""
-    return PydanticCustomError(check, "{text}", {"text": message})
+def fail(check: str, message: str, *, item: int | None = None) -> PydanticCustomError:
+    """A validation error whose type is the :class:`~geo.errors.Problem` check and whose text is ``message``.
+
+    ``item``: the position in the (list) value that is wrong; the problem's path then ends with ``[item]``.
+    """
+    ctx: dict[str, Any] = {"text": message} if item is None else {"text": message, "item": item}
+    return PydanticCustomError(check, "{text}", ctx)
 
 
 def context_of(info: ValidationInfo) -> dict[str, Any]:

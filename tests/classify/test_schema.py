@@ -54,6 +54,13 @@ def test_references_are_checked_against_the_rest_of_the_document():
     assert "holds class labels" in found["categories[1].all[1].op"][1]
     assert "unknown category 'nosuch'" in found["budget.categories[1]"][1]
 
+    listed = definition()
+    listed["categories"][1]["all"].append({"field": "status_class", "op": "in", "value": ["high", "awful"]})
+    listed["categories"][1]["all"].append({"field": "x", "op": "in", "value": [1, [2]]})
+    found = problems_of(listed)
+    assert "unknown class label 'awful' of status_class" in found["categories[1].all[1].value[1]"][1]
+    assert found["categories[1].all[2].value[1]"][1].endswith("got [2]")
+
 
 def test_null_means_not_given_and_limits_hold():
     d = parse_definition(definition(budget=None, matrix=None, near_miss=None))
