@@ -166,7 +166,10 @@ THEMATIC_JS = r"""
   var start = D.initial;
   var m = /layer=([\w-]+)/.exec(window.location.hash || "");
   if (D.useHash && m && layerById(m[1]) >= 0) { start = m[1]; }
-  map.fitBounds(D.bounds["*"], {animate: false, padding: [8, 8]});
+  // padding only once the map has a size (a map in a hidden or not yet laid out iframe has none: fitting with
+  // padding would then give a NaN view)
+  var size = map.getSize();
+  map.fitBounds(D.bounds["*"], size.x > 32 && size.y > 32 ? {animate: false, padding: [8, 8]} : {animate: false});
   setLayer(start);
   toggleLabels();
   window.quartiereMaps = window.quartiereMaps || {};
