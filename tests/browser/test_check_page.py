@@ -3,8 +3,10 @@ outline on the map, shareable URLs, plain words, and a layout that fits a phone 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,6 +65,13 @@ def _scroll_width(pg) -> int:  # type: ignore[no-untyped-def]
     return int(pg.evaluate("Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"))
 
 
+def _open_details(pg) -> None:  # type: ignore[no-untyped-def]
+    """Open the answer's folded parts (the categories not met), so that their text counts."""
+    summaries = pg.locator("#answer details summary")
+    for i in range(summaries.count()):
+        summaries.nth(i).click()
+
+
 def _full_screenshot(pg, name: str) -> None:  # type: ignore[no-untyped-def]
     """The whole page (answer, map and footer), to look at the layout."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -102,7 +111,7 @@ def test_drawing_a_polygon_answers_with_estimated_residents(page) -> None:  # ty
     assert "Geschätzte Einwohnerzahl" in text and "Fläche" in text
     assert ("Unsicher:" in text) == bool(api["estimate"]["uncertainty"])
     # the same reasons as a district: every category of the answer, with conditions and margins in words
-    page.locator("#answer details.other-categories summary").click()
+    _open_details(page)
     shown = page.eval_on_selector_all("#answer [data-category]", "els => els.map(e => e.dataset.category)")
     assert sorted(shown) == sorted(c["id"] for c in api["categories"])
     assert re.search(r"(knapp )?(erfüllt|verfehlt|nicht erfüllt): [\d,.]+ Standardabweichungen (über|unter) der "
@@ -244,9 +253,7 @@ def test_fits_the_screen_and_the_footer_follows(browser, server: str, viewport: 
     with watched_page(browser, server, viewport=viewport) as pg:
         pg.goto(url)
         _map(pg)
-        details = pg.locator("#answer details")
-        for i in range(details.count()):
-            details.nth(i).locator("summary").click()
+        _open_details(pg)
         assert _scroll_width(pg) <= viewport["width"]
         for cell in pg.locator("#answer table td, #answer table th").all():  # no cut-off cells
             assert cell.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), cell.inner_text()
@@ -258,17 +265,24 @@ def test_fits_the_screen_and_the_footer_follows(browser, server: str, viewport: 
         pg.watch.assert_clean()
 
 
-def test_phone_drawn_area_fits(browser, server: str) -> None:  # type: ignore[no-untyped-def]
-    with watched_page(browser, server, viewport=PHONE) as pg:
-        pg.goto("/check")
+@contextlib.contextmanager
+def _drawn(browser, server: str, viewport: dict[str, int], url: str = "/check") -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A watched page at ``url`` with CORNERS drawn and the answer's folded parts open."""
+    with watched_page(browser, server, viewport=viewport) as pg:
+        pg.goto(url)
         _map(pg)
         _draw_polygon(pg)
-        pg.locator("#answer details.other-categories summary").click()
+        _open_details(pg)
+        yield pg
+        pg.watch.assert_clean()
+
+
+def test_phone_drawn_area_fits(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    with _drawn(browser, server, PHONE) as pg:
         assert _scroll_width(pg) <= PHONE["width"]
         answer, foot = pg.locator("#answer").bounding_box(), pg.locator("footer.foot").bounding_box()
         assert answer and foot and not _boxes_overlap(answer, foot)
         _full_screenshot(pg, "check-area-390")
-        pg.watch.assert_clean()
 
 
 @pytest.mark.parametrize("url", ["/check?district=04011373", "/check?lon=8.9477&lat=53.0772", "/check?postcode=28325",
@@ -278,22 +292,15 @@ def test_german_page_has_no_raw_ids(page, url: str) -> None:  # type: ignore[no-
     _map(page)
     if url == "/check":
         _draw_polygon(page)
-    details = page.locator("#answer details")
-    for i in range(details.count()):
-        details.nth(i).locator("summary").click()
+    _open_details(page)
     text = page.locator("main").inner_text()
     assert not RAW_IDS.findall(text), RAW_IDS.findall(text)
     page.watch.assert_clean()
 
 
 def test_english_area_answer(browser, server: str) -> None:  # type: ignore[no-untyped-def]
-    with watched_page(browser, server, viewport=DESKTOP) as pg:
-        pg.goto("/check?lang=en")
-        _map(pg)
-        _draw_polygon(pg)
+    with _drawn(browser, server, DESKTOP, "/check?lang=en") as pg:
         assert "?lang=en#area=" in pg.url
-        pg.locator("#answer details.other-categories summary").click()
         text = pg.locator("#answer").inner_text()
         assert "Estimated residents" in text and "standard deviations" in text
         assert "social status" in text
-        pg.watch.assert_clean()
