@@ -54,7 +54,9 @@ def _shown(field: str, value: Any, lang: str) -> str:
     """A value or threshold: numbers in the language's format, classes and flags in words."""
     x = _finite(value)
     if x is not None:
-        return fmt_number(x, lang, decimals=0 if x == round(x) and abs(x) >= 100 else 2)
+        unit = REGISTRY[field].unit if field in REGISTRY else ""
+        decimals = 0 if unit.startswith("persons") or (x == round(x) and abs(x) >= 100) else 1 if unit else 2
+        return fmt_number(x, lang, decimals=decimals)
     if value is None:
         return t("map.no_data", lang)
     return rule_value(field, str(value), lang)
