@@ -37,3 +37,21 @@ def copy_official(data_dir: Path, root: Path, *, years: Iterable[int] = (2022, 2
         for path in root.rglob("*"):
             path.chmod(0o755 if path.is_dir() else 0o644)
     return root
+
+
+def version_without_product(snapshots_dir: Path, root: Path, kind: str) -> Path:
+    """A copy of the current published version in ``root`` (made current there) whose manifest no longer lists
+    the products of ``kind``: what an older build looks like to the service. Returns ``root``."""
+    import json
+
+    from geo.snapshot import current_version, set_current
+
+    version = current_version(snapshots_dir)
+    shutil.copytree(snapshots_dir / version, root / version)
+    manifest_path = root / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["products"] = [p for p in manifest["products"] if p["kind"] != kind]
+    manifest_path.chmod(0o644)
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    set_current(root, version)
+    return root

@@ -126,21 +126,10 @@ def test_service_computes_nothing(snapshots_dir, tmp_path, monkeypatch) -> None:
 
 def test_version_without_monitoring_answers_503_rebuild(snapshots_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An older build (no monitoring product): the monitoring answers 503 "rebuild", everything else works."""
-    import json
-    import shutil
-
-    from geo.snapshot import current_version, set_current
     from service.app import create_app
+    from tests.official import version_without_product
 
-    version = current_version(snapshots_dir)
-    root = tmp_path / "snapshots"
-    shutil.copytree(snapshots_dir / version, root / version)
-    manifest_path = root / version / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["products"] = [p for p in manifest["products"] if p["kind"] != "monitoring"]
-    manifest_path.chmod(0o644)
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    set_current(root, version)
+    root = version_without_product(snapshots_dir, tmp_path / "snapshots", "monitoring")
     client = create_app({"SNAPSHOTS": str(root), "INSTANCE": str(tmp_path / "inst"), "TESTING": True}).test_client()
     for url in ("/api/v1/monitoring/inequality?indicator=population", "/monitoring"):
         resp = client.get(url)

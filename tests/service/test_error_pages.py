@@ -49,21 +49,10 @@ def test_unknown_district_problem_names_the_district_not_the_route(client) -> No
 
 def test_a_missing_product_is_a_503_page_for_browsers(snapshots_dir, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """An older build without the monitoring product: browsers get the 503 page, API clients the problem."""
-    import json
-    import shutil
-
-    from geo.snapshot import current_version, set_current
     from service.app import create_app
+    from tests.official import version_without_product
 
-    version = current_version(snapshots_dir)
-    root = tmp_path / "snapshots"
-    shutil.copytree(snapshots_dir / version, root / version)
-    manifest_path = root / version / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["products"] = [p for p in manifest["products"] if p["kind"] != "monitoring"]
-    manifest_path.chmod(0o644)
-    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    set_current(root, version)
+    root = version_without_product(snapshots_dir, tmp_path / "snapshots", "monitoring")
     client = create_app({"SNAPSHOTS": str(root), "INSTANCE": str(tmp_path / "inst"), "TESTING": True}).test_client()
     page = client.get("/monitoring", headers=BROWSER)
     assert page.status_code == 503 and page.mimetype == "text/html"
