@@ -24,7 +24,7 @@ from openpyxl import Workbook
 
 from geo.classify import ClassificationResult, classify, compare_results, parse_definition
 from geo.errors import InputError
-from maps.i18n import indicator_label, t
+from maps.i18n import indicator_label, operator_label, rule_label, t
 from service import scenario_designer as designer
 from service.context import services, state
 from service.eligibility import clean, dumps
@@ -142,10 +142,8 @@ def _field_label(p: designer.Parameter, lang: str) -> str:
     if p.kind == "weight":
         return indicator_label(str(p.indicator), lang, unit=False)
     if p.kind == "threshold":
-        field = t(f"field.{p.field}", lang) if t(f"field.{p.field}", lang) != f"field.{p.field}" else \
-            indicator_label(str(p.field), lang, unit=False)
-        symbol = {">=": "≥", "<=": "≤"}.get(str(p.operator), str(p.operator))
-        return f"{t('cat.' + str(p.category), lang)}: {field} {symbol}"
+        field = rule_label(str(p.field), lang) or indicator_label(str(p.field), lang, unit=False)
+        return f"{t('cat.' + str(p.category), lang)}: {field} {operator_label(str(p.operator), lang)}"
     if p.kind == "share":
         return t("scen.form.cap", lang)
     return f"{t('scen.form.budget', lang)} {p.city}"
