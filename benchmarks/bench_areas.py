@@ -34,8 +34,8 @@ sys.path.insert(0, str(REPO))
 
 def baseline_answer(state: Any, body: Any, *, crs: str | None, max_vertices: int) -> dict[str, Any]:
     """The pre-issue-11 scoring: refit the whole classification with the area as an extra row."""
+    from geo.analysis.interpolate import estimate_custom_area
     from geo.classify import classify
-    from geo.interpolate import estimate_custom_area
     from service.area import AREA_KEY, area_prep, complete_estimate
     from service.eligibility import _classification_parts
 

@@ -120,7 +120,7 @@ def timed(fn, repeat: int = 3) -> float:
 def load_districts(snapshot: str | None) -> tuple[pd.DataFrame, str]:
     if snapshot:
         try:
-            from geo.snapshot import load_snapshot
+            from geo.pipeline.snapshot import load_snapshot
 
             snap = load_snapshot(snapshot)
             return snap.wide(level="ortsteil"), f"real snapshot {snap.version}"

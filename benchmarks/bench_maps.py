@@ -120,14 +120,14 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
     from service.app import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-maps-"))
     snaps = args.snapshots
     if snaps is None:
-        from geo.build import assemble
-        from geo.snapshot import publish
+        from geo.pipeline.build import assemble
+        from geo.pipeline.publish import publish
 
         snaps = tmp / "snapshots"
         publish(assemble(args.data), snaps)

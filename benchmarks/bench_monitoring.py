@@ -3,7 +3,7 @@
     python benchmarks/bench_monitoring.py [SNAPSHOTS] [--runs 3] [--save DOC.json] [--reference DOC.json]
                                           [--repo DIR]
 
-1. ``geo.monitoring.products.monitoring_product`` on the current version of the snapshots folder ``SNAPSHOTS``
+1. ``geo.analysis.monitoring.products.monitoring_product`` on the current version of the snapshots folder ``SNAPSHOTS``
    (default: the configured ``snapshots`` folder) with the shipped definition and its classification, ``--runs``
    times: prints the median                                                                 target < 2.5 s
    baseline: ``classify()`` of the same districts (no Monte Carlo), median of as many runs, printed as the
@@ -100,10 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(args.repo).resolve()))
 
+    from geo.analysis.monitoring.products import FORMAT, monitoring_product
     from geo.classify import classify, load_definition
     from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
-    from geo.monitoring.products import FORMAT, monitoring_product
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     snapshots = Path(args.snapshots) if args.snapshots else Path(args.repo) / DEFAULT_SNAPSHOTS
     snapshot = load_snapshot(snapshots)

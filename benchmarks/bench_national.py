@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from geo.national import dask_engine as de
     from geo.national.build import assemble
     from geo.national.lookup import GemeindeIndex, PointSampler, lookup_memory, summarise
-    from geo.snapshot import Snapshot
+    from geo.pipeline.snapshot import Snapshot
 
     figures: dict[str, object] = {}
     t0 = time.perf_counter()

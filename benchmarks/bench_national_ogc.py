@@ -81,14 +81,14 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-national-ogc-"))
     if not args.snapshots:
-        from geo.build import assemble
-        from geo.snapshot import publish
+        from geo.pipeline.build import assemble
+        from geo.pipeline.publish import publish
 
         args.snapshots = str(tmp / "bremen")
         publish(assemble(resolve_data_dir(None)), args.snapshots)
     if not args.national:
         from geo.national.build import assemble as assemble_de
-        from geo.snapshot import publish
+        from geo.pipeline.publish import publish
 
         t0 = time.perf_counter()
         args.national = str(tmp / "germany")

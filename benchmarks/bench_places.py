@@ -42,9 +42,9 @@ def main() -> None:
     tmp = tempfile.TemporaryDirectory()
     snapshots = args.snapshots
     if not snapshots:
-        from geo.build import assemble
         from geo.config import resolve_data_dir
-        from geo.snapshot import publish
+        from geo.pipeline.build import assemble
+        from geo.pipeline.publish import publish
 
         snapshots = str(Path(tmp.name) / "snapshots")
         publish(assemble(resolve_data_dir()), snapshots)
@@ -55,7 +55,7 @@ def main() -> None:
     client = app.test_client()
     st = app.extensions["quartiere"].holder.state
     geocoders = app.extensions["quartiere_geocoders"]
-    from geo.geocode import search_places
+    from geo.places.geocode import search_places
 
     print(f"snapshot {st.version}; {len(st.places.index.variants)} spellings of {len(st.places.index.places)} "
           f"places; address file: {len(geocoders[0])} INVENTED addresses (tests/data/addresses); n={args.n}")

@@ -160,13 +160,13 @@ def main() -> int:
     try:
         snapshots = args.snapshots
         if not snapshots:
-            from geo.build import assemble
             from geo.config import resolve_data_dir
-            from geo.snapshot import publish
+            from geo.pipeline.build import assemble
+            from geo.pipeline.publish import publish
 
             snapshots = str(tmp / "snapshots")
             publish(assemble(resolve_data_dir()), snapshots)
-        from geo.snapshot import load_snapshot
+        from geo.pipeline.snapshot import load_snapshot
 
         snap = load_snapshot(snapshots)
         print(f"snapshot {snap.version}; gunicorn gthread workers={args.workers} threads={args.threads}; "

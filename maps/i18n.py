@@ -2,14 +2,14 @@
 
 ``t(key, lang)`` returns the German text for ``lang="de"`` (the default) and the English one for ``"en"``;
 an unknown key is returned unchanged, so a missing translation shows up as the key instead of failing.
-Indicator labels come from :data:`geo.indicators.REGISTRY`.
+Indicator labels come from :data:`geo.pipeline.indicators.REGISTRY`.
 """
 
 from __future__ import annotations
 
 import re
 
-from geo.indicators import REGISTRY
+from geo.pipeline.indicators import REGISTRY
 
 LANGS = ("de", "en")
 

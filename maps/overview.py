@@ -24,7 +24,7 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
-from geo.indicators import REGISTRY
+from geo.pipeline.indicators import REGISTRY
 from maps import palettes
 from maps._script import CSS, THEMATIC_JS
 from maps.geometry import DEFAULT_DECIMALS, DEFAULT_TOLERANCE_M, web_geometry

@@ -1,11 +1,11 @@
 """QGIS styles for the GeoPackages: the web map's colours and German words as QML (and SLD) documents.
 
-:func:`style_layer` is a :data:`geo.gpkg.Styler`: given a layer about to be written, it returns the frame with
+:func:`style_layer` is a :data:`geo.pipeline.gpkg.Styler`: given a layer about to be written, it returns the frame with
 the columns its styles read and the styles. The documents are made here because the colours
 (:mod:`maps.palettes`) and words (:mod:`maps.i18n`) live here, and the classes a district is coloured by are
 the web map's own (:func:`maps.overview.thematic_layers`: the first category by precedence, the designation
 class); they are materialised as columns (``map_category``, ``map_designation``) so that any GIS can filter and
-style by them without re-implementing the rule. This module only returns strings; :mod:`geo.gpkg` writes them
+style by them without re-implementing the rule. This module only returns strings; :mod:`geo.pipeline.gpkg` writes them
 (``geo`` never imports ``maps``, so the adapters pass this function in: the ``quartiere`` command line for the
 snapshot, :func:`service.exports.to_gpkg` for downloads).
 
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 import geopandas as gpd
 import pandas as pd
 
-from geo.gpkg import LayerStyle
+from geo.pipeline.gpkg import LayerStyle
 from maps import palettes
 from maps.i18n import class_label, t
 

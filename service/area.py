@@ -1,6 +1,6 @@
 """Eligibility of a drawn or uploaded area (framework-free).
 
-The polygon's counts are estimated by areal interpolation (:func:`geo.interpolate.estimate_custom_area`) and
+The polygon's counts are estimated by areal interpolation (:func:`geo.analysis.interpolate.estimate_custom_area`) and
 the estimate is scored with the stored index model of the official classification
 (:func:`geo.classify.engine.score_rows`): the means, SDs, priors, weights and cut-offs fitted on the
 snapshot's Ortsteile, which a drawn area never changes. Nothing is refitted per request; the answer is the one
@@ -8,7 +8,7 @@ the full classification gives the area as an *extra row*. Monte Carlo robustness
 area (``stability`` is null); the answer says so.
 
 Everything a request needs is prepared once per snapshot by :func:`prepare_area` (the districts' own
-geometries and spatial index, the restored model); see :mod:`geo.interpolate` for why request threads must
+geometries and spatial index, the restored model); see :mod:`geo.analysis.interpolate` for why request threads must
 never prepare shared geometries themselves.
 """
 
@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.analysis.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
 from geo.classify import ClassificationResult, Definition
 from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
-from geo.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
 from service.eligibility import _classification_parts, clean, decision_id
 
 if TYPE_CHECKING:  # service.state may import this module (load_state calls prepare_area)
@@ -64,7 +64,7 @@ def area_prep(state: ServiceState) -> AreaPrep:
 
     Otherwise it is built once per snapshot, by the first request, under a lock, into private objects that no
     other thread sees before they are complete, and kept in ``state.cache``. Request threads never prepare or
-    index the shared snapshot geometries themselves (see :mod:`geo.interpolate` on threads).
+    index the shared snapshot geometries themselves (see :mod:`geo.analysis.interpolate` on threads).
     """
     ready = getattr(state, "area", None)
     if isinstance(ready, AreaPrep):
@@ -80,7 +80,7 @@ def area_prep(state: ServiceState) -> AreaPrep:
 
 
 def area_index(state: ServiceState) -> AreaIndex:
-    """The districts prepared for drawn areas (:func:`geo.interpolate.prepare_area_index`) of ``state``."""
+    """The districts prepared for drawn areas (:func:`geo.analysis.interpolate.prepare_area_index`) of ``state``."""
     return area_prep(state).index
 
 

@@ -1,7 +1,7 @@
 """The ``quartiere`` command: one entry point composing the subcommands.
 
 The CLI is an adapter like the HTTP service, so it lives in ``service``; each subcommand is a module in
-``geo/commands`` (or ``service/commands``) with ``add_parser`` and ``run``. Deliberate errors become a message on
+``service/commands`` with ``add_parser`` and ``run``. Deliberate errors become a message on
 stderr and exit code 2; nothing prints a traceback for bad input.
 """
 
@@ -16,15 +16,15 @@ from typing import Any
 from geo.errors import QuartiereError
 
 COMMAND_MODULES = (
-    "geo.commands.build",
-    "geo.commands.prune",
-    "geo.commands.info",
-    "geo.commands.classify",
-    "geo.commands.compare",
-    "geo.commands.national",
-    "geo.commands.proxies",
-    "geo.commands.designations",
-    "geo.commands.schema",
+    "service.commands.build",
+    "service.commands.prune",
+    "service.commands.info",
+    "service.commands.classify",
+    "service.commands.compare",
+    "service.commands.national",
+    "service.commands.proxies",
+    "service.commands.designations",
+    "service.commands.schema",
     "service.commands.serve",
     "service.commands.report",
 )
@@ -55,7 +55,7 @@ def _styler(name: str, frame: Any) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    args.styler = _styler  # geo never imports maps: the adapter composes them (geo.commands.build publishes)
+    args.styler = _styler  # geo never imports maps: the adapter composes them (service.commands.build publishes)
     try:
         return int(args.func(args))
     except QuartiereError as exc:

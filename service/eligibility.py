@@ -65,8 +65,8 @@ from geo.errors import (
     UnknownKeyError,
     ValidationError,
 )
-from geo.indicators import REGISTRY
-from geo.snapshot import Snapshot
+from geo.pipeline.indicators import REGISTRY
+from geo.pipeline.snapshot import Snapshot
 
 LEVELS = ("ortsteil", "stadtteil", "stadtbezirk")
 LON_RANGE = (-180.0, 180.0)

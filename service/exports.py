@@ -20,8 +20,8 @@ import pandas as pd
 
 from geo.classify import ClassificationResult
 from geo.errors import InputError, UnknownKeyError
-from geo.gpkg import write_layers, write_styles
-from geo.snapshot import Snapshot
+from geo.pipeline.gpkg import write_layers, write_styles
+from geo.pipeline.snapshot import Snapshot
 
 FORMATS = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
            "csv": "text/csv; charset=utf-8"}
@@ -133,7 +133,7 @@ COUNT_UNITS = ("persons", "dwellings")
 
 def year_base(col: str) -> str | None:
     """The indicator a year column belongs to (``sgb2_u65_pct`` for ``sgb2_u65_pct_year`` or ``…__year``)."""
-    from geo.indicators import REGISTRY
+    from geo.pipeline.indicators import REGISTRY
 
     for suffix in ("__year", "_year"):
         if col.endswith(suffix) and col[: -len(suffix)] in REGISTRY:
@@ -143,7 +143,7 @@ def year_base(col: str) -> str | None:
 
 def is_count(col: str) -> bool:
     """A column of counts or years: residents, dwellings, ``year`` and the year of each indicator value."""
-    from geo.indicators import REGISTRY
+    from geo.pipeline.indicators import REGISTRY
 
     ind = REGISTRY.get(col)
     return col == "year" or year_base(col) is not None or (ind is not None and ind.unit in COUNT_UNITS)
@@ -187,7 +187,7 @@ def to_geojson(frame: pd.DataFrame) -> bytes:
 
 
 def to_gpkg(frame: pd.DataFrame, layer: str) -> bytes:
-    """One layer as a GeoPackage 1.2 with the web map's QGIS styles in ``layer_styles`` (:mod:`geo.gpkg`,
+    """One layer as a GeoPackage 1.2 with the web map's QGIS styles in ``layer_styles`` (:mod:`geo.pipeline.gpkg`,
     :func:`maps.qgis.style_layer`)."""
     from maps.qgis import style_layer
 

@@ -2,9 +2,9 @@
 hot spots and district types.
 
 Everything here is read from the monitoring product that ``quartiere build`` published in the snapshot version
-(:mod:`geo.monitoring.products`, :mod:`geo.products`): :func:`load_monitoring` reads it once when a snapshot
-version is loaded, and the answers only look things up. Nothing is computed at start-up or on a request; a
-version without the product raises :class:`geo.errors.ProductMissingError` (503, "rebuild").
+(:mod:`geo.analysis.monitoring.products`, :mod:`geo.pipeline.products`): :func:`load_monitoring` reads it once
+when a snapshot version is loaded, and the answers only look things up. Nothing is computed at start-up or on a
+request; a version without the product raises :class:`geo.errors.ProductMissingError` (503, "rebuild").
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from geo.errors import InputError, UnknownKeyError
-from geo.monitoring.products import (
+from geo.analysis.monitoring.products import (
     HOTSPOT_FIELD,
     INEQUALITY_LEVELS,
     PERMUTATIONS,
     SPLIT_YEAR,
     analysis_frame,
 )
+from geo.errors import InputError, UnknownKeyError
 
 __all__ = [
     "HOTSPOT_FIELD",
@@ -52,7 +52,7 @@ class Monitoring:
         return str(self.data["definition_hash"])
 
     def inequality(self, level: str) -> dict[str, list[dict[str, Any]]]:
-        """Indicator -> one row per year (JSON-ready) of :func:`geo.monitoring.inequality_series`."""
+        """Indicator -> one row per year (JSON-ready) of :func:`geo.analysis.monitoring.inequality_series`."""
         return self.data["inequality"].get(level, {})
 
     def segregation(self, level: str) -> list[dict[str, Any]]:
@@ -65,7 +65,7 @@ class Monitoring:
 
     def poverty(self) -> dict[str, Any]:
         """The poverty section: inequality of the need series, SGB II segregation, early warnings on need and the
-        evaluation with its verdict (see :mod:`geo.monitoring.products`)."""
+        evaluation with its verdict (see :mod:`geo.analysis.monitoring.products`)."""
         return self.data["poverty"]
 
     def level_of(self, key: str) -> str:
@@ -91,7 +91,7 @@ class Monitoring:
 
 def load_monitoring(snapshot: Any, definition: Any) -> Monitoring:
     """Read the monitoring product of ``definition`` published in ``snapshot`` (raises ProductMissingError)."""
-    from geo.products import read_monitoring
+    from geo.pipeline.products import read_monitoring
 
     doc = read_monitoring(snapshot.path, snapshot.manifest, definition)
     return Monitoring(snapshot=snapshot, data=doc,
@@ -128,7 +128,7 @@ def inequality_answer(mon: Monitoring, indicator: str | None, *, level: str | No
     if indicator not in table:
         raise InputError(f"no inequality series for indicator {indicator!r} at level {level}; one of: "
                          + ", ".join(table))
-    from geo.indicators import REGISTRY
+    from geo.pipeline.indicators import REGISTRY
 
     ind = REGISTRY.get(indicator)
     return {

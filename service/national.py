@@ -35,7 +35,7 @@ import pyogrio
 import geo.national.indicators  # noqa: F401  (registers the national indicators' labels and units)
 from geo.classify import ClassificationResult, Definition, classify, load_definition, load_result, save_result
 from geo.errors import QuartiereError, SnapshotError
-from geo.snapshot import GPKG, MANIFEST, Snapshot, current_version
+from geo.pipeline.snapshot import GPKG, MANIFEST, Snapshot, current_version
 from service import ogc_features
 from service.ogc_crs import EPSG, NATIONAL_CRS, Reprojector
 from service.ogc_features import FeatureTable, build_table, collection_doc, query_bbox
@@ -305,7 +305,7 @@ def find_kreis(state: NationalState, text: str) -> tuple[list[str], list[tuple[s
 
 def kreis_panel(state: NationalState, key: str, lang: str) -> dict[str, Any]:
     """What the page shows about one Kreis: name, Land, status and dynamics classes, categories, indicators."""
-    from geo.indicators import REGISTRY
+    from geo.pipeline.indicators import REGISTRY
     from maps.i18n import fmt_number, indicator_label, t
 
     frame = state.cache.get("kreise-frame")

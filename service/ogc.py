@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.classify import ClassificationResult
 from geo.errors import UnknownKeyError
-from geo.snapshot import Snapshot
+from geo.pipeline.snapshot import Snapshot
 from service.ogc_crs import BREMEN_CRS, CRS84, EPSG, Reprojector, parse_bbox
 from service.ogc_features import GEOJSON, FeatureTable, build_table, collection_doc, item, items
 from service.ogc_query import DEFAULT_LIMIT, MAX_LIMIT

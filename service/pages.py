@@ -51,7 +51,7 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from markupsafe import Markup
 
 from geo.errors import Problem, UnknownKeyError
-from geo.indicators import REGISTRY
+from geo.pipeline.indicators import REGISTRY
 from maps import map_parts, overview_map, web_geometry
 from maps.charts import line_chart
 from maps.i18n import (
@@ -760,7 +760,7 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
         # (outside any shared lock: two first requests may both compute it, neither blocks other pages)
         from geo.classify import classify
         from geo.errors import ProductMissingError
-        from geo.products import read_classification
+        from geo.pipeline.products import read_classification
 
         try:
             result = read_classification(Path(data.snapshot.path), data.snapshot.manifest, definition)

@@ -1,7 +1,7 @@
 """Place search and eligibility by postcode (framework-free; the routes are in ``service/routes/places.py``).
 
 :func:`build_places` runs once per snapshot load (from :func:`service.state.load_state`): it prepares the
-:class:`~geo.search.PlaceIndex` of the gazetteer and the answer of every postcode of the snapshot, so a request
+:class:`~geo.places.search.PlaceIndex` of the gazetteer and the answer of every postcode of the snapshot, so a request
 is a lookup plus a JSON dump.
 
 The postcode answer lists every Ortsteil the postcode touches with its share of the postcode's area and of
@@ -11,7 +11,7 @@ its estimated residents (the Ortsteil's residents spread evenly over its area) a
 they are listed with ``minor: true`` and do not decide the summary. The summary ``eligibility`` is ``all``,
 ``none`` or ``mixed``; ``mixed`` says plainly that the answer depends on the street.
 
-Address geocoders (:mod:`geo.geocode`) are built once per app from the configuration keys ``ADDRESS_FILE``,
+Address geocoders (:mod:`geo.places.geocode`) are built once per app from the configuration keys ``ADDRESS_FILE``,
 ``GEOCODER_URL``, ``GEOCODER_KIND`` and ``GEOCODER_TIMEOUT`` (:func:`build_geocoders`).
 """
 
@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from geo.errors import InputError, Problem, UnknownKeyError
-from geo.gazetteer import PLZ_PATTERN
-from geo.geocode import (
+from geo.pipeline.snapshot import Snapshot
+from geo.places.gazetteer import PLZ_PATTERN
+from geo.places.geocode import (
     AddressFileGeocoder,
     GazetteerGeocoder,
     Geocoder,
@@ -33,8 +34,7 @@ from geo.geocode import (
     RemoteGeocoder,
     search_places,
 )
-from geo.search import PlaceIndex
-from geo.snapshot import Snapshot
+from geo.places.search import PlaceIndex
 from service.eligibility import answer_tails, clean, dumps, render_answer
 from service.lookup import OUTSIDE, PointLocator, lookup_point
 from service.transform import point_to_utm

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from geo.analysis.interpolate import NoStatisticsError
 from geo.errors import (
     CRSError,
     DataNotFoundError,
@@ -30,7 +31,6 @@ from geo.errors import (
     UnknownKeyError,
     ValidationError,
 )
-from geo.interpolate import NoStatisticsError
 from service.error_pages import error_page, wants_html
 
 log = logging.getLogger(__name__)

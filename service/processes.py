@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
+from geo.analysis.interpolate import NoStatisticsError
 from geo.errors import (
     CRSError,
     GeometryError,
@@ -42,7 +43,6 @@ from geo.errors import (
     QuartiereError,
     UnknownKeyError,
 )
-from geo.interpolate import NoStatisticsError
 from service import eligibility as el
 from service.lookup import OUTSIDE, lookup_point
 from service.ogc_query import int_param

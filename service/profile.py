@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo.indicators import REGISTRY
+from geo.pipeline.indicators import REGISTRY
 from maps.i18n import fmt_number, indicator_label, t
 
 #: "(5 Jahre)", "in 2 Jahren", "(2 years)", "over 2 years": the nominal window a change label names

@@ -8,8 +8,8 @@ requests anything from outside: the interactive map is the folium overview map o
 
 The report only *assembles* results of the library: the classification (the one the build published for the
 snapshot's latest year, with its basis evidence and designated-versus-data rows; :func:`geo.classify.classify`
-for another year or draws count), the monitoring series (:mod:`geo.monitoring`) and the evaluation
-(:func:`geo.monitoring.evaluate_funding`). The choices it makes on top (which indicators are charted, the
+for another year or draws count), the monitoring series (:mod:`geo.analysis.monitoring`) and the evaluation
+(:func:`geo.analysis.monitoring.evaluate_funding`). The choices it makes on top (which indicators are charted, the
 early-warning thresholds) are the constants below, named and printed in the report itself. Framework-free: no
 Flask; :mod:`service.commands.report` is the CLI.
 """
@@ -31,8 +31,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from geo.errors import Problem, ValidationError
-from geo.monitoring.poverty import (
+from geo.analysis.monitoring.poverty import (
     EARLY_WARNING_PERIODS,
     EARLY_WARNING_STEP_YEARS,
     EARLY_WARNING_THRESHOLDS,
@@ -40,6 +39,7 @@ from geo.monitoring.poverty import (
     WEIGHT_BASES,
     need_directions,
 )
+from geo.errors import Problem, ValidationError
 
 __all__ = [
     "CHART_INDICATORS",
@@ -232,7 +232,7 @@ TEXT: dict[str, tuple[str, str]] = {
                           "Designations from the hand-compiled list of funding areas (source and confidence of "
                           "the assignment per row); indication from the statistics. Only Ortsteile where at least "
                           "one applies."),
-    # basis of the classification (programme definition, published proxy evidence: geo.proxies)
+    # basis of the classification (programme definition, published proxy evidence: geo.analysis.proxies)
     "basis.note": ("Je Stadt: worauf der Statusindex beruht, wie sicher diese Grundlage ist und mit welchem Gewicht "
                    "jeder Indikator eingeht (Beschreibung der Grundlage aus der Programmdefinition).",
                    "Per city: what the status index rests on, how confident that basis is and the weight of each "
@@ -367,7 +367,7 @@ VERDICTS: dict[str, tuple[str, str]] = {
                                                   "indicated, not designated (new candidate)"),
 }
 
-#: German renderings of the evaluation's reason phrases (English originals from geo.monitoring.evaluation)
+#: German renderings of the evaluation's reason phrases (English originals from geo.analysis.monitoring.evaluation)
 _REASON_DE: list[tuple[str, str]] = [
     (r"^(\d+) funded districts with complete pre-start data \(need (\d+)\)$",
      r"nur \1 geförderte Ortsteile mit vollständigen Daten vor dem Start (nötig: \2)"),
@@ -445,16 +445,16 @@ class ReportData:
     result
         The :class:`geo.classify.ClassificationResult`.
     inequality, segregation
-        :func:`geo.monitoring.inequality_series` of :data:`CHART_INDICATORS` and the segregation of foreign
+        :func:`geo.analysis.monitoring.inequality_series` of :data:`CHART_INDICATORS` and the segregation of foreign
         nationals (descriptive demography) up to ``year``.
     warnings
         Early-warning rows on need series (``warning`` true only) of districts classifiable in ``year``, with
-        ``name`` (:func:`geo.monitoring.need_early_warning`).
+        ``name`` (:func:`geo.analysis.monitoring.need_early_warning`).
     evaluation
-        :class:`geo.monitoring.EvaluationResult` of the need series (cohorts by start year).
+        :class:`geo.analysis.monitoring.EvaluationResult` of the need series (cohorts by start year).
     poverty_inequality, poverty_segregation, comparison
-        :func:`geo.monitoring.poverty_inequality`, :func:`geo.monitoring.sgb2_segregation` and the
-        :class:`geo.monitoring.ChangeComparison` of the WiN Ortsteiles (the same functions as the build's
+        :func:`geo.analysis.monitoring.poverty_inequality`, :func:`geo.analysis.monitoring.sgb2_segregation` and the
+        :class:`geo.analysis.monitoring.ChangeComparison` of the WiN Ortsteiles (the same functions as the build's
         monitoring product, so page and report agree).
     synthetic
         What in the inputs is marked synthetic (empty with the real data).
@@ -526,7 +526,7 @@ def _classification(snapshot: Any, defn: Any, wide: Any, *, year: int, draws: in
     (the proxy evidence always; designated versus indicated for the latest year only)."""
     from geo.classify import classify
     from geo.errors import ProductMissingError, SnapshotError
-    from geo.products import read_classification
+    from geo.pipeline.products import read_classification
 
     meta = {"snapshot_version": snapshot.version, "level": "ortsteil", "year": year}
     published = None
@@ -555,7 +555,7 @@ def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = No
     Parameters
     ----------
     snapshot
-        A loaded :class:`geo.snapshot.Snapshot`.
+        A loaded :class:`geo.pipeline.snapshot.Snapshot`.
     definition
         A :class:`geo.classify.Definition`, a mapping or the path of a YAML file.
     year
@@ -565,7 +565,7 @@ def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = No
     permutations
         Permutations of the Moran's I tests.
     """
-    from geo import monitoring
+    from geo.analysis import monitoring
     from geo.classify import load_definition
 
     defn = definition if hasattr(definition, "indicators") else load_definition(definition)
@@ -823,8 +823,13 @@ def _charts(data: ReportData, lang: str) -> dict[str, Markup]:
 
 def _poverty_context(data: ReportData, lang: str) -> dict[str, Any]:
     """Tables, charts and the evaluation verdict of the poverty section."""
-    from geo.indicators import REGISTRY
-    from geo.monitoring.poverty import EVALUATION_BOOT, EVALUATION_PLACEBO_GROUPS, EVALUATION_SEED, verdict_text
+    from geo.analysis.monitoring.poverty import (
+        EVALUATION_BOOT,
+        EVALUATION_PLACEBO_GROUPS,
+        EVALUATION_SEED,
+        verdict_text,
+    )
+    from geo.pipeline.indicators import REGISTRY
     from maps.charts import line_chart
     from maps.i18n import indicator_label
 
@@ -1078,7 +1083,7 @@ def _context(data: ReportData, lang: str, map_mode: str) -> dict[str, Any]:
     eval_rows, caveats = [], []
     n_support = n_eval = 0
     if ev is not None:
-        from geo.monitoring.evaluation import SUPPORTS
+        from geo.analysis.monitoring.evaluation import SUPPORTS
 
         for r in ev.outcomes.itertuples():
             ok = r.verdict == SUPPORTS
@@ -1192,7 +1197,7 @@ def build_report(snapshot: Any, definition: Any, *, year: int | None = None, lan
     Parameters
     ----------
     snapshot
-        A loaded snapshot (:func:`geo.snapshot.load_snapshot`).
+        A loaded snapshot (:func:`geo.pipeline.snapshot.load_snapshot`).
     definition
         Programme definition (object, mapping or YAML path).
     year
@@ -1216,7 +1221,7 @@ def write_report(snapshots: str | os.PathLike[str], programme: str | os.PathLike
                  lang: str = "de", map_mode: str = "interactive") -> Path:
     """Load the snapshot and the definition, build the report and write it (UTF-8) to ``out``."""
     from geo.classify import load_definition
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     definition = load_definition(programme)  # fails first: cheaper than loading the snapshot
     snapshot = load_snapshot(snapshots, version)

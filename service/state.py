@@ -1,7 +1,7 @@
 """The loaded snapshot and everything the build published for it, held immutably and swapped atomically.
 
 :func:`load_state` reads one published snapshot version and the products ``quartiere build`` published in it
-(:mod:`geo.products`): the classification of the official programme and its monitoring. It prepares the point
+(:mod:`geo.pipeline.products`): the classification of the official programme and its monitoring. It prepares the point
 locator, the per-district answers, the OGC collections and the place search (lookups over what was read, no
 classification and no statistics). A version without the products raises
 :class:`geo.errors.ProductMissingError` ("rebuild"), which the HTTP layer answers with 503.
@@ -32,8 +32,8 @@ import pandas as pd
 
 from geo.classify import ClassificationResult, Definition, load_definition
 from geo.errors import ProductMissingError, QuartiereError, SnapshotError
-from geo.products import read_classification
-from geo.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
+from geo.pipeline.products import read_classification
+from geo.pipeline.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
 from service.area import AreaPrep, prepare_area
 from service.eligibility import answer_tails, district_answers, leaf_table
 from service.lookup import PointLocator, build_locator

@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geo.classify import ClassificationResult, Definition
-from geo.indicators import REGISTRY
-from geo.snapshot import Snapshot
+from geo.pipeline.indicators import REGISTRY
+from geo.pipeline.snapshot import Snapshot
 from maps.i18n import indicator_label, t
 from service.exports import (
     COUNT_UNITS,

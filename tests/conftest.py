@@ -53,8 +53,8 @@ def published(mini_data: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def snapshots_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from geo.build import assemble
-    from geo.snapshot import publish
+    from geo.pipeline.build import assemble
+    from geo.pipeline.publish import publish
 
     root = tmp_path_factory.mktemp("snapshots")
     publish(assemble(data_dir), root)
@@ -63,7 +63,7 @@ def snapshots_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 
 @pytest.fixture(scope="session")
 def real_snapshot(snapshots_dir: Path):  # type: ignore[no-untyped-def]
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     return load_snapshot(snapshots_dir)
 

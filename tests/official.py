@@ -44,7 +44,8 @@ def version_without_product(snapshots_dir: Path, root: Path, kind: str) -> Path:
     the products of ``kind``: what an older build looks like to the service. Returns ``root``."""
     import json
 
-    from geo.snapshot import current_version, set_current
+    from geo.pipeline.publish import set_current
+    from geo.pipeline.snapshot import current_version
 
     version = current_version(snapshots_dir)
     shutil.copytree(snapshots_dir / version, root / version)

@@ -19,19 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from geo.catalogue import discover
 from geo.errors import SnapshotError
-from geo.snapshot import (
-    LOCK,
-    BuildLockedError,
-    acquire_lock,
-    current_version,
-    list_versions,
-    load_snapshot,
-    new_version_name,
-    prune_versions,
-    release_lock,
-)
+from geo.pipeline.catalogue import discover
+from geo.pipeline.locking import BuildLockedError, acquire_lock, release_lock
+from geo.pipeline.publish import new_version_name, prune_versions
+from geo.pipeline.snapshot import LOCK, current_version, list_versions, load_snapshot
 from service.cli import main
 from tests.official import RAW
 
@@ -201,7 +193,7 @@ def _fake_version(root: Path, name: str, size: int = 1000) -> None:
 def test_a_full_disk_or_a_permission_problem_exits_2_and_keeps_current(
         mini_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         error: OSError, words: str) -> None:
-    import geo.snapshot
+    import geo.pipeline.publish
 
     out = tmp_path / "snapshots"
     _fake_version(out, "20200101T000000Z-00000000")
@@ -211,7 +203,7 @@ def test_a_full_disk_or_a_permission_problem_exits_2_and_keeps_current(
         error.filename = str(folder / "districts.gpkg")
         raise error
 
-    monkeypatch.setattr(geo.snapshot, "_make_read_only", fail)
+    monkeypatch.setattr(geo.pipeline.publish, "_make_read_only", fail)
     assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert words in err and "districts.gpkg: cannot write snapshot version" in err

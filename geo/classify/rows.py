@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo.analysis.hotspots import queen_weights
 from geo.classify.definition import NUMERIC_OPS, Definition
 from geo.classify.methods import IndexModel, class_codes
 from geo.classify.result import ScoringModel
@@ -19,7 +20,6 @@ from geo.classify.rules import (
     compare,
 )
 from geo.errors import DefinitionError, Problem, ValidationError
-from geo.hotspots import queen_weights
 
 NO_STATISTICS = "no district statistics published"
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import indicators as ind
-from geo import repairs, validate
-from geo.build import Assembly
-from geo.catalogue import SHAPEFILE_SIDECARS, Catalogue
 from geo.errors import DataNotFoundError, Problem, ValidationError
 from geo.national import LAYER_OF_LEVEL, NATIONAL_CRS, checks, sources, territory
 from geo.national.indicators import MAIN_NATIONAL, NationalInputs, compute_indicators
-from geo.repairs import Repair
+from geo.pipeline import indicators as ind
+from geo.pipeline import repairs, validate
+from geo.pipeline.build import Assembly
+from geo.pipeline.catalogue import SHAPEFILE_SIDECARS, Catalogue
+from geo.pipeline.repairs import Repair
 
 Progress = Callable[[str], None]
 

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo import indicators as ind
 from geo.national.indicators import NationalInputs, compute_indicators, sort_long
 from geo.national.lookup import GemeindeIndex, PointSampler, assign_partition, summarise
+from geo.pipeline import indicators as ind
 
 DEFAULT_PARTITION_POINTS = 2_000_000
 

@@ -1,7 +1,8 @@
-"""National indicators: long table (:data:`geo.indicators.LONG_COLUMNS`) for Gemeinden, GVB, Kreise, Länder.
+"""National indicators: long table (:data:`geo.pipeline.indicators.LONG_COLUMNS`) for Gemeinden, GVB, Kreise, Länder.
 
-Counts are summed from Gemeinden upwards with :func:`geo.indicators.aggregate_counts`, rates are computed from
-the sums with :func:`geo.indicators.rates_from_counts` and its :class:`~geo.indicators.SmallNumberRule`, never by
+Counts are summed from Gemeinden upwards with :func:`geo.pipeline.indicators.aggregate_counts`, rates are computed from
+the sums with :func:`geo.pipeline.indicators.rates_from_counts` and its
+:class:`~geo.pipeline.indicators.SmallNumberRule`, never by
 averaging rates. Published INKAR rates (SGB II, child poverty, ...) are copied with their INKAR code in
 ``source``. Every computation is local to one Land (Gemeindeverbände and Kreise never cross a Land border), so
 :func:`compute_indicators` on the union of Länder equals the union of per-Land runs: the Dask engine relies on
@@ -16,8 +17,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from geo import indicators as ind
-from geo.build import _long_rows as long_rows
+from geo.pipeline import indicators as ind
+from geo.pipeline.build import _long_rows as long_rows
 
 LEVELS_UP = ("gemeindeverband", "kreis", "land")
 PARENT_COLUMN = {"gemeindeverband": "gemeindeverband_key", "kreis": "kreis_key", "land": "land_key"}
@@ -60,7 +61,7 @@ MAIN_NATIONAL = [
 
 
 def _register() -> None:
-    """Add the national indicators to :data:`geo.indicators.REGISTRY` (idempotent)."""
+    """Add the national indicators to :data:`geo.pipeline.indicators.REGISTRY` (idempotent)."""
     extra = [
         ind.Indicator("unemployed", "persons", "Arbeitslose", "Registered unemployed (annual average)"),
         ind.Indicator("working_age_population", "persons", "Erwerbsfähige Bevölkerung (15 bis unter 65)",
@@ -352,7 +353,7 @@ def compute_indicators(inputs: NationalInputs, *, rule: ind.SmallNumberRule | No
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`geo.indicators.LONG_COLUMNS`; ``level`` is gemeinde, gemeindeverband, kreis or land.
+        Columns :data:`geo.pipeline.indicators.LONG_COLUMNS`; ``level`` is gemeinde, gemeindeverband, kreis or land.
     """
     rule = rule or ind.SmallNumberRule()
     parts = _population(inputs, rule) + _unemployment(inputs, rule) + _population_change(inputs, rule)

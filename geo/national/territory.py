@@ -4,7 +4,7 @@ The statistics (VG250-EW population, INKAR, GISD inputs) are on the status of 31
 on that of 01.01.2021. Between the two, Gemeinden merged (Langelsheim with three Gemeinden of the Samtgemeinde
 Lutter am Barenberge, Schwedt/Oder with three Gemeinden, Kelheim absorbed the Hienheimer Forst, Eisenach left
 its kreisfreie status and became ``16063105`` in the Wartburgkreis). Nothing is dropped silently: every 2021
-polygon ends up in exactly one 2022 Gemeinde, and every step is a :class:`~geo.repairs.Repair`.
+polygon ends up in exactly one 2022 Gemeinde, and every step is a :class:`~geo.pipeline.repairs.Repair`.
 
 Matching rule for a 2021 polygon whose key no longer exists (an "orphan"), in this order:
 
@@ -26,7 +26,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import Problem
-from geo.repairs import Repair
+from geo.pipeline.repairs import Repair
 
 MIN_DEFICIT_SHARE = 0.5
 

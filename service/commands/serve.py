@@ -24,7 +24,7 @@ from typing import Any
 from geo.errors import QuartiereError, SnapshotError, UsageError
 from service.settings import default_text, load_settings
 
-#: the names geo.snapshot uses (not imported from there: it imports numpy and geopandas, which start threads)
+#: the names geo.pipeline.snapshot uses (not imported from there: it imports numpy and geopandas, which start threads)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 GEOPACKAGE = "districts.gpkg"

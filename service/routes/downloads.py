@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
-from geo.snapshot import GPKG
+from geo.pipeline.snapshot import GPKG
 from service import exports
 from service.context import services, state
 

@@ -28,7 +28,7 @@ import shapely.geometry
 from flask import Blueprint, current_app, g, render_template, request
 
 from geo.errors import InputError
-from geo.geocode import looks_like_address
+from geo.places.geocode import looks_like_address
 from service.pages import PageData, _district_context, _map, _with_nonce, lang_url, page_data
 from service.web.check_view import answer_view
 

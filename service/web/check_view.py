@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from geo.indicators import REGISTRY
+from geo.pipeline.indicators import REGISTRY
 from maps.i18n import (
     class_label,
     fmt_number,
@@ -34,7 +34,7 @@ from maps.i18n import (
 
 #: a condition met or missed by less than this many standard deviations is "knapp" (just)
 NEAR_SD = 0.25
-#: the interpolation's policy (geo.interpolate): a district covered by less than this share is a "small part"
+#: the interpolation's policy (geo.analysis.interpolate): a district covered by less than this share is a "small part"
 SMALL_PART = 0.25
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.analysis.monitoring import evaluate_funding, start_years_from_designations
+from geo.analysis.monitoring.evaluation import SUPPORTS, TOO_THIN
 from geo.errors import ValidationError
-from geo.monitoring import evaluate_funding, start_years_from_designations
-from geo.monitoring.evaluation import SUPPORTS, TOO_THIN
 
 YEARS = [1980, 1990, 2000, 2010, 2020]
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.analysis.hotspots import CLASSES, benjamini_hochberg, local_hotspots
 from geo.errors import CRSError, ValidationError
-from geo.hotspots import CLASSES, benjamini_hochberg, local_hotspots
 
 from .conftest import square
 

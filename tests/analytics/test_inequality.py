@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.errors import ValidationError
-from geo.monitoring import (
+from geo.analysis.monitoring import (
     coefficient_of_variation,
     decile_ratio,
     gini,
@@ -16,6 +15,7 @@ from geo.monitoring import (
     theil,
     theil_decomposition,
 )
+from geo.errors import ValidationError
 
 
 def test_gini_by_hand():

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 
+from geo.analysis.interpolate import NoStatisticsError, estimate_custom_area, read_custom_area
 from geo.errors import CRSError, GeometryError, LimitError, OutOfAreaError, ValidationError
-from geo.interpolate import NoStatisticsError, estimate_custom_area, read_custom_area
 
 from .conftest import make_grid, square
 
@@ -215,7 +215,7 @@ def test_estimates_are_additive_and_match_area_shares(x, w, y, h, cut):
 
 
 def test_prepared_index_gives_the_same_estimate_as_the_frame(grid_districts):
-    from geo.interpolate import prepare_area_index
+    from geo.analysis.interpolate import prepare_area_index
 
     index = prepare_area_index(grid_districts)
     for geom in (square(0.5, 0, 0.75, 1), square(2.0, 0, 0.06, 1), square(2.5, 0, 1, 1)):
@@ -226,7 +226,7 @@ def test_prepared_index_gives_the_same_estimate_as_the_frame(grid_districts):
 
 
 def test_area_weighting_matches_tobler(grid_districts):
-    from geo.interpolate import area_interpolate_counts
+    from geo.analysis.interpolate import area_interpolate_counts
 
     geom = Polygon([(487_300, 5_880_100), (489_700, 5_880_400), (488_900, 5_880_950), (487_200, 5_880_800)])
     est = estimate_custom_area(geom, grid_districts, crs="EPSG:25832").frame.iloc[0]
@@ -239,7 +239,7 @@ def test_area_weighting_matches_tobler(grid_districts):
 
 
 def test_prepared_index_keeps_own_unprepared_geometries_and_a_built_tree(grid_districts):
-    from geo.interpolate import AreaIndex, prepare_area_index
+    from geo.analysis.interpolate import AreaIndex, prepare_area_index
 
     shared = grid_districts.geometry.to_numpy()
     shapely.prepare(shared)  # as the point locator does with the snapshot's layers
@@ -260,8 +260,8 @@ count = st.one_of(st.just(float("nan")), st.just(0.0), st.floats(0.0, 5.0), st.f
 def test_one_row_rates_equal_rates_from_counts(values, area):
     import pandas as pd
 
-    from geo.indicators import REGISTRY, SmallNumberRule, rates_from_counts
-    from geo.interpolate import rates_one_row
+    from geo.analysis.interpolate import rates_one_row
+    from geo.pipeline.indicators import REGISTRY, SmallNumberRule, rates_from_counts
 
     names = [n for n, ind in REGISTRY.items() if ind.kind == "count"]
     counts = dict(zip(names, values, strict=False)) | {"area_km2": area}

@@ -8,17 +8,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.hotspots import CLASSES, local_hotspots
-from geo.interpolate import estimate_custom_area
-from geo.monitoring import (
+from geo.analysis.hotspots import CLASSES, local_hotspots
+from geo.analysis.interpolate import estimate_custom_area
+from geo.analysis.monitoring import (
     early_warning,
     evaluate_funding,
     inequality_series,
     parent_map,
     segregation_series,
 )
-from geo.monitoring.evaluation import TOO_THIN
-from geo.typology import fit_typology
+from geo.analysis.monitoring.evaluation import TOO_THIN
+from geo.analysis.typology import fit_typology
 
 pytestmark = pytest.mark.realdata
 REAL_YEARS = [1980, 1990, 2000, 2010, 2020, 2021, 2022, 2023]

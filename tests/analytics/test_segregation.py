@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from geo.analysis.monitoring import dissimilarity_index, global_moran, isolation_index, segregation_series
 from geo.errors import ValidationError
-from geo.monitoring import dissimilarity_index, global_moran, isolation_index, segregation_series
 
 from .conftest import square
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.analysis.monitoring import district_trends, early_warning, period_changes
 from geo.errors import ValidationError
-from geo.monitoring import district_trends, early_warning, period_changes
 
 
 def series(values: dict[str, dict[int, float]], indicator: str) -> pd.DataFrame:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import geo.typology as typology
+import geo.analysis.typology as typology
+from geo.analysis.typology import fit_typology, standardise
 from geo.errors import ValidationError
-from geo.typology import fit_typology, standardise
 
 
 def three_groups() -> pd.DataFrame:

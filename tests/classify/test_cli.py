@@ -7,9 +7,9 @@ import argparse
 import pandas as pd
 import yaml
 
-from geo.commands import classify as classify_cmd
-from geo.commands import compare as compare_cmd
 from geo.errors import QuartiereError
+from service.commands import classify as classify_cmd
+from service.commands import compare as compare_cmd
 
 from .fixtures import definition, grid_table
 

@@ -6,8 +6,8 @@ import pytest
 
 from geo.classify import classify
 from geo.classify.designations import designation_versus_data
-from geo.commands.designations import ALTERNATIVE
 from geo.config import DEFAULT_PROGRAMME
+from service.commands.designations import ALTERNATIVE
 
 pytestmark = pytest.mark.realdata
 

@@ -51,8 +51,8 @@ def test_bremerhaven_is_classified_on_its_own_basis_and_gets_its_budget(result, 
 
 def test_no_index_contains_a_nationality_or_migration_indicator(real_snapshot):
     from geo.classify import load_definition
-    from geo.indicators import REGISTRY
-    from geo.products import read_classification
+    from geo.pipeline.indicators import REGISTRY
+    from geo.pipeline.products import read_classification
 
     nationality = {"share_foreign_pct", "share_foreign_under_18_pct", "share_migration_background_pct",
                    "atlas_migration_background_pct", "atlas_migration_background_u18_pct", "foreign_nationals",

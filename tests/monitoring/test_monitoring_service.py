@@ -13,7 +13,7 @@ TENEVER = "04011373"
 
 
 def test_inequality_series_match_the_library(client, state) -> None:  # type: ignore[no-untyped-def]
-    from geo import monitoring
+    from geo.analysis import monitoring
 
     resp = client.get("/api/v1/monitoring/inequality?indicator=share_foreign_pct")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
@@ -101,10 +101,10 @@ def test_build_publishes_the_monitoring_with_checksums(state) -> None:  # type: 
 
 def test_service_computes_nothing(snapshots_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A fresh app answers every monitoring route and page with classification and statistics switched off."""
+    import geo.analysis.monitoring.poverty as gpov
+    import geo.analysis.monitoring.products as gp
     import geo.classify
     import geo.classify.engine
-    import geo.monitoring.poverty as gpov
-    import geo.monitoring.products as gp
     from service.app import create_app
 
     def boom(*a, **k):  # type: ignore[no-untyped-def]

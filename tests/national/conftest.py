@@ -13,8 +13,9 @@ import pytest
 
 @pytest.fixture(scope="session")
 def national_snapshot(national_assembly):  # type: ignore[no-untyped-def]
-    """The assembly as an in-memory :class:`geo.snapshot.Snapshot` (same ``wide`` tables as a published one)."""
-    from geo.snapshot import Snapshot
+    """The assembly as an in-memory :class:`geo.pipeline.snapshot.Snapshot` (same ``wide`` tables as a published
+    one)."""
+    from geo.pipeline.snapshot import Snapshot
 
     a = national_assembly
     return Snapshot(path=Path("."), manifest={"years": a.years, "version": "in-memory"}, layers=a.layers,

@@ -58,7 +58,7 @@ def test_official_figures(national_assembly) -> None:  # type: ignore[no-untyped
 
 
 def test_long_table(national_assembly) -> None:  # type: ignore[no-untyped-def]
-    from geo.indicators import LONG_COLUMNS
+    from geo.pipeline.indicators import LONG_COLUMNS
 
     long = national_assembly.indicators
     assert list(long.columns) == LONG_COLUMNS
@@ -118,7 +118,8 @@ def test_gemeinden_classified_or_say_why(national_snapshot) -> None:  # type: ig
 
 
 def test_publish_national_snapshot(national_assembly, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from geo.snapshot import load_snapshot, publish
+    from geo.pipeline.publish import publish
+    from geo.pipeline.snapshot import load_snapshot
 
     publish(national_assembly, tmp_path)
     snap = load_snapshot(tmp_path)

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from geo.commands import national
+from service.commands import national
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def national_snapshots(national_assembly, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
     """A national snapshot published from the real files (as ``quartiere build --dataset germany``)."""
-    from geo.snapshot import publish
+    from geo.pipeline.publish import publish
 
     root = tmp_path_factory.mktemp("national-snapshots")
     publish(national_assembly, root)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from geo.addresses import ADDRESS_COLUMNS, housenumber_key, read_address_file, read_hauskoordinaten, street_key
 from geo.errors import InputError
+from geo.places.addresses import ADDRESS_COLUMNS, housenumber_key, read_address_file, read_hauskoordinaten, street_key
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "addresses"
 

@@ -15,10 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import pandas as pd
 import pytest
 
-from geo.addresses import read_address_file
 from geo.errors import InputError
-from geo.gazetteer import name_variants
-from geo.geocode import (
+from geo.places.addresses import read_address_file
+from geo.places.gazetteer import name_variants
+from geo.places.geocode import (
     AddressFileGeocoder,
     GazetteerGeocoder,
     Geocoder,
@@ -29,7 +29,7 @@ from geo.geocode import (
     parse_address,
     search_places,
 )
-from geo.search import PlaceIndex
+from geo.places.search import PlaceIndex
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "addresses"
 

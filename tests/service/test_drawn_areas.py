@@ -92,7 +92,7 @@ def _areas(state) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, typ
 
 
 def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped-def]
-    from geo.interpolate import estimate_custom_area
+    from geo.analysis.interpolate import estimate_custom_area
     from service.area import AREA_KEY, area_eligibility, area_prep, complete_estimate
     from service.eligibility import _classification_parts
 
@@ -119,7 +119,7 @@ def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped
 
 
 def test_scored_frame_matches_classify_extra_row_exactly(state) -> None:  # type: ignore[no-untyped-def]
-    from geo.interpolate import estimate_custom_area
+    from geo.analysis.interpolate import estimate_custom_area
     from service.area import AREA_KEY, area_prep, complete_estimate
 
     prep = area_prep(state)

@@ -101,8 +101,8 @@ def test_concurrent_large_polygons_crash_no_worker(snapshots_dir: Path, tmp_path
 RACE = r'''
 import sys, threading
 import numpy as np, shapely
-from geo.interpolate import estimate_custom_area, prepare_area_index
-from geo.snapshot import load_snapshot
+from geo.analysis.interpolate import estimate_custom_area, prepare_area_index
+from geo.pipeline.snapshot import load_snapshot
 
 wide = load_snapshot(sys.argv[1]).wide("ortsteil")
 centre = wide.set_index("key").geometry["04011373"].representative_point()

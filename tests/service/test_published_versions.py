@@ -21,7 +21,7 @@ def _digest(folder: Path) -> dict[str, str]:
 
 def test_classify_scenarios_and_pages_leave_the_version_untouched(snapshots_dir, app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from geo.config import DEFAULT_PROGRAMME
-    from geo.snapshot import current_version
+    from geo.pipeline.snapshot import current_version
     from service.cli import main
 
     version_dir = snapshots_dir / current_version(snapshots_dir)

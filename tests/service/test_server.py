@@ -93,7 +93,8 @@ def test_gunicorn_serves_ogc_and_scenarios_survive_sigkill(snapshots_dir: Path, 
 
 
 def _copy_version(root: Path, new_root: Path) -> str:
-    from geo.snapshot import current_version, set_current
+    from geo.pipeline.publish import set_current
+    from geo.pipeline.snapshot import current_version
 
     shutil.copytree(root, new_root)
     old = current_version(new_root)
@@ -111,7 +112,8 @@ def _copy_version(root: Path, new_root: Path) -> str:
 
 
 def test_switches_to_new_version_without_gap(snapshots_dir: Path, tmp_path: Path) -> None:
-    from geo.snapshot import current_version, set_current
+    from geo.pipeline.publish import set_current
+    from geo.pipeline.snapshot import current_version
     from service.app import create_app
 
     root = tmp_path / "snaps"

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from geo.errors import SnapshotError
-from geo.snapshot import current_version, set_current
+from geo.pipeline.publish import set_current
+from geo.pipeline.snapshot import current_version
 from service.state import StateHolder
 
 
@@ -94,7 +95,7 @@ def test_no_loadable_version_is_a_snapshot_error(tmp_path: Path) -> None:
 @pytest.mark.realdata
 @pytest.mark.parametrize("damage", ["gpkg", "manifest"])
 def test_damaged_real_version_is_a_snapshot_error(snapshots_dir: Path, tmp_path: Path, damage: str) -> None:
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     version = current_version(snapshots_dir)
     shutil.copytree(snapshots_dir / version, tmp_path / version)

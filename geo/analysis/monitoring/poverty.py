@@ -1,0 +1,323 @@
+"""The programme's question answered on poverty: inequality, segregation, early warnings and evaluation on the
+official need series of the Bremer Ortsteilatlas (SGB II 2005-2018, unemployment 1999-2017).
+
+Every choice is a named constant here, printed with the results (page, report, API):
+
+* :data:`INEQUALITY_SERIES` and their weights :data:`WEIGHT_BASES`: the atlas gives a denominator only for
+  ``sgb2_u65_pct`` and only in even years; elsewhere a district weighs with a base count of the nearest
+  population year (1980, 1990, 2000, 2010, 2020-2023; ties to the earlier year), recorded per year.
+* Segregation of SGB II recipients: from the counts of ``sgb2_u65_pct`` (numerator = recipients, reconstructed by
+  the build from the published rate and the workbook's residents under 65; denominator = residents under 65),
+  in the years that have both.
+* Early warning: :data:`EARLY_WARNING_THRESHOLDS` over periods of :data:`EARLY_WARNING_STEP_YEARS` years,
+  :data:`EARLY_WARNING_PERIODS` running; directions from ``geo/pipeline/need_catalogue.yml``. Demographic shares
+  (nationality, age) are never criteria.
+* Evaluation: :func:`geo.analysis.monitoring.evaluation.compare_changes` and the cohort difference in differences
+  :func:`geo.analysis.monitoring.evaluation.evaluate_funding`, with :data:`EVALUATION_SEED`.
+
+Nationality and origin are never need indicators; the segregation of foreign nationals is descriptive demography
+and is kept apart (see :mod:`geo.analysis.monitoring.products`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.analysis.monitoring._common import check_long
+from geo.analysis.monitoring.evaluation import ChangeComparison, EvaluationResult, compare_changes, evaluate_funding
+from geo.analysis.monitoring.inequality import inequality_series
+from geo.analysis.monitoring.segregation import segregation_series
+from geo.analysis.monitoring.trends import early_warning
+
+__all__ = [
+    "EARLY_WARNING_PERIODS",
+    "EARLY_WARNING_STEP_YEARS",
+    "EARLY_WARNING_THRESHOLDS",
+    "EVALUATION_OUTCOMES",
+    "EVALUATION_SEED",
+    "INEQUALITY_SERIES",
+    "SEGREGATION_RATE",
+    "TREND_SERIES",
+    "WEIGHT_BASES",
+    "need_directions",
+    "need_early_warning",
+    "need_evaluation",
+    "poverty_inequality",
+    "sgb2_segregation",
+    "with_base_counts",
+]
+
+#: need series whose inequality between Ortsteile is published, in this order (child poverty first)
+INEQUALITY_SERIES: tuple[str, ...] = ("sgb2_u15_pct", "sgb2_u65_pct", "unemployment_pct")
+#: base count of each series where the atlas gives no denominator (nearest population year); texts de/en
+WEIGHT_BASES: dict[str, tuple[str, str, str]] = {
+    # children under 15 are not published by age in the population years: under 18 is the nearest group
+    "sgb2_u15_pct": ("under_18", "Minderjährige (unter 18) des nächstgelegenen Bevölkerungsjahres",
+                     "residents under 18 of the nearest population year"),
+    # the atlas denominator itself (even years); odd years: population minus 65 and over, the same definition
+    "sgb2_u65_pct": ("residents_under_65", "Nenner des Ortsteilatlas (Einwohner unter 65) in den geraden Jahren, "
+                     "sonst Einwohner unter 65 des nächstgelegenen Bevölkerungsjahres",
+                     "the atlas denominator (residents under 65) in even years, else residents under 65 of the "
+                     "nearest population year"),
+    # employees plus unemployed are not published: residents of working age (18 to 64) instead
+    "unemployment_pct": ("aged_18_64", "Einwohner von 18 bis 64 des nächstgelegenen Bevölkerungsjahres",
+                         "residents aged 18-64 of the nearest population year"),
+}
+#: rate whose numerator and denominator give the segregation of SGB II recipients
+SEGREGATION_RATE = "sgb2_u65_pct"
+#: need series with trends and early warnings per Ortsteil
+TREND_SERIES: tuple[str, ...] = ("sgb2_u15_pct", "sgb2_u65_pct", "sgb2_households_pct", "unemployment_pct",
+                                 "long_term_unemployment_pct")
+#: early warning (assumptions, each named): a rise of the rate (pp per year, annualised over a period of
+#: EARLY_WARNING_STEP_YEARS years) beyond the threshold in each of the last EARLY_WARNING_PERIODS periods.
+EARLY_WARNING_THRESHOLDS: dict[str, float] = {
+    # child poverty: +1.0 pp a year is +3 pp in three years, about a tenth of the city rate (30.7 % in 2018)
+    "sgb2_u15_pct": 1.0,
+    # SGB II under 65 moves about half as fast as among children (city 2018: about 17 %)
+    "sgb2_u65_pct": 0.5,
+    "sgb2_households_pct": 0.5,
+    # unemployment: +0.5 pp a year; the city fell by about 0.3 pp a year over 2011-2017
+    "unemployment_pct": 0.5,
+    # long-term unemployment rose in every Ortsteil over 2011-2014 (+1.8 pp a year on average, a city-wide
+    # movement): 0.5 pp keeps the warning to Ortsteile that also kept rising over 2014-2017
+    "long_term_unemployment_pct": 0.5,
+}
+#: length of one period (years): three-year steps instead of annual ones damp the noise of small Ortsteile
+EARLY_WARNING_STEP_YEARS = 3
+#: consecutive most recent periods that must all be adverse
+EARLY_WARNING_PERIODS = 2
+#: outcomes of the evaluation
+EVALUATION_OUTCOMES: tuple[str, ...] = ("sgb2_u65_pct", "sgb2_u15_pct", "unemployment_pct")
+EVALUATION_SEED = 20_201_999
+EVALUATION_BOOT = 999
+EVALUATION_PLACEBO_GROUPS = 499
+
+
+def with_base_counts(long: pd.DataFrame) -> pd.DataFrame:
+    """``long`` with the derived count ``residents_under_65`` (``population - aged_65_plus``) added where both
+    exist (it is the atlas's own definition of the SGB II denominator)."""
+    check_long(long, what="the base counts")
+    if (long["indicator"] == "residents_under_65").any():
+        return long
+    sel = long[long["indicator"].isin(["population", "aged_65_plus"])].dropna(subset=["value"])
+    piv = sel.assign(key=sel["key"].astype(str)).pivot_table(index=["key", "level", "year"], columns="indicator",
+                                                             values="value", aggfunc="first")
+    if not {"population", "aged_65_plus"} <= set(piv.columns):
+        return long
+    piv = piv.dropna(subset=["population", "aged_65_plus"])
+    extra = pd.DataFrame({"key": piv.index.get_level_values("key"), "level": piv.index.get_level_values("level"),
+                          "year": piv.index.get_level_values("year").astype(int),
+                          "indicator": "residents_under_65",
+                          "value": (piv["population"] - piv["aged_65_plus"]).to_numpy(dtype=float)})
+    return pd.concat([long, extra], ignore_index=True)
+
+
+def poverty_inequality(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Series,
+                       level: str = "ortsteil") -> pd.DataFrame:
+    """:func:`geo.analysis.monitoring.inequality_series` of :data:`INEQUALITY_SERIES`, weighted as in
+    :data:`WEIGHT_BASES` (denominator where given, else the base of the nearest population year)."""
+    names = [n for n in INEQUALITY_SERIES if ((long["indicator"] == n) & (long["level"] == level)).any()]
+    if not names:
+        return pd.DataFrame()
+    return inequality_series(with_base_counts(long), groups=groups, level=level, indicators=names,
+                             weight_indicator={n: WEIGHT_BASES[n][0] for n in names}, use_denominator=True)
+
+
+def sgb2_segregation(long: pd.DataFrame, *, districts: Any = None, level: str = "ortsteil",
+                     permutations: int = 999, seed: int = 12345,
+                     cache: dict[tuple[str, ...], Any] | None = None) -> pd.DataFrame:
+    """Dissimilarity, isolation and Moran's I of SGB II recipients among residents under 65, per year with counts
+    (``cache``: see :func:`geo.analysis.monitoring.segregation_series`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return segregation_series(long, districts=districts, level=level, rate_indicator=SEGREGATION_RATE,
+                                  permutations=permutations, seed=seed, cache=cache)
+
+
+def need_directions(names: tuple[str, ...] = TREND_SERIES) -> dict[str, int]:
+    """Indicator -> -1 (higher is worse) / +1 (higher is better) from the need catalogue; "none" left out."""
+    from geo.pipeline.catalogue import load_need_catalogue
+
+    cat = {i.id: i.direction for i in load_need_catalogue().indicators}
+    out = {}
+    for n in names:
+        d = cat.get(n)
+        if d in ("higher_is_worse", "higher_is_better"):
+            out[n] = -1 if d == "higher_is_worse" else +1
+    return out
+
+
+def early_warning_years(long: pd.DataFrame, indicator: str, *, level: str = "ortsteil") -> list[int]:
+    """The observation years of one series' early warning: its last year and every ``EARLY_WARNING_STEP_YEARS``
+    before it, ``EARLY_WARNING_PERIODS + 1`` years in all (e.g. 2012, 2015, 2018)."""
+    years = set(long.loc[(long["level"] == level) & (long["indicator"] == indicator)
+                         & long["value"].notna(), "year"].astype(int))
+    if not years:
+        return []
+    last = max(years)
+    wanted = [last - i * EARLY_WARNING_STEP_YEARS for i in range(EARLY_WARNING_PERIODS, -1, -1)]
+    return [y for y in wanted if y in years]
+
+
+def warning_rule(long: pd.DataFrame, *, level: str = "ortsteil") -> dict[str, Any]:
+    """The early-warning rule as published (JSON-ready): directions, thresholds, the years of every series."""
+    dirs = need_directions()
+    present = {n: d for n, d in dirs.items() if ((long["indicator"] == n) & (long["level"] == level)).any()}
+    return {"periods": EARLY_WARNING_PERIODS, "step_years": EARLY_WARNING_STEP_YEARS,
+            "directions": present,
+            "thresholds": {n: EARLY_WARNING_THRESHOLDS.get(n, 0.0) for n in present},
+            "years": {n: early_warning_years(long, n, level=level) for n in present},
+            "text": (f"an early warning is raised when the rate went the unfavourable way (the need catalogue's "
+                     f"direction) by more than its threshold, in pp per year, in each of the last "
+                     f"{EARLY_WARNING_PERIODS} periods of {EARLY_WARNING_STEP_YEARS} years; need series only, "
+                     "demographic shares are never criteria")}
+
+
+def need_early_warning(long: pd.DataFrame, *, level: str = "ortsteil") -> pd.DataFrame:
+    """:func:`geo.analysis.monitoring.early_warning` of :data:`TREND_SERIES` with the rule of :func:`warning_rule`
+    (each series on its own years); adds ``years`` (e.g. "2012;2015;2018")."""
+    check_long(long, what="the early warning")
+    # every step below reads the trend series of this level only: select them once
+    long = long[(long["level"] == level) & long["indicator"].isin(TREND_SERIES)]
+    rule = warning_rule(long, level=level)
+    parts = []
+    for name, direction in rule["directions"].items():
+        years = rule["years"][name]
+        if len(years) < 2:
+            continue
+        ew = early_warning(long, directions={name: direction}, level=level, periods=rule["periods"],
+                           threshold=rule["thresholds"][name], years=years)
+        parts.append(ew.assign(years=";".join(map(str, years))))
+    if not parts:
+        return pd.DataFrame(columns=["key", "indicator", "direction", "threshold", "unit", "last_periods",
+                                     "run_length", "warning", "years"])
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["warning", "key", "indicator"], ascending=[False, True, True], ignore_index=True)
+
+
+def need_evaluation(long: pd.DataFrame, designations: pd.DataFrame, *,
+                    level: str = "ortsteil") -> tuple[ChangeComparison, list[EvaluationResult]]:
+    """The matched change comparison of the WiN Ortsteile and, per outcome, the cohort difference in differences
+    (which states why the start years leave nothing to estimate)."""
+    names = [n for n in EVALUATION_OUTCOMES if ((long["indicator"] == n) & (long["level"] == level)).any()]
+    comp = compare_changes(with_base_counts(long), designations, outcomes=names, level=level,
+                           n_boot=EVALUATION_BOOT, n_placebo=EVALUATION_PLACEBO_GROUPS, seed=EVALUATION_SEED)
+    cohorts = [evaluate_funding(long, designations, outcomes=[n], level=level, n_boot=EVALUATION_BOOT,
+                                seed=EVALUATION_SEED) for n in names]
+    return comp, cohorts
+
+
+def _fmt(v: float, lang: str, d: int = 1, sign: bool = True) -> str:
+    if v is None or not np.isfinite(v):
+        return "–"
+    text = f"{v:+.{d}f}" if sign else f"{v:.{d}f}"
+    return text.replace(".", ",").replace("-", "−") if lang == "de" else text.replace("-", "−")
+
+
+def verdict_text(comp: ChangeComparison, *, labels: Mapping[str, tuple[str, str]], lang: str) -> dict[str, Any]:
+    """A plain verdict in ``lang`` ("de" or "en"): a headline, one sentence per outcome with its numbers and
+    intervals, and the limits. ``labels`` maps outcome -> (German, English) label."""
+    de = lang == "de"
+    sentences = []
+    rows = comp.outcomes.to_dict("records")
+    no_pre = all(not r.get("pre_years") for r in rows)
+    signs = set()
+    for r in rows:
+        lo, hi = r.get("ci_low", np.nan), r.get("ci_high", np.nan)
+        if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+            signs.add("none")
+        elif lo > 0:
+            signs.add("worse")  # every outcome here is higher_is_worse
+        elif hi < 0:
+            signs.add("better")
+        else:
+            signs.add("none")
+    pattern = signs.pop() if len(signs) == 1 else "mixed"
+    for r in rows:
+        name = labels.get(r["outcome"], (r["outcome"], r["outcome"]))[0 if de else 1]
+        if r.get("n_treated") is None or not np.isfinite(r.get("estimate", np.nan)):
+            sentences.append(f"{name}: zu wenige vergleichbare Ortsteile." if de
+                             else f"{name}: too few comparable Ortsteile.")
+            continue
+        y0, y1 = int(r["base_year"]), int(r["end_year"])
+        ci = f"[{_fmt(r['ci_low'], lang)}; {_fmt(r['ci_high'], lang)}]"
+        pg = f"[{_fmt(r['placebo_groups_low'], lang)}; {_fmt(r['placebo_groups_high'], lang)}]"
+        pl = (f"{_fmt(r['placebo_estimate'], lang)} [{_fmt(r['placebo_ci_low'], lang)}; "
+              f"{_fmt(r['placebo_ci_high'], lang)}]")
+        if de:
+            sentences.append(
+                f"{name}, {y0}→{y1}: Die {r['n_treated']} WiN-Ortsteile mit vergleichbarem Ausgangsniveau "
+                f"veränderten sich um {_fmt(r['treated_change'], lang)} Prozentpunkte, die {r['n_controls_matched']} "
+                f"ähnlichsten nicht ausgewiesenen um {_fmt(r['control_change'], lang)}; Differenz "
+                f"{_fmt(r['estimate'], lang)} Pp., 95-%-Intervall {ci}. Zufällige Gruppen nicht ausgewiesener "
+                f"Ortsteile ergeben {pg}; Placebo-Jahr {r['placebo_year']}: {pl}. "
+                f"{r['n_outside_support']} WiN-Ortsteile haben kein vergleichbares Gegenstück (zu hohes Niveau) "
+                "und fehlen in der Rechnung.")
+        else:
+            sentences.append(
+                f"{name}, {y0}→{y1}: the {r['n_treated']} WiN Ortsteile with a comparable starting level changed by "
+                f"{_fmt(r['treated_change'], lang)} percentage points, the {r['n_controls_matched']} most similar "
+                f"undesignated ones by {_fmt(r['control_change'], lang)}; difference {_fmt(r['estimate'], lang)} "
+                f"pp, 95 % interval {ci}. Random groups of undesignated Ortsteile give {pg}; placebo year "
+                f"{r['placebo_year']}: {pl}. {r['n_outside_support']} WiN Ortsteile have no comparable counterpart "
+                "(level too high) and are left out.")
+    if de:
+        headline = ("Ob die Förderung Armut oder Arbeitslosigkeit verringert hat, lässt sich mit diesen Daten nicht "
+                    "schließen: " + ("WiN läuft seit 1999, die SGB-II-Reihen beginnen 2005 und die "
+                                     "Arbeitslosenreihe 1999 – es gibt kein Jahr vor dem Start, also weder ein "
+                                     "Gegenszenario noch eine Prüfung paralleler Trends; " if no_pre else
+                                     "zu wenige Jahre vor dem Start; ")
+                    + "LLQ begann 2020, die Reihen enden 2018. Beschreibend: " + {
+                        "worse": "Die WiN-Ortsteile haben sich während der Förderung ungünstiger entwickelt als "
+                                 "ähnliche nicht geförderte Ortsteile (alle Intervalle ohne 0); die Liste ist "
+                                 "aktuell, Gebiete mit steigendem Bedarf wurden eher ausgewiesen – das ist "
+                                 "Auswahl, keine Wirkung.",
+                        "better": "Die WiN-Ortsteile haben sich während der Förderung günstiger entwickelt als "
+                                  "ähnliche nicht geförderte Ortsteile (alle Intervalle ohne 0) – ohne Gegenszenario "
+                                  "ist auch das keine Wirkung.",
+                        "none": "Ein Unterschied zu ähnlichen nicht geförderten Ortsteilen ist nicht erkennbar "
+                                "(die Intervalle schließen 0 ein).",
+                        "mixed": "Die Unterschiede zu ähnlichen nicht geförderten Ortsteilen sind je Reihe "
+                                 "verschieden (siehe unten)."}[pattern])
+        limits = ["Die Liste der Fördergebiete ist von Hand aus öffentlichen Quellen zusammengestellt und aktuell; "
+                  "früher geförderte Gebiete zählen als nicht ausgewiesen.",
+                  "WiN-Gebiete sind oft kleiner als ein Ortsteil; gezählt wird der ganze Ortsteil, das verdünnt "
+                  "jeden Unterschied.",
+                  "Kein Gegenszenario ohne Startzeitpunkt vor 2005 (SGB II) bzw. 1999 (Arbeitslosigkeit); die "
+                  "Startjahre sind Annahmen aus der Programmgeschichte.",
+                  "Abgleich nur über das Ausgangsniveau eines Jahres (Regression zur Mitte möglich); die "
+                  "Ortsteile mit dem höchsten Niveau haben kein Gegenstück.",
+                  "Das Placebo-Jahr zeigt, ob sich der Abstand schon innerhalb des Zeitraums verschob: Tut er das, "
+                  "hängt die Zahl vom gewählten Zeitraum ab."]
+    else:
+        headline = ("Whether the funding reduced poverty or unemployment cannot be concluded from these data: "
+                    + ("WiN has run since 1999, the SGB II series start in 2005 and unemployment in 1999 – there is "
+                       "no year before the start, hence no counterfactual and no check of parallel trends; "
+                       if no_pre else "too few years before the start; ")
+                    + "LLQ started in 2020, the series end in 2018. Descriptively: " + {
+                        "worse": "the WiN Ortsteile developed less favourably while funded than similar unfunded "
+                                 "ones (no interval includes 0); the list is current, so areas with rising need "
+                                 "were more likely to be designated – that is selection, not an effect.",
+                        "better": "the WiN Ortsteile developed more favourably while funded than similar unfunded "
+                                  "ones (no interval includes 0) – without a counterfactual this is not an effect "
+                                  "either.",
+                        "none": "no difference from similar unfunded Ortsteile is detectable (the intervals "
+                                "include 0).",
+                        "mixed": "the differences from similar unfunded Ortsteile differ by series (see "
+                                 "below)."}[pattern])
+        limits = ["The designation list is compiled by hand from public sources and is current; areas funded "
+                  "earlier count as undesignated.",
+                  "WiN areas are often smaller than an Ortsteil; the whole Ortsteil is counted, which dilutes any "
+                  "difference.",
+                  "No counterfactual without a start before 2005 (SGB II) or 1999 (unemployment); the start years "
+                  "are assumptions from the programme history.",
+                  "Matching on one year's level only (regression to the mean is possible); the Ortsteile with the "
+                  "highest levels have no counterpart.",
+                  "The placebo year shows whether the gap already moved within the window: if it did, the figure "
+                  "depends on the window chosen."]
+    return {"headline": headline, "outcomes": sentences, "limits": limits}

@@ -1,0 +1,1 @@
+"""The build pipeline: catalogue, source readers, repairs, validation, indicators, build and the published snapshot."""

@@ -1,0 +1,1 @@
+"""Places: the gazetteer, place-name search, address files and the offline geocoders."""
