@@ -59,7 +59,8 @@ def test_the_package_builds_without_warnings_and_carries_its_data(tmp_path: Path
     assert "absent from" not in log and "is deprecated" not in log, log[-3000:]
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for needed in ("geo/need_catalogue.yml", "service/templates/pages/base.html", "service/static/css/pages.css",
-                   "service/static/vendor/leaflet/leaflet.js", "service/report_templates/report.html"):
+    for needed in ("geo/pipeline/need_catalogue.yml", "service/templates/pages/base.html",
+                   "service/static/css/pages.css", "service/static/vendor/leaflet/leaflet.js",
+                   "service/report_templates/report.html"):
         assert needed in names, needed
     assert not any(n.startswith(("tests/", "notebooks/")) for n in names)

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Polygon
 
-from geo.snapshot import current_version
+from geo.pipeline.snapshot import current_version
 from service.cli import main
 from tests.official import ORIGINAL, RAW
 
@@ -100,7 +100,7 @@ def test_self_intersecting_polygon_is_repaired_and_recorded(mini_data: Path, tmp
     _rewrite_layer(shp, bowtie)
     out = tmp_path / "s"
     assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     repairs = load_snapshot(out).manifest["repairs"]
     fixed = [r for r in repairs if r["step"] == "repair_invalid_geometry"]
@@ -182,7 +182,7 @@ def test_a_single_published_year_builds(mini_data: Path, tmp_path: Path) -> None
     (mini_data / RAW / "12411-03-03-2022.csv").unlink()  # no earlier year: no change indicators at all
     out = tmp_path / "one-year"
     assert main(["build", "--data", str(mini_data), "--out", str(out)]) == 0
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     snap = load_snapshot(out)
     assert snap.manifest["years"] == [2023] and snap.indicators["year"].dtype.kind == "i"

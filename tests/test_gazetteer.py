@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.gazetteer import name_variants, normalise
-from geo.search import PlaceIndex
+from geo.places.gazetteer import name_variants, normalise
+from geo.places.search import PlaceIndex
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("Gröpelingen", "groepelingen"), ("St.Magnus", "st magnus"),

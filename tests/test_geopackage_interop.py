@@ -45,7 +45,7 @@ def styled(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def gpkg(styled: Path) -> Path:
-    from geo.snapshot import GPKG
+    from geo.pipeline.snapshot import GPKG
 
     return styled / (styled / "CURRENT").read_text(encoding="utf-8").strip() / GPKG
 
@@ -100,7 +100,7 @@ def assert_desktop_opens(path: Path) -> None:
 
 
 def _styles(path: Path) -> pd.DataFrame:
-    from geo.gpkg import read_styles
+    from geo.pipeline.gpkg import read_styles
 
     return read_styles(path)
 
@@ -191,7 +191,7 @@ def test_classification_styles_are_the_web_map(gpkg: Path) -> None:
 
 def test_classification_layer_matches_the_published_classification(gpkg: Path, styled: Path) -> None:
     from geo.classify import load_result
-    from geo.snapshot import load_snapshot
+    from geo.pipeline.snapshot import load_snapshot
 
     snap = load_snapshot(styled)
     layer = pyogrio.read_dataframe(gpkg, layer="classification").set_index("key")

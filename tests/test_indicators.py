@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.indicators import SmallNumberRule, aggregate_counts, nearest_base_year, rates_from_counts
+from geo.pipeline.indicators import SmallNumberRule, aggregate_counts, nearest_base_year, rates_from_counts
 
 
 def _counts() -> pd.DataFrame:

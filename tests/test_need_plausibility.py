@@ -1,6 +1,6 @@
 """Implausible need series and census cells are never published: each fault below fails the build with exit code
 2, a message naming the file, the cell and the value, and leaves the published snapshot current; today's official
-files pass with warnings only (geo/checks_need.py)."""
+files pass with warnings only (geo/pipeline/checks_need.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geo.catalogue import load_need_catalogue, normalise_name
-from geo.checks_need import check_rate_jumps, units_of
+from geo.pipeline.catalogue import load_need_catalogue, normalise_name
+from geo.pipeline.checks_need import check_rate_jumps, units_of
 from tests.official import copy_official
 from tests.test_bad_input import _build_fails
 
@@ -106,7 +106,7 @@ def test_known_child_poverty_jump_is_a_warning() -> None:
 def test_todays_data_has_warnings_only(published: Path) -> None:
     import json
 
-    from geo.snapshot import current_version
+    from geo.pipeline.snapshot import current_version
 
     manifest = json.loads((published / str(current_version(published)) / "manifest.json").read_text())
     text = json.dumps(manifest)

@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 import yaml
 
-from geo.catalogue import NEED_CATALOGUE, load_need_catalogue
-from geo.indicators import REGISTRY
-from geo.sources.ortsteilatlas import area_key, parse_year, read_ortsteilatlas, to_indicators
+from geo.pipeline.catalogue import NEED_CATALOGUE, load_need_catalogue
+from geo.pipeline.indicators import REGISTRY
+from geo.pipeline.sources.ortsteilatlas import area_key, parse_year, read_ortsteilatlas, to_indicators
 
 TINY = Path(__file__).parent / "data" / "tiny_ortsteilatlas.xlsx"
 WORKBOOK = Path("bremen-ortsteilatlas") / "raw" / "Bremen_Datentabelle_Ortsteilatlas.xlsx"

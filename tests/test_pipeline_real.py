@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.snapshot import GPKG, MANIFEST, current_version
+from geo.pipeline.snapshot import GPKG, MANIFEST, current_version
 
 
 def test_counts_and_crs(real_snapshot) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from geo.snapshot import current_version, load_snapshot
+from geo.pipeline.snapshot import current_version, load_snapshot
 from service.cli import main
 from tests.official import RAW
 from tests.test_bad_input import _build_fails, _edit_csv
@@ -209,7 +209,7 @@ def test_a_social_list_cut_inside_its_last_record_is_an_error(mini_data: Path, d
 def test_names_decoded_with_the_wrong_character_set_are_an_error() -> None:
     import pandas as pd
 
-    from geo.validate import check_names
+    from geo.pipeline.validate import check_names
 
     frame = pd.DataFrame({"name": ["Findorff-BÃ¼rgerweide", "Ã\x9cberseestadt", "Gröpelingen", "Neustädter Hafen"],
                           "source_file": ["hb_ortsteile_BRE.shp"] * 4})

@@ -78,7 +78,7 @@ def test_dissimilarity_of_sgb2_recipients_from_counts(real_snapshot, product) ->
 
 
 def test_early_warning_is_on_need_series_only(product) -> None:  # type: ignore[no-untyped-def]
-    from geo.monitoring.poverty import EARLY_WARNING_THRESHOLDS
+    from geo.analysis.monitoring.poverty import EARLY_WARNING_THRESHOLDS
 
     rule = product["early_warning"]["rule"]
     assert set(rule["directions"]) <= set(EARLY_WARNING_THRESHOLDS)
@@ -92,7 +92,7 @@ def test_early_warning_is_on_need_series_only(product) -> None:  # type: ignore[
 
 
 def test_evaluation_interval_placebos_and_seed(real_snapshot, product) -> None:  # type: ignore[no-untyped-def]
-    from geo.monitoring import compare_changes
+    from geo.analysis.monitoring import compare_changes
 
     ev = product["evaluation"]
     assert ev["available"]

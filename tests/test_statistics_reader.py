@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from geo.errors import InputError
-from geo.indicators import counts_from_population_table, parse_age_group
-from geo.sources.statistics import read_statistics_csv
+from geo.pipeline.indicators import counts_from_population_table, parse_age_group
+from geo.pipeline.sources.statistics import read_statistics_csv
 
 TINY = Path(__file__).parent / "data" / "tiny_12411-03-03.csv"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo.catalogue import load_need_catalogue
-from geo.sources.ortsteilatlas import read_ortsteilatlas
-from geo.sources.wahlatlas import feature_key, read_wahlatlas, to_indicators
-from geo.validate import check_agreement
+from geo.pipeline.catalogue import load_need_catalogue
+from geo.pipeline.sources.ortsteilatlas import read_ortsteilatlas
+from geo.pipeline.sources.wahlatlas import feature_key, read_wahlatlas, to_indicators
+from geo.pipeline.validate import check_agreement
 
 TINY = Path(__file__).parent / "data" / "tiny_wahlatlas_data.js"
 WAHLATLAS = Path("bremen-wahlatlas-2023") / "raw" / "HB_2023_Buergerschaftswahl_Wahlkreis_Ortsteile_data.js"
@@ -92,7 +92,7 @@ def test_turnout_in_the_snapshot_both_cities(real_snapshot) -> None:  # type: ig
 def test_build_records_the_agreement(snapshots_dir: Path) -> None:
     import json
 
-    from geo.snapshot import MANIFEST, current_version
+    from geo.pipeline.snapshot import MANIFEST, current_version
 
     manifest = json.loads((snapshots_dir / current_version(snapshots_dir) / MANIFEST).read_text(encoding="utf-8"))
     checks = [p for p in manifest["validation"] if p.get("check") in ("sources_agree", "sources_disagree")]

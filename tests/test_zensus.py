@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.catalogue import discover, load_need_catalogue
 from geo.errors import CRSError, InputError, Problem
-from geo.indicators import REGISTRY
-from geo.snapshot import Snapshot
-from geo.sources.zensus import census_indicators, read_cells_2022, read_grid_2011, to_indicators
+from geo.pipeline.catalogue import discover, load_need_catalogue
+from geo.pipeline.indicators import REGISTRY
+from geo.pipeline.snapshot import Snapshot
+from geo.pipeline.sources.zensus import census_indicators, read_cells_2022, read_grid_2011, to_indicators
 from tests.official import require
 
 SYNTHETIC = Path(__file__).parent / "data" / "zensus_synthetic"

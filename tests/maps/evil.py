@@ -34,7 +34,7 @@ def make_evil_snapshots(src: Path, dst: Path) -> Path:
         pyogrio.write_dataframe(layer, gpkg, layer=name, driver="GPKG")
     # the build's products (classification, monitoring) published anew for the renamed districts
     from geo.config import DEFAULT_PROGRAMME
-    from geo.products import build_products
+    from geo.pipeline.products import build_products
 
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
     manifest["products"], _ = build_products(target, [DEFAULT_PROGRAMME])

@@ -1,5 +1,5 @@
 """maps.qgis on small frames: which layer gets which style, the no-data category, English words, and the guards
-of geo.gpkg (one default style per layer). The real snapshot is tested in tests/test_geopackage_interop.py."""
+of geo.pipeline.gpkg (one default style per layer). The real snapshot is tested in tests/test_geopackage_interop.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.gpkg import LayerStyle, read_styles, write_layers, write_styles
+from geo.pipeline.gpkg import LayerStyle, read_styles, write_layers, write_styles
 from maps import palettes
 from maps.i18n import class_label, t
 from maps.qgis import style_layer

@@ -187,7 +187,7 @@ def _published_meta(snapshot) -> dict:  # type: ignore[no-untyped-def]
     """The meta of the classification the build published (what the report must show, read independently)."""
     from geo.classify import load_definition
     from geo.config import DEFAULT_PROGRAMME
-    from geo.products import read_classification
+    from geo.pipeline.products import read_classification
 
     res = read_classification(Path(snapshot.path), snapshot.manifest, load_definition(DEFAULT_PROGRAMME))
     return res.meta
