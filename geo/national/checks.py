@@ -125,17 +125,21 @@ def check_finite(rows: pd.DataFrame, *, file: str, column: str) -> list[Problem]
 
 
 def check_inkar_values(inkar: pd.DataFrame, file: str) -> list[Problem]:
-    """``national_value`` on the INKAR extract: need shares are errors outside their bounds, context series
-    warnings."""
+    """The ``national_value`` problems of the INKAR extract.
+
+    Need shares outside their bounds are errors, context series warnings.
+    """
     return [*check_finite(inkar, file=file, column="kuerzel"),
             *_bounded(inkar, "kuerzel", INKAR_NEED_BOUNDS, file=file, severity="error"),
             *_bounded(inkar, "kuerzel", INKAR_CONTEXT_BOUNDS, file=file, severity="warning")]
 
 
 def check_gisd_inputs(inputs: pd.DataFrame, file: str) -> list[Problem]:
-    """``national_value`` and ``national_duplicate_row`` on the GISD inputs: counts whole and not negative,
-    shares within 0-100 (a warning above: the published Beschäftigtenquote reaches 102 in small Gemeinden), one row
-    per (variable, level, key, year)."""
+    """The ``national_value`` and ``national_duplicate_row`` problems of the GISD inputs.
+
+    Counts are whole and not negative, shares within 0-100 (a warning above: the published Beschäftigtenquote
+    reaches 102 in small Gemeinden), one row per (variable, level, key, year).
+    """
     value = inputs["value"].to_numpy(float)
     counts = inputs["variable"].isin(GISD_COUNTS).to_numpy()
     problems = check_finite(inputs, file=file, column="variable")
@@ -204,8 +208,11 @@ def check_population(attrs: Mapping[str, pd.DataFrame], files: Mapping[str, str]
 
 
 def check_rate_jumps(inkar: pd.DataFrame, file: str, *, max_pp: float = MAX_JUMP_PP) -> list[Problem]:
-    """``national_rate_jump``: a need share (0-100) of a Kreis moves more than ``max_pp`` points between two
-    consecutive years: a warning with both figures."""
+    """The ``national_rate_jump`` warnings: need shares of a Kreis that jump between two years.
+
+    A need share (0-100) of a Kreis that moves more than ``max_pp`` points between two consecutive years is a
+    warning with both figures.
+    """
     codes = [c for c, (_, hi) in INKAR_NEED_BOUNDS.items() if hi == 100]
     part = inkar[(inkar["level"] == "kreis") & inkar["kuerzel"].isin(codes) & inkar["value"].notna()]
     part = part.sort_values(["kuerzel", "key", "year"])
@@ -224,8 +231,11 @@ def check_rate_jumps(inkar: pd.DataFrame, file: str, *, max_pp: float = MAX_JUMP
 
 def check_national(inkar: pd.DataFrame, gisd_inputs: pd.DataFrame, gisd_release: pd.DataFrame,
                    attrs: Mapping[str, pd.DataFrame], files: Mapping[str, str]) -> list[Problem]:
-    """Every national plausibility check; ``files`` names the file of each table (``inkar``, ``gisd_inputs``,
-    ``gisd_kreis``, and the VG250-EW level names)."""
+    """The problems of every national plausibility check.
+
+    ``files`` names the file of each table (``inkar``, ``gisd_inputs``, ``gisd_kreis``, and the VG250-EW level
+    names).
+    """
     return [*check_population(attrs, files),
             *check_years(inkar, files["inkar"]), *check_inkar_values(inkar, files["inkar"]),
             *check_rate_jumps(inkar, files["inkar"]),

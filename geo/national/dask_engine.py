@@ -108,6 +108,7 @@ class LookupRun:
 
     @property
     def points_per_second(self) -> float:
+        """The points looked up per second of wall time (NaN for a run that took no time)."""
         return self.n_points / self.seconds if self.seconds else float("nan")
 
 
@@ -264,5 +265,6 @@ def peak_memory_monitor(interval: float = 0.2) -> Any:
 
 
 def describe(run: LookupRun) -> Mapping[str, Any]:
+    """The sizes and speed of a batch lookup as a small JSON-ready mapping (for a report or a log line)."""
     return {"points": run.n_points, "partitions": run.n_partitions, "seconds": round(run.seconds, 2),
             "points_per_second": round(run.points_per_second)}

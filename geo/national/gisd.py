@@ -64,8 +64,10 @@ def _series(inputs: pd.DataFrame, variable: str, level: str) -> pd.Series:
 
 
 def inkar2022_gvb_code(ars9: pd.Series) -> pd.Series:
-    """The 8-digit INKAR Gemeindeverband code (release 2022) of a 9-digit ARS, by the two structural rules:
-    a Verband ``LLRKK5xyz`` is ``LLRKK9yz``; any other unit drops the Verband number's first digit."""
+    """The 8-digit INKAR Gemeindeverband code (release 2022) of a 9-digit ARS.
+
+    By two structural rules: a Verband ``LLRKK5xyz`` is ``LLRKK9yz``; any other unit drops the Verband's first digit.
+    """
     verband = ars9.str.slice(5, 6) == "5"
     return (ars9.str.slice(0, 5) + "9" + ars9.str.slice(7, 9)).where(verband,
                                                                        ars9.str.slice(0, 5) + ars9.str.slice(6, 9))
@@ -266,6 +268,7 @@ class GisdModel:
     fit_years: int = 20
 
     def fit(self, wf: pd.DataFrame, *, sign_column: str = "Arbeitslosigkeit") -> GisdModel:
+        """Fit one component per domain on the latest ``fit_years`` years, rising with ``sign_column``."""
         from sklearn.decomposition import PCA
 
         latest = int(wf["year"].max())
@@ -338,7 +341,7 @@ LAND_CODE = {"BW": "08", "BY": "09", "BB": "12", "MV": "13", "NI": "03", "NW": "
 
 
 def _z_over_time(scores: pd.DataFrame, col: str) -> np.ndarray:
-    """z of each Gemeinde's time-rescaled score within its own series (RKI's ``Z_ts``)."""
+    """The z-score of each Gemeinde's time-rescaled score within its own series (RKI's ``Z_ts``)."""
     g0 = scores.groupby("key")[col]
     lo, hi = g0.transform("min"), g0.transform("max")
     span = hi - lo
@@ -475,8 +478,10 @@ def gisd_from_inputs(gemeinden: pd.DataFrame, inputs: pd.DataFrame, *, latest_ye
 
 
 def compare_with_release(ours: pd.DataFrame, release: pd.DataFrame) -> pd.DataFrame:
-    """Per year: units compared, Spearman's rho of the scores, share of units in the same quintile, and the
-    share within one quintile."""
+    """Per year, the agreement with the published GISD: units, Spearman's rho, same and near quintile shares.
+
+    Columns: ``n`` units, ``spearman_rho`` of the scores, ``quintile_agreement``, ``within_one_quintile``.
+    """
     from scipy.stats import spearmanr
 
     m = ours.merge(release, on=["key", "year"], suffixes=("", "_published"))

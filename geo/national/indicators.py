@@ -131,6 +131,7 @@ class NationalInputs:
 
     @property
     def lands(self) -> list[str]:
+        """The two-digit keys of the Länder present in the inputs, sorted."""
         return sorted(self.gemeinden["land_key"].unique())
 
 
@@ -264,9 +265,11 @@ def _population_change(inputs: NationalInputs, rule: ind.SmallNumberRule) -> lis
 
 
 def _income_tax(inputs: NationalInputs) -> list[pd.DataFrame]:
-    """Municipal income-tax share per inhabitant: published per Gemeindeverband (E_Einkommensteuer up to 2019,
-    the IRIS delivery for 2020-2022, as the RKI does); Gemeinden carry their GVB's value, Kreise and Länder the
-    GVB values weighted by the 2022 population."""
+    """The rows of the municipal income-tax share per inhabitant, on every level.
+
+    Published per Gemeindeverband (E_Einkommensteuer up to 2019, the IRIS delivery for 2020-2022, as the RKI
+    does); Gemeinden carry their GVB's value, Kreise and Länder the GVB values weighted by the 2022 population.
+    """
     gi = inputs.gisd_inputs
     old = gi[(gi["variable"] == "Einkommensteuer") & (gi["year"] <= 2019)]
     new = gi[(gi["variable"] == "Einkommensteuer_IRIS") & (gi["year"] >= 2020)]

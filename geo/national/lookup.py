@@ -48,6 +48,7 @@ class GemeindeIndex:
 
     @property
     def tree(self) -> shapely.STRtree:
+        """The spatial index over the Gemeinde polygons, built on first use."""
         if self._tree is None:
             shapely.prepare(self.geoms)
             self._tree = shapely.STRtree(self.geoms)
@@ -153,6 +154,7 @@ class PointSampler:
 
     @classmethod
     def from_layer(cls, layer: gpd.GeoDataFrame) -> PointSampler:
+        """A sampler over a Gemeinde layer, weighted by ``population`` (by area if the layer counts no one)."""
         layer = layer.sort_values("key").reset_index(drop=True)
         pop = layer["population"].fillna(0).clip(lower=0).to_numpy(dtype=float)
         if pop.sum() <= 0:

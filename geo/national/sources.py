@@ -123,6 +123,7 @@ def check_key_format(keys: pd.Series, level: str, *, file: str | None = None) ->
 
 
 def check_unique(keys: pd.Series, level: str, *, file: str | None = None) -> list[Problem]:
+    """A ``duplicate_key`` problem for every key of ``level`` that occurs more than once."""
     dup = keys[keys.duplicated(keep=False)]
     return [Problem("duplicate_key", f"{level}: key {k} occurs {n} times", file=file, key=str(k))
             for k, n in dup.value_counts().items()]
