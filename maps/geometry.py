@@ -12,10 +12,13 @@ shows neither gaps nor overlaps. The steps:
 3. **Reprojection and rounding** to ``decimals`` in EPSG:4326: a shared vertex is the same number on both
    sides, so it is rounded the same way on both sides.
 
+The views of the map (:func:`view_box`, :func:`main_part_box`) and its label points are computed here too.
 Nothing here reads or writes files.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -106,3 +109,36 @@ def web_geometry(gdf: gpd.GeoDataFrame, *, tolerance_m: float = DEFAULT_TOLERANC
     out = out.set_geometry(rounded)
     out.attrs = dict(gdf.attrs)
     return out
+
+
+def view_box(geoms: gpd.GeoSeries) -> list[list[float]]:
+    """The bounds of ``geoms`` (EPSG:4326) as Leaflet wants them: [[south, west], [north, east]]."""
+    minx, miny, maxx, maxy = geoms.total_bounds
+    return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
+
+
+def main_part_box(geoms: gpd.GeoSeries) -> list[list[float]]:
+    """Bounds of the districts that form the largest connected part of ``geoms`` (an exclave, such as the city
+    of Bremen's port area inside Bremerhaven, does not widen the view of its city)."""
+    merged = shapely.union_all(shapely.buffer(geoms.values, 1e-4))  # ~10 m: neighbours that touch are one part
+    parts = list(getattr(merged, "geoms", [merged]))
+    main = max(parts, key=lambda part: part.area)
+    return view_box(geoms[shapely.intersects(geoms.values, main)])
+
+
+def union_box(boxes: Sequence[list[list[float]]]) -> list[list[float]]:
+    """The smallest box around several [[south, west], [north, east]] boxes."""
+    return [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
+            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
+
+
+def label_order(districts: gpd.GeoDataFrame) -> list[int]:
+    """Label priority: larger districts first (a smaller neighbour's label gives way when they would overlap)."""
+    return [int(i) for i in np.argsort(-districts.geometry.area.to_numpy(), kind="stable")]
+
+
+def label_points(districts: gpd.GeoDataFrame) -> list[list[float]]:
+    """A point inside each district for its name label, as [lat, lon]."""
+    reps = shapely.point_on_surface(districts.geometry.values)
+    reps = gpd.GeoSeries(reps, crs=districts.crs).to_crs(4326)
+    return [[round(p.y, 5), round(p.x, 5)] for p in reps]

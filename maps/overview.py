@@ -12,7 +12,6 @@ configured.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -27,8 +26,18 @@ from jinja2 import Template
 from geo.pipeline.indicators import REGISTRY
 from maps import palettes
 from maps._script import CSS, THEMATIC_JS
-from maps.geometry import DEFAULT_DECIMALS, DEFAULT_TOLERANCE_M, web_geometry
-from maps.i18n import check_lang, class_label, fmt_number, indicator_label, scheme_label, t, unit_label
+from maps.classes import categorical_classes, classify_values
+from maps.geometry import (
+    DEFAULT_DECIMALS,
+    DEFAULT_TOLERANCE_M,
+    label_order,
+    label_points,
+    main_part_box,
+    union_box,
+    view_box,
+    web_geometry,
+)
+from maps.i18n import check_lang, class_label, fmt_number, indicator_label, t, unit_label
 
 #: Default configuration; any key may be overridden by the ``config`` argument of :func:`overview_map`.
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -58,7 +67,6 @@ NEED_DIRECTIONS = ("higher_is_worse", "higher_is_better", "lower_is_worse")
 #: layer ids in the order of the layer switch (indicators follow)
 PROGRAMME_LAYERS = ("categories", "designations", "status", "dynamics", "hotspots", "district_type")
 CATEGORY_ORDER = palettes.CATEGORY_ORDER
-SCHEMES = {"Quantiles", "NaturalBreaks", "FisherJenks", "EqualInterval", "BoxPlot", "StdMean"}
 ASSETS = {"js": [("leaflet", "leaflet/leaflet.js")], "css": [("leaflet_css", "leaflet/leaflet.css")]}
 
 
@@ -89,61 +97,6 @@ def _check_input(districts: gpd.GeoDataFrame, classification: pd.DataFrame | Non
         raise ValueError("overview_map: " + "; ".join(problems))
 
 
-def _legend(labels: Sequence[str], colours: Sequence[str], classes: np.ndarray) -> list[dict[str, Any]]:
-    return [{"label": lab, "color": col, "count": int((classes == i).sum())}
-            for i, (lab, col) in enumerate(zip(labels, colours, strict=True))]
-
-
-def _categorical(values: Sequence[Any], order: Sequence[str], colours: Mapping[str, str], labels: Mapping[str, str],
-                 *, keep_empty: bool = True) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    index = {v: i for i, v in enumerate(order)}
-    classes = np.array([index.get(v, -1) if isinstance(v, str) else -1 for v in values], dtype=int)
-    legend = _legend([labels[v] for v in order], [colours[v] for v in order], classes)
-    if not keep_empty:
-        legend = [item for item in legend if item["count"]]  # pragma: no cover - indices would shift
-    return classes, legend
-
-
-def classify_values(values: pd.Series, *, scheme: str, k: int, lang: str, unit: str = "",
-                    decimals: int = 1) -> tuple[np.ndarray, list[dict[str, Any]], str]:
-    """Class numbers (-1 = no value) and legend entries for one indicator, with mapclassify.
-
-    Returns the classes, the legend (label with class bounds, colour, count) and a note naming the scheme.
-    """
-    if scheme not in SCHEMES:
-        raise ValueError(f"unknown classification scheme {scheme!r}; one of {sorted(SCHEMES)}")
-    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(v)
-    classes = np.full(len(v), -1, dtype=int)
-    distinct = np.unique(v[ok])
-    if len(distinct) == 0:
-        return classes, [], scheme_label(scheme, lang)
-    k_eff = int(max(1, min(k, len(distinct))))
-    if k_eff == 1:
-        bins = np.array([distinct[0]])
-        classes[ok] = 0
-    else:
-        kwargs = {} if scheme in ("BoxPlot", "StdMean") else {"k": k_eff}
-        with warnings.catch_warnings():  # FisherJenks without numba: pure Python, fine for a few hundred areas
-            warnings.simplefilter("ignore", UserWarning)
-            import mapclassify  # here, not at the top: matplotlib with it costs 0.3 s to every importer of maps
-
-            fitted = getattr(mapclassify, scheme)(v[ok], **kwargs)
-        bins = np.asarray(fitted.bins, dtype=float)
-        classes[ok] = np.asarray(fitted.yb, dtype=int)
-    n = len(bins)
-    colours = palettes.sequential(max(n, 2))[:n] if n > 1 else [palettes.sequential(2)[1]]
-    lows = np.concatenate([[np.nanmin(v[ok])], bins[:-1]])
-    suffix = f" {unit_label(unit, lang)}" if unit and unit not in ("persons",) else ""
-    labels = []
-    for i, (lo, hi) in enumerate(zip(lows, bins, strict=True)):
-        lo_txt = fmt_number(lo, lang, decimals=decimals)
-        hi_txt = fmt_number(hi, lang, decimals=decimals)
-        labels.append(f"{lo_txt} – {hi_txt}{suffix}" if i == 0 else f"> {lo_txt} – {hi_txt}{suffix}")
-    legend = _legend(labels, colours, classes)
-    return classes, legend, f"{scheme_label(scheme, lang)}, {n} {t('map.classes', lang)}"
-
-
 def _decimals(name: str) -> int:
     ind = REGISTRY.get(name)
     return 0 if ind is None or ind.unit in ("persons", "persons/km²") else 1
@@ -160,62 +113,98 @@ def category_text(cats: Any, lang: str) -> str:
 
 def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every thematic layer the columns of ``frame`` allow, as plain dicts (id, group, title, classes, legend...)."""
-    layers: list[dict[str, Any]] = []
     g_prog, g_ana = t("group.programme", lang), t("group.analysis", lang)
-    g_need, g_ctx = t("group.need", lang), t("group.context", lang)
+    layers: list[dict[str, Any]] = []
     if "categories" in frame:
-        primary = [palettes.primary_category(c, k) for c, k in zip(frame["categories"],
-                                                         frame.get("classifiable", [None] * len(frame)),
-                                                         strict=True)]
-        order = [*CATEGORY_ORDER, "none", "not_classifiable"]
-        classes, legend = _categorical(primary, order, palettes.CATEGORY_COLOURS,
-                                       {c: t(f"cat.{c}", lang) for c in order})
-        layers.append({"id": "categories", "group": g_prog, "title": t("layer.categories", lang),
-                       "classes": classes, "legend": legend, "note": t("map.multiple", lang),
-                       "values": [t("cat.not_classifiable", lang) if p == "not_classifiable" else
-                                  category_text(c, lang) for c, p in zip(frame["categories"], primary, strict=True)]})
+        layers.append(_category_layer(frame, lang, g_prog))
     if "designated" in frame:
-        progs = frame["designation_programmes"] if "designation_programmes" in frame else [None] * len(frame)
-        des = [palettes.designation_group(p, bool(d) if d == d else False)
-               for p, d in zip(progs, frame["designated"], strict=True)]
-        order = list(palettes.DESIGNATION_COLOURS)
-        des_labels = {c: t(f"des.{c}", lang) for c in order}
-        classes, legend = _categorical(des, order, palettes.DESIGNATION_COLOURS, des_labels)
-        areas = frame["designation_areas"] if "designation_areas" in frame else [None] * len(frame)
-        values = [t(f"des.{d}", lang) + (f" ({a})" if isinstance(a, str) and a else "") for d, a in zip(des, areas,
-                                                                                                      strict=True)]
-        layers.append({"id": "designations", "group": g_prog, "title": t("layer.designations", lang),
-                       "classes": classes, "legend": legend, "values": values})
-    for lid, col, colours, prefix in (("status", "status_class", palettes.STATUS_COLOURS, "status"),
-                                      ("dynamics", "dynamics_class", palettes.DYNAMICS_COLOURS, "dynamics")):
-        if col in frame:
-            order = list(colours)
-            labels = {c: t(f"{prefix}.{c}", lang) for c in order}
-            labels = {c: class_label(col, c, lang) for c in order}
-            classes, legend = _categorical(list(frame[col]), order, colours, labels)
-            conf = _confidence_words(frame, lang)
-            values = [(labels.get(v, t("map.no_data", lang)) if isinstance(v, str) else t("map.no_data", lang))
-                      + (f" ({c})" if c else "") for v, c in zip(frame[col], conf["row"], strict=True)]
-            layer = {"id": lid, "group": g_prog, "title": t(f"layer.{lid}", lang), "classes": classes,
-                     "legend": legend, "values": values}
-            if conf["note"]:
-                layer["note"] = conf["note"]
-            layers.append(layer)
+        layers.append(_designation_layer(frame, lang, g_prog))
+    layers += _class_layers(frame, lang, g_prog)
     if "hotspot" in frame:
-        order = list(palettes.HOTSPOT_COLOURS)
-        labels = {c: t(f"hotspot.{c}", lang) for c in order}
-        classes, legend = _categorical(list(frame["hotspot"]), order, palettes.HOTSPOT_COLOURS, labels)
-        layers.append({"id": "hotspots", "group": g_ana, "title": t("layer.hotspots", lang), "classes": classes,
-                       "legend": legend,
-                       "values": [labels.get(v, t("map.no_data", lang)) for v in frame["hotspot"]]})
+        layers.append(_hotspot_layer(frame, lang, g_ana))
     if "district_type" in frame:
-        kinds = sorted({str(v) for v in frame["district_type"] if isinstance(v, str) or pd.notna(v)})
-        colours = dict(zip(kinds, palettes.qualitative(len(kinds)), strict=True))
-        vals = [str(v) if (isinstance(v, str) or pd.notna(v)) else None for v in frame["district_type"]]
-        classes, legend = _categorical(vals, kinds, colours, {k: k for k in kinds})
-        layers.append({"id": "district_type", "group": g_ana, "title": t("layer.district_type", lang),
-                       "classes": classes, "legend": legend,
-                       "values": [v if v is not None else t("map.no_data", lang) for v in vals]})
+        layers.append(_district_type_layer(frame, lang, g_ana))
+    layers += _indicator_layers(frame, lang=lang, config=config)
+    layers.append({"id": "outline", "group": g_prog, "title": t("layer.outline", lang),
+                   "classes": np.full(len(frame), -1, dtype=int), "legend": [], "outline": True})
+    for lay in layers:
+        lay["missing"] = int((np.asarray(lay["classes"]) < 0).sum()) if not lay.get("outline") else 0
+        lay["classes"] = [int(c) for c in lay["classes"]]
+    return layers
+
+
+def _category_layer(frame: pd.DataFrame, lang: str, group: str) -> dict[str, Any]:
+    """The categories layer: each district coloured by its first category by precedence."""
+    primary = [palettes.primary_category(c, k) for c, k in zip(frame["categories"],
+                                                     frame.get("classifiable", [None] * len(frame)),
+                                                     strict=True)]
+    order = [*CATEGORY_ORDER, "none", "not_classifiable"]
+    classes, legend = categorical_classes(primary, order, palettes.CATEGORY_COLOURS,
+                                          {c: t(f"cat.{c}", lang) for c in order})
+    return {"id": "categories", "group": group, "title": t("layer.categories", lang),
+            "classes": classes, "legend": legend, "note": t("map.multiple", lang),
+            "values": [t("cat.not_classifiable", lang) if p == "not_classifiable" else
+                       category_text(c, lang) for c, p in zip(frame["categories"], primary, strict=True)]}
+
+
+def _designation_layer(frame: pd.DataFrame, lang: str, group: str) -> dict[str, Any]:
+    """The designations layer: the programme group of each district's designation and its area names."""
+    progs = frame["designation_programmes"] if "designation_programmes" in frame else [None] * len(frame)
+    des = [palettes.designation_group(p, bool(d) if d == d else False)
+           for p, d in zip(progs, frame["designated"], strict=True)]
+    order = list(palettes.DESIGNATION_COLOURS)
+    des_labels = {c: t(f"des.{c}", lang) for c in order}
+    classes, legend = categorical_classes(des, order, palettes.DESIGNATION_COLOURS, des_labels)
+    areas = frame["designation_areas"] if "designation_areas" in frame else [None] * len(frame)
+    values = [t(f"des.{d}", lang) + (f" ({a})" if isinstance(a, str) and a else "") for d, a in zip(des, areas,
+                                                                                                  strict=True)]
+    return {"id": "designations", "group": group, "title": t("layer.designations", lang),
+            "classes": classes, "legend": legend, "values": values}
+
+
+def _class_layers(frame: pd.DataFrame, lang: str, group: str) -> list[dict[str, Any]]:
+    """The status and dynamics class layers, each value with its basis confidence where that is lower."""
+    layers = []
+    for lid, col, colours in (("status", "status_class", palettes.STATUS_COLOURS),
+                              ("dynamics", "dynamics_class", palettes.DYNAMICS_COLOURS)):
+        if col not in frame:
+            continue
+        order = list(colours)
+        labels = {c: class_label(col, c, lang) for c in order}
+        classes, legend = categorical_classes(list(frame[col]), order, colours, labels)
+        conf = _confidence_words(frame, lang)
+        values = [(labels.get(v, t("map.no_data", lang)) if isinstance(v, str) else t("map.no_data", lang))
+                  + (f" ({c})" if c else "") for v, c in zip(frame[col], conf["row"], strict=True)]
+        layer = {"id": lid, "group": group, "title": t(f"layer.{lid}", lang), "classes": classes,
+                 "legend": legend, "values": values}
+        if conf["note"]:
+            layer["note"] = conf["note"]
+        layers.append(layer)
+    return layers
+
+
+def _hotspot_layer(frame: pd.DataFrame, lang: str, group: str) -> dict[str, Any]:
+    """The hot spot layer (local Moran's I classes)."""
+    order = list(palettes.HOTSPOT_COLOURS)
+    labels = {c: t(f"hotspot.{c}", lang) for c in order}
+    classes, legend = categorical_classes(list(frame["hotspot"]), order, palettes.HOTSPOT_COLOURS, labels)
+    return {"id": "hotspots", "group": group, "title": t("layer.hotspots", lang), "classes": classes,
+            "legend": legend, "values": [labels.get(v, t("map.no_data", lang)) for v in frame["hotspot"]]}
+
+
+def _district_type_layer(frame: pd.DataFrame, lang: str, group: str) -> dict[str, Any]:
+    """The typology layer: one qualitative colour per district type."""
+    kinds = sorted({str(v) for v in frame["district_type"] if isinstance(v, str) or pd.notna(v)})
+    colours = dict(zip(kinds, palettes.qualitative(len(kinds)), strict=True))
+    vals = [str(v) if (isinstance(v, str) or pd.notna(v)) else None for v in frame["district_type"]]
+    classes, legend = categorical_classes(vals, kinds, colours, {k: k for k in kinds})
+    return {"id": "district_type", "group": group, "title": t("layer.district_type", lang),
+            "classes": classes, "legend": legend,
+            "values": [v if v is not None else t("map.no_data", lang) for v in vals]}
+
+
+def _indicator_names(frame: pd.DataFrame, config: Mapping[str, Any]) -> tuple[list[str], set[str]]:
+    """The indicator layers to draw (need indicators first) and which of them are need indicators."""
     wanted = config.get("indicators")
     names = list(wanted) if wanted is not None else [n for n in REGISTRY if n in frame]
     need_ids = config.get("need_indicators")
@@ -225,7 +214,15 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
     missing = [n for n in names if n not in frame]
     if missing:
         raise ValueError(f"overview_map: indicators not in the districts frame: {missing}")
+    return names, need
+
+
+def _indicator_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One layer per indicator with values, classed by the configured scheme; context indicators labelled so."""
+    g_need, g_ctx = t("group.need", lang), t("group.context", lang)
+    names, need = _indicator_names(frame, config)
     overrides = config.get("indicator_overrides") or {}
+    layers = []
     for name in names:
         values = pd.to_numeric(frame[name], errors="coerce")
         if values.notna().sum() == 0:
@@ -246,11 +243,6 @@ def thematic_layers(frame: pd.DataFrame, *, lang: str, config: Mapping[str, Any]
                        "values": [fmt_number(x, lang, decimals=dec) + (f" {unit_txt}" if unit not in ("persons", "")
                                                                       and x == x else "")
                                   + (f" ({y})" if y and x == x else "") for x, y in zip(values, years, strict=True)]})
-    layers.append({"id": "outline", "group": g_prog, "title": t("layer.outline", lang),
-                   "classes": np.full(len(frame), -1, dtype=int), "legend": [], "outline": True})
-    for lay in layers:
-        lay["missing"] = int((np.asarray(lay["classes"]) < 0).sum()) if not lay.get("outline") else 0
-        lay["classes"] = [int(c) for c in lay["classes"]]
     return layers
 
 
@@ -305,30 +297,6 @@ class ThematicLayers(MacroElement):
         self.data["id"] = map_name
         self.script = THEMATIC_JS.replace("(MAP, DATA)", f"({map_name}, {safe_json(self.data)})")
         super().render(**kwargs)
-
-
-def _bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
-    minx, miny, maxx, maxy = geoms.total_bounds
-    return [[round(float(miny), 5), round(float(minx), 5)], [round(float(maxy), 5), round(float(maxx), 5)]]
-
-
-def _main_part_bounds(geoms: gpd.GeoSeries) -> list[list[float]]:
-    """Bounds of the districts that form the largest connected part of ``geoms`` (an exclave, such as the city
-    of Bremen's port area inside Bremerhaven, does not widen the view of its city)."""
-    merged = shapely.union_all(shapely.buffer(geoms.values, 1e-4))  # ~10 m: neighbours that touch are one part
-    parts = list(getattr(merged, "geoms", [merged]))
-    main = max(parts, key=lambda part: part.area)
-    return _bounds(geoms[shapely.intersects(geoms.values, main)])
-
-
-def _union_bounds(boxes: Sequence[list[list[float]]]) -> list[list[float]]:
-    return [[min(b[0][0] for b in boxes), min(b[0][1] for b in boxes)],
-            [max(b[1][0] for b in boxes), max(b[1][1] for b in boxes)]]
-
-
-def _label_order(districts: gpd.GeoDataFrame) -> list[int]:
-    """Label priority: larger districts first (a smaller neighbour's label gives way when they would overlap)."""
-    return [int(i) for i in np.argsort(-districts.geometry.area.to_numpy(), kind="stable")]
 
 
 def overview_map(
@@ -391,6 +359,37 @@ def overview_map(
     cfg = {**DEFAULT_CONFIG, **(config or {})}
     if cfg["tiles"] and not cfg["attribution"]:
         raise ValueError("overview_map: config 'tiles' needs an 'attribution'")
+    frame = _with_classification(districts, classification)
+    if web is None:
+        web = web_geometry(districts, tolerance_m=float(cfg["tolerance_m"]), decimals=int(cfg["decimals"]))
+    if len(web) != len(frame):
+        raise ValueError(f"overview_map: web geometry has {len(web)} rows, districts {len(frame)}")
+    thematic = _chosen_layers(thematic_layers(frame, lang=lang, config=cfg), layers)
+    ids = [lay["id"] for lay in thematic]
+    rows, tip_labels = _tooltips(frame, [c for c in cfg["tooltip_indicators"] if c in frame], lang)
+    data = {
+        "geo": {"type": "FeatureCollection", "features": _features(web)},
+        "rows": rows,
+        "tipLabels": tip_labels,
+        "labels": label_points(districts),
+        "layers": thematic,
+        "initial": initial_layer if initial_layer in ids else ids[0],
+        "bounds": _view_bounds(frame, web, focus=focus, zoom_by_city=zoom_by_city),
+        "noData": palettes.NO_DATA,
+        "outline": cfg["outline"],
+        "labelZoom": int(cfg["label_zoom"]),
+        "labelOrder": label_order(districts),
+        "profileUrl": profile_url,
+        "clickUrl": click_url,
+        "useHash": bool(use_hash),
+        "t": {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
+              "both": all_label or t("map.both", lang), "profile": t("map.profile", lang)},
+    }
+    return _folium_map(web, data, cfg=cfg, height=height, asset_base=asset_base)
+
+
+def _with_classification(districts: gpd.GeoDataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
+    """The districts' attributes (no geometry) with the classification's columns joined on ``key``."""
     frame = pd.DataFrame(districts.drop(columns=districts.geometry.name)).reset_index(drop=True)
     frame["key"] = frame["key"].astype(str)
     if classification is not None:
@@ -400,31 +399,32 @@ def overview_map(
             "categories", "status_class", "dynamics_class", "classifiable", "basis", "basis_confidence")]
         frame = frame.drop(columns=[c for c in extra if c != "key" and c in frame.columns])
         frame = frame.merge(cls[extra], on="key", how="left")
-    if web is None:
-        web = web_geometry(districts, tolerance_m=float(cfg["tolerance_m"]), decimals=int(cfg["decimals"]))
-    if len(web) != len(frame):
-        raise ValueError(f"overview_map: web geometry has {len(web)} rows, districts {len(frame)}")
-    thematic = thematic_layers(frame, lang=lang, config=cfg)
-    if layers is not None:
-        unknown = set(layers) - {lay["id"] for lay in thematic}
-        if unknown:
-            raise ValueError(f"overview_map: unknown or unavailable layers {sorted(unknown)}")
-        thematic = [lay for lay in thematic if lay["id"] in layers]
-    ids = [lay["id"] for lay in thematic]
-    initial = initial_layer if initial_layer in ids else ids[0]
+    return frame
 
-    geoms = web.geometry.values
-    features = [{"type": "Feature", "properties": {"i": i}, "geometry": shapely.geometry.mapping(g)}
-                for i, g in enumerate(geoms)]
-    # mapping() gives tuples; json turns them into arrays
-    reps = shapely.point_on_surface(districts.geometry.values)
-    reps = gpd.GeoSeries(reps, crs=districts.crs).to_crs(4326)
-    label_pts = [[round(p.y, 5), round(p.x, 5)] for p in reps]
-    tip_cols = [c for c in cfg["tooltip_indicators"] if c in frame]
+
+def _chosen_layers(thematic: list[dict[str, Any]], layers: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The thematic layers asked for (all when ``layers`` is None); an unknown id is an error."""
+    if layers is None:
+        return thematic
+    unknown = set(layers) - {lay["id"] for lay in thematic}
+    if unknown:
+        raise ValueError(f"overview_map: unknown or unavailable layers {sorted(unknown)}")
+    return [lay for lay in thematic if lay["id"] in layers]
+
+
+def _features(web: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """GeoJSON features that carry only their row index (mapping() gives tuples; json turns them into arrays)."""
+    return [{"type": "Feature", "properties": {"i": i}, "geometry": shapely.geometry.mapping(g)}
+            for i, g in enumerate(web.geometry.values)]
+
+
+def _tooltips(frame: pd.DataFrame, tip_cols: list[str], lang: str) -> tuple[list[list[str]], list[str]]:
+    """Per district the tooltip's texts (key, name, city, category, status, confidence, indicators), and the
+    labels of the texts after the city."""
     tip_years = {c: _years(frame, c) for c in tip_cols}
-    rows = []
     cats = frame["categories"] if "categories" in frame else [None] * len(frame)
     status = frame["status_class"] if "status_class" in frame else [None] * len(frame)
+    rows = []
     for i in range(len(frame)):
         row = [frame.at[i, "key"], str(frame.at[i, "name"]), str(frame.at[i, "city"]) if "city" in frame else ""]
         if "categories" in frame:
@@ -437,45 +437,42 @@ def overview_map(
         if "basis_confidence" in frame:
             c = frame.at[i, "basis_confidence"]
             row.append(t(f"confidence_level.{c}", lang) if isinstance(c, str) and c else t("map.no_data", lang))
-        for c in tip_cols:
-            ind = REGISTRY.get(c)
-            x = pd.to_numeric(pd.Series([frame.at[i, c]]), errors="coerce").iloc[0]
-            unit = (f" {unit_label(ind.unit, lang)}" if ind is not None and ind.unit not in ("persons",) and x == x
-                    else "")
-            year = tip_years[c][i]
-            row.append(fmt_number(x, lang, decimals=_decimals(c)) + unit + (f" ({year})" if year and x == x else ""))
+        row += [_tooltip_value(frame.at[i, c], c, tip_years[c][i], lang) for c in tip_cols]
         rows.append(row)
     tip_labels = ([t("map.category", lang)] if "categories" in frame else []) + (
         [t("map.status", lang)] if "status_class" in frame else []) + (
         [f"{t('map.basis', lang)}: {t('basis.confidence', lang)}"] if "basis_confidence" in frame else []) + [
         indicator_label(c, lang) for c in tip_cols]
-    bounds = {"*": _bounds(web.geometry)}
+    return rows, tip_labels
+
+
+def _tooltip_value(value: Any, name: str, year: str, lang: str) -> str:
+    """One indicator value for the tooltip, with its unit and the year it is from."""
+    ind = REGISTRY.get(name)
+    x = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    unit = (f" {unit_label(ind.unit, lang)}" if ind is not None and ind.unit not in ("persons",) and x == x
+            else "")
+    return fmt_number(x, lang, decimals=_decimals(name)) + unit + (f" ({year})" if year and x == x else "")
+
+
+def _view_bounds(frame: pd.DataFrame, web: gpd.GeoDataFrame, *, focus: Mapping[str, Sequence[str]] | None,
+                 zoom_by_city: bool) -> dict[str, list[list[float]]]:
+    """The zoom buttons' views: all districts (``*``), each city's main part, and each ``focus`` entry."""
+    bounds = {"*": view_box(web.geometry)}
     if "city" in frame and zoom_by_city:
         for city in sorted(frame["city"].dropna().unique()):
-            bounds[str(city)] = _main_part_bounds(web.geometry[(frame["city"] == city).to_numpy()])
-        bounds["*"] = _union_bounds([b for name, b in bounds.items() if name != "*"])
+            bounds[str(city)] = main_part_box(web.geometry[(frame["city"] == city).to_numpy()])
+        bounds["*"] = union_box([b for name, b in bounds.items() if name != "*"])
     for label, keys in (focus or {}).items():
         chosen = frame["key"].isin([str(k) for k in keys]).to_numpy()
         if chosen.any():
-            bounds[str(label)] = _bounds(web.geometry[chosen])
-    data = {
-        "geo": {"type": "FeatureCollection", "features": features},
-        "rows": rows,
-        "tipLabels": tip_labels,
-        "labels": label_pts,
-        "layers": thematic,
-        "initial": initial,
-        "bounds": bounds,
-        "noData": palettes.NO_DATA,
-        "outline": cfg["outline"],
-        "labelZoom": int(cfg["label_zoom"]),
-        "labelOrder": _label_order(districts),
-        "profileUrl": profile_url,
-        "clickUrl": click_url,
-        "useHash": bool(use_hash),
-        "t": {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
-              "both": all_label or t("map.both", lang), "profile": t("map.profile", lang)},
-    }
+            bounds[str(label)] = view_box(web.geometry[chosen])
+    return bounds
+
+
+def _folium_map(web: gpd.GeoDataFrame, data: dict[str, Any], *, cfg: Mapping[str, Any], height: str,
+                asset_base: str) -> folium.Map:
+    """The folium map around the districts: optional tiles, the app's assets and the thematic layers' data."""
     centre = web.geometry.union_all().centroid
     m = folium.Map(location=[centre.y, centre.x], zoom_start=10, tiles=None, control_scale=True,
                    height=height, prefer_canvas=False, zoom_snap=0.25, zoom_delta=0.5)  # fit views closely

@@ -11,8 +11,8 @@ import pytest
 
 from maps import map_parts, overview_map, safe_json
 from maps.charts import line_chart
+from maps.classes import classify_values
 from maps.i18n import fmt_number, t
-from maps.overview import classify_values
 from tests.maps.conftest import grid_districts, tiny_classification
 
 MAPS = Path(__file__).resolve().parents[2] / "maps"
