@@ -37,6 +37,7 @@ class Problem:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The problem as a JSON-ready mapping, without the fields that are empty (``None`` or ``{}``)."""
         return {k: v for k, v in asdict(self).items() if v not in (None, {})}
 
     def __str__(self) -> str:

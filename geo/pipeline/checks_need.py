@@ -55,10 +55,13 @@ def _where(rows: pd.DataFrame) -> pd.Series:
 
 
 def check_need_values(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]], file: str) -> list[Problem]:
-    """``need_value``: every present value of a need series is finite; a value with unit ``"%"`` lies within
-    0-100; a count (kind ``count``) or a mean (kind ``mean``) is not negative. Errors, one per value.
+    """The ``need_value`` errors of need series values, one per implausible value.
 
-    ``rows`` are long indicator rows (``key, year, indicator, value`` and ``source`` or ``cell``)."""
+    Every present value is finite; a value with unit ``"%"`` lies within 0-100; a count (kind ``count``) or a mean
+    (kind ``mean``) is not negative.
+
+    ``rows`` are long indicator rows (``key, year, indicator, value`` and ``source`` or ``cell``).
+    """
     value = rows["value"].to_numpy(float)
     indicator = rows["indicator"].astype(str)
     unit = indicator.map(lambda i: units.get(i, ("", "rate"))[0]).to_numpy()
@@ -102,11 +105,13 @@ def check_need_years(rows: pd.DataFrame, file: str, *, today: dt.date | None = N
 
 
 def check_atlas_duplicates(data: pd.DataFrame, file: str) -> list[Problem]:
-    """``atlas_duplicate``: the same (topic, indicator, key, year) given by two cells of one workbook. Equal values
-    (or both missing): a warning per indicator and year (the first cell is used). Different values: an error
-    naming both cells and both values.
+    """The ``atlas_duplicate`` problems: one (topic, indicator, key, year) given by two cells of one workbook.
 
-    ``data`` is the reader's tidy table with ``sheet``, ``column`` and ``row``, before duplicates are dropped."""
+    Equal values (or both missing): a warning per indicator and year (the first cell is used). Different values: an
+    error naming both cells and both values.
+
+    ``data`` is the reader's tidy table with ``sheet``, ``column`` and ``row``, before duplicates are dropped.
+    """
     dims = ["topic", "indicator_name", "key", "year"]
     dup = data[data.duplicated(dims, keep=False)]
     if dup.empty:
@@ -134,8 +139,10 @@ def check_atlas_duplicates(data: pd.DataFrame, file: str) -> list[Problem]:
 
 
 def check_need_duplicates(rows: pd.DataFrame, file: str) -> list[Problem]:
-    """``need_duplicate``: one source file gives the same (indicator, key, year) twice: error if the values differ
-    (naming both places and values), nothing if they are equal."""
+    """The ``need_duplicate`` errors: one source file gives the same (indicator, key, year) twice.
+
+    An error if the values differ (naming both places and values), nothing if they are equal.
+    """
     dims = ["indicator", "key", "year"]
     dup = rows[rows.duplicated(dims, keep=False)]
     problems = []
@@ -151,8 +158,11 @@ def check_need_duplicates(rows: pd.DataFrame, file: str) -> list[Problem]:
 
 def check_rate_jumps(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]], file: str, *,
                      max_pp: float = MAX_JUMP_PP) -> list[Problem]:
-    """``rate_jump``: a rate (unit ``"%"``) changes by more than ``max_pp`` percentage points between two
-    consecutive years (one year apart) of the same district: a warning with both figures."""
+    """The ``rate_jump`` warnings: rates of a district that jump between two consecutive years.
+
+    A rate (unit ``"%"``) that changes by more than ``max_pp`` percentage points between two years one year apart
+    of the same district is a warning with both figures.
+    """
     rates = rows[rows["indicator"].map(lambda i: units.get(str(i), ("", ""))[0] == "%")]
     rates = rates[rates["value"].notna()].drop_duplicates(["indicator", "key", "year"])
     rates = rates.sort_values(["indicator", "key", "year"]).reset_index(drop=True)
@@ -172,9 +182,12 @@ def check_rate_jumps(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]], f
 
 
 def check_census_grid(grid: pd.DataFrame, units: Mapping[str, str], file: str) -> list[Problem]:
-    """``census_cell``: a 2011 grid cell value (after ``-1`` = missing became NaN) is finite, not negative, and a
-    percentage (``units[variable] == "%"``) within 0-100. Errors naming the variable's file, the cell centre
-    (EPSG:3035) and the value."""
+    """The ``census_cell`` errors of the 2011 census grid, one per implausible cell value.
+
+    A cell value (after ``-1`` = missing became NaN) is finite, not negative, and a percentage
+    (``units[variable] == "%"``) within 0-100. Each error names the variable's file, the cell centre (EPSG:3035)
+    and the value.
+    """
     problems: list[Problem] = []
     for variable, unit in units.items():
         if variable not in grid.columns:
@@ -192,8 +205,11 @@ def check_census_grid(grid: pd.DataFrame, units: Mapping[str, str], file: str) -
 
 
 def check_census_counts_2022(cells: pd.DataFrame, file: str) -> list[Problem]:
-    """``census_count``: every 2022 cell count is a finite, whole, non-negative number. Errors naming the line,
-    the ``datei_z22data`` file, the cell centre and the value."""
+    """The ``census_count`` errors of the 2022 census cells, one per implausible count.
+
+    A count must be finite, whole and not negative. Each error names the line, the ``datei_z22data`` file, the cell
+    centre and the value.
+    """
     v = cells["value"].to_numpy(float)
     present = ~np.isnan(v)
     with np.errstate(invalid="ignore"):
@@ -210,16 +226,20 @@ def check_census_counts_2022(cells: pd.DataFrame, file: str) -> list[Problem]:
 
 def check_census_shares(rows: pd.DataFrame, units: Mapping[str, tuple[str, str]],
                         file: str = "census") -> list[Problem]:
-    """``census_share``: an interpolated census value with unit ``"%"`` lies within 0-100, a count is not negative,
-    and every present value is finite (errors)."""
+    """The ``census_share`` errors of interpolated census values.
+
+    A value with unit ``"%"`` lies within 0-100, a count is not negative, and every present value is finite.
+    """
     problems = check_need_values(rows, units, file)
     return [Problem("census_share", p.message, p.severity, p.file, p.key, p.detail) for p in problems]
 
 
 def atlas_cells(rows: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` (from :func:`geo.pipeline.sources.ortsteilatlas.to_indicators`) with a ``cell`` column naming the
-    sheet and
-    cell of every value (``sheet 'SGB II', cell D14``), looked up in the reader's ``data`` by topic, column, key."""
+    """The Ortsteilatlas ``rows`` with a ``cell`` column naming the sheet and cell of every value.
+
+    ``rows`` come from :func:`geo.pipeline.sources.ortsteilatlas.to_indicators`; each cell (``sheet 'SGB II', cell
+    D14``) is looked up in the reader's ``data`` by topic, column and key.
+    """
     parsed = rows["source"].astype(str).str.extract(r":\s*(?P<topic>.*), column (?P<column>[A-Z]+)")
     want = pd.DataFrame({"topic": parsed["topic"].to_numpy(), "column": parsed["column"].to_numpy(),
                          "key": rows["key"].astype(str).to_numpy(), "_pos": np.arange(len(rows))})
