@@ -49,6 +49,7 @@ MAX_LISTED = 20
 
 
 def check_crs(frame: gpd.GeoDataFrame, level: str, expected: str = "EPSG:25832") -> list[Problem]:
+    """A ``crs`` error if the layer of ``level`` has no CRS or another one than ``expected``."""
     if frame.crs is None:
         return [Problem("crs", f"{level}: layer has no CRS, expected {expected}")]
     if frame.crs.to_string() != expected and f"EPSG:{frame.crs.to_epsg()}" != expected:
@@ -57,6 +58,7 @@ def check_crs(frame: gpd.GeoDataFrame, level: str, expected: str = "EPSG:25832")
 
 
 def check_keys(frame: pd.DataFrame, level: str) -> list[Problem]:
+    """The ``key_format`` and ``duplicate_key`` errors: district keys that are not 8 digits or occur twice."""
     problems = []
     bad = frame.loc[~frame["key"].astype("string").str.match(KEY_RE).fillna(False), "key"]
     for key in bad:
@@ -75,8 +77,9 @@ MISDECODED = re.compile("[ÃÂ][\u0080-\u00bf\u0152-\u0178\u2013-\u203a]|\ufffd"
 
 
 def check_names(frame: pd.DataFrame, level: str, column: str = "name") -> list[Problem]:
-    """``name_encoding``: district names decoded with the wrong character set (a wrong or empty ``.cpg`` beside a
-    shapefile) are an error naming the file and the name: the map, the search and every report would show them.
+    """The ``name_encoding`` errors: district names decoded with the wrong character set, one per file.
+
+    The cause is a wrong or empty ``.cpg`` beside a shapefile; the map, the search and every report would show them.
     """
     if column not in frame.columns:
         return []
@@ -94,6 +97,7 @@ def check_names(frame: pd.DataFrame, level: str, column: str = "name") -> list[P
 
 
 def check_geometries(frame: gpd.GeoDataFrame, level: str) -> list[Problem]:
+    """The errors of districts whose geometry is empty, invalid or not a polygon, one per district and fault."""
     problems = []
     geoms = frame.geometry.values
     for idx in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
@@ -148,6 +152,7 @@ def check_coverage(frame: gpd.GeoDataFrame, outline: gpd.GeoDataFrame, level: st
 
 
 def check_negative_counts(data: pd.DataFrame, counts: frozenset[str], file: str) -> list[Problem]:
+    """A ``negative_count`` error for every value below zero of a count measure (one of ``counts``)."""
     bad = data[data["measure"].isin(counts) & (data["value"] < 0)]
     return [
         Problem("negative_count", f"{r.key} {r.time} {r.measure}: negative count {r.value:g}", file=file,
@@ -157,10 +162,7 @@ def check_negative_counts(data: pd.DataFrame, counts: frozenset[str], file: str)
 
 
 def check_sums(children: pd.DataFrame, published: pd.DataFrame, level: str, indicators: list[str]) -> list[Problem]:
-    """Compare sums of Ortsteile with the totals the statistics office publishes for the level above.
-
-    Both frames are indexed by (key, year) with one column per indicator.
-    """
+    """Compare sums of Ortsteile with the published totals of the level above (both indexed by key and year)."""
     joined = children[indicators].merge(published[indicators], left_index=True, right_index=True, how="inner",
                                         suffixes=("_sum", "_published"))
     problems = []
@@ -310,10 +312,11 @@ def check_duplicate_rows(data: pd.DataFrame, dimensions: Sequence[str], file: st
 
 
 def check_age_groups(data: pd.DataFrame, file: str) -> list[Problem]:
-    """``age_group``: every age group label of a table broken down by age reads as ``unter N``, ``N - M`` or
-    ``N und mehr`` (or is the total ``Insgesamt``), and the groups tile the ages 0 to open end without gap or
-    overlap (error: the derived counts such as ``aged_18_64`` would be wrong). Each bad label is named with the
-    first line it is on."""
+    """The ``age_group`` errors: labels that are not age groups, or groups that do not tile the ages.
+
+    Labels read ``unter N``, ``N - M``, ``N und mehr`` or ``Insgesamt`` (a bad one is named with its first line); the
+    groups cover 0 to open end without gap or overlap, else derived counts such as ``aged_18_64`` are wrong.
+    """
     if "age_group" not in data.columns:
         return []
     rows = _rows(data) if "line" in data.columns else data
@@ -340,9 +343,9 @@ def check_age_groups(data: pd.DataFrame, file: str) -> list[Problem]:
 
 
 def check_statistics_dates(data: pd.DataFrame, file: str, file_year: int | None) -> list[Problem]:
-    """``stat_date``: every date parses (``YYYY-MM-DD``, or ``YYYY`` in projections) and lies in the year the
-    file's name states (``12411-03-03-2023.csv``) (error). Files without a year in their name (projections span
-    several years) are only checked for dates that parse.
+    """The ``stat_date`` errors: dates that do not parse or lie outside the year of the file's name.
+
+    Dates read ``YYYY-MM-DD`` (``YYYY`` in projections, whose file names have no year: they only need to parse).
     """
     rows = _rows(data)
     year = file_year
@@ -366,10 +369,7 @@ def _table_years(table: StatTable) -> set[int]:
 
 
 def check_one_file_per_year(tables: Sequence[StatTable]) -> list[Problem]:
-    """``same_table_twice``: at most one file per table id and year (error naming every file).
-
-    A second copy of ``12411-03-03-2023.csv`` (say ``12411-03-03-2023-copy.csv``) would double every count.
-    """
+    """The ``same_table_twice`` errors: two files of one table id and year (a copy would double every count)."""
     files: dict[tuple[str, int], list[str]] = {}
     for table in tables:
         for year in _table_years(table):
@@ -437,9 +437,8 @@ def check_derived_counts(counts: pd.DataFrame, sources: pd.DataFrame | None = No
     """``derived_count_negative``: counts derived by subtraction are non-negative (error).
 
     ``counts`` is indexed by (key, year) as :func:`geo.pipeline.indicators.counts_from_population_table` returns
-    it, e.g.
-    ``aged_18_64 = population - under_18 - aged_65_plus``; a negative result means the age groups add up to
-    more than the total. ``sources`` (columns key, year, file: the table as read) names the file of each row.
+    it, e.g. ``aged_18_64 = population - under_18 - aged_65_plus``; a negative result means the age groups add
+    up to more than the total. ``sources`` (columns key, year, file: the table as read) names the file of each row.
     """
     files: dict[tuple[str, int], str] = {}
     if sources is not None:
@@ -475,8 +474,10 @@ def check_secondary_values(social: pd.DataFrame, file: str) -> list[Problem]:
 
 
 def check_population_jumps(tables: Sequence[StatTable]) -> list[Problem]:
-    """``population_jump``: an Ortsteil's population changes by more than :data:`JUMP_FACTOR` (either way) between
-    two consecutive published years (warning with both figures; ignored below :data:`JUMP_MIN_POPULATION`)."""
+    """The ``population_jump`` warnings: Ortsteile whose population jumps between two published years.
+
+    A factor above :data:`JUMP_FACTOR` (either way), with both figures; ignored below :data:`JUMP_MIN_POPULATION`.
+    """
     totals = _population_totals(tables)
     ot = totals[totals["key"].str.len() == 8].drop_duplicates(["key", "year"]).sort_values(["key", "year"])
     problems = []
