@@ -28,15 +28,15 @@ CLASSIFICATIONS = "classifications"
 PRODUCTS = "products"
 
 
-def classification_path(version_dir: Path, definition_hash: str) -> Path:
+def _classification_path(version_dir: Path, definition_hash: str) -> Path:
     return version_dir / CLASSIFICATIONS / f"{definition_hash}.json"
 
 
-def monitoring_path(version_dir: Path, definition_hash: str) -> Path:
+def _monitoring_path(version_dir: Path, definition_hash: str) -> Path:
     return version_dir / PRODUCTS / f"monitoring-{definition_hash}.json"
 
 
-def sha256_of(path: Path) -> str:
+def _sha256_of(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -46,7 +46,7 @@ def sha256_of(path: Path) -> str:
 
 def _entry(version_dir: Path, path: Path, kind: str, definition: Any) -> dict[str, Any]:
     return {"path": path.relative_to(version_dir).as_posix(), "kind": kind, "programme": str(definition.id),
-            "definition_hash": str(definition.hash), "sha256": sha256_of(path), "bytes": path.stat().st_size}
+            "definition_hash": str(definition.hash), "sha256": _sha256_of(path), "bytes": path.stat().st_size}
 
 
 def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str]]) -> tuple[list[dict[str, Any]],
@@ -79,11 +79,11 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
             entries.append({"kind": "skipped", "programme": str(definition.id),
                             "definition_hash": str(definition.hash), "reason": exc.message[:500]})
             continue
-        path = save_result(result, classification_path(version_dir, definition.hash))
+        path = save_result(result, _classification_path(version_dir, definition.hash))
         entries.append(_entry(version_dir, Path(path), "classification", definition))
         t1 = time.perf_counter()
         mon = monitoring_product(snapshot, definition, result, wide)
-        out = monitoring_path(version_dir, definition.hash)
+        out = _monitoring_path(version_dir, definition.hash)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(mon, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
                        encoding="utf-8")
@@ -94,8 +94,10 @@ def build_products(version_dir: Path, programmes: Sequence[str | os.PathLike[str
 
 
 def _designations_versus_data(result: Any, snapshot: Any, wide: Any, definition: Any) -> dict[str, Any]:
-    """Designated versus indicated (:mod:`geo.classify.designations`), next to the alternative definition
-    (the former demographic proxy) where it can classify the same data."""
+    """The designated-versus-indicated table (:mod:`geo.classify.designations`) as a JSON-ready document.
+
+    Next to the alternative definition (the former demographic proxy) where it can classify the same data.
+    """
     from geo.classify import classify, load_definition
     from geo.classify.designations import designation_versus_data
     from geo.config import ALTERNATIVE_PROGRAMME
@@ -116,7 +118,7 @@ def _designations_versus_data(result: Any, snapshot: Any, wide: Any, definition:
     return {"alternative": alt_id, "rows": rows}
 
 
-def product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> dict[str, Any] | None:
+def _product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> dict[str, Any] | None:
     for item in [*(manifest.get("products") or []), *(manifest.get("products_skipped") or [])]:
         if item.get("kind") == kind and item.get("definition_hash") == definition_hash:
             return dict(item)
@@ -125,11 +127,11 @@ def product_entry(manifest: dict[str, Any], kind: str, definition_hash: str) -> 
 
 def require_product(version_dir: Path, manifest: dict[str, Any], kind: str, definition: Any) -> dict[str, Any]:
     """The manifest entry of a published product, or :class:`ProductMissingError` saying how to rebuild."""
-    skipped = product_entry(manifest, "skipped", str(definition.hash))
+    skipped = _product_entry(manifest, "skipped", str(definition.hash))
     if skipped is not None:
         raise ProductMissingError(f"snapshot {version_dir.name} was built without the products of programme "
                                   f"{definition.id!r}: {skipped.get('reason')}")
-    entry = product_entry(manifest, kind, str(definition.hash))
+    entry = _product_entry(manifest, kind, str(definition.hash))
     if entry is None or not (version_dir / entry["path"]).is_file():
         raise ProductMissingError(
             f"snapshot {version_dir.name} has no published {kind} for programme {definition.id!r} "
@@ -139,8 +141,10 @@ def require_product(version_dir: Path, manifest: dict[str, Any], kind: str, defi
 
 
 def read_product(version_dir: Path, manifest: dict[str, Any], kind: str, definition: Any) -> dict[str, Any]:
-    """The published JSON document of ``kind`` for ``definition``, read once and checked against the
-    manifest's checksum (a damaged file is a :class:`SnapshotError`)."""
+    """The published JSON document of ``kind`` for ``definition``, checked against the manifest's checksum.
+
+    Raises :class:`ProductMissingError` if it was not published, :class:`SnapshotError` if the file is damaged.
+    """
     entry = require_product(version_dir, manifest, kind, definition)
     path = version_dir / entry["path"]
     raw = path.read_bytes()
