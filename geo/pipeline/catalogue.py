@@ -72,6 +72,7 @@ class Catalogue:
         return [{"path": _relative(path, self.root), "reason": reason} for path, reason in self.ignored]
 
     def all_files(self) -> list[Path]:
+        """Every input file found (shapefiles with their sidecar files), sorted and each once."""
         files: list[Path] = []
         for paths in self.layers.values():
             for shp in paths:
@@ -244,6 +245,7 @@ class NeedCatalogue:
 
     @property
     def indicators(self) -> tuple[NeedIndicator, ...]:
+        """Every need indicator of the catalogue: the Ortsteilatlas, Wahlatlas and census entries."""
         return self.atlas_indicators + self.wahl_indicators + self.zensus_indicators
 
     def zensus_variables(self) -> set[str]:
@@ -294,8 +296,11 @@ def _entry(raw: dict[str, Any], source: str, where: str) -> NeedIndicator:
 
 
 def _zensus_section(raw: dict[str, Any], where: str, taken: set[str]) -> tuple[NeedIndicator, ...]:
-    """The census entries: a 2011 entry names its grid ``variable`` and ``aggregate``, a 2022 entry its
-    ``numerator_files`` (and ``denominator_files`` for a rate)."""
+    """The census entries of the need catalogue, each checked for its required keys.
+
+    A 2011 entry names its grid ``variable`` and ``aggregate``, a 2022 entry its ``numerator_files`` (and
+    ``denominator_files`` for a rate).
+    """
     out = []
     for entry in raw.get("indicators") or []:
         if not isinstance(entry, dict):
