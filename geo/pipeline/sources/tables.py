@@ -38,8 +38,11 @@ TIDY_COLUMNS = ("key", "year", "indicator", "value")
 
 
 def _check_field_counts(path: Path, text: str) -> None:
-    """Every record has as many fields as the header: a shorter one is a file cut short or a lost separator
-    (pandas would fill the missing fields with empty text and read on)."""
+    """Raise :class:`InputError` unless every record has as many fields as the header.
+
+    A shorter record is a file cut short or a lost separator (pandas would fill the missing fields with empty text
+    and read on).
+    """
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:
@@ -52,8 +55,11 @@ def _check_field_counts(path: Path, text: str) -> None:
 
 
 def _read_csv(path: Path, required: tuple[str, ...], *, ends_with_newline: bool = False) -> pd.DataFrame:
-    """Read a UTF-8 CSV with every column as text; ``ends_with_newline``: the file is published with a line break
-    after its last record, so one that ends inside a record was cut short (an error naming the last line)."""
+    """Read a UTF-8 CSV with every column as text; ``required`` names the columns it must have.
+
+    ``ends_with_newline``: the file is published with a line break after its last record, so one that ends inside a
+    record was cut short (an error naming the last line).
+    """
     if not path.is_file():
         raise DataNotFoundError(f"{path}: file not found")
     raw = path.read_bytes()
