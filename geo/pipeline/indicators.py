@@ -40,6 +40,7 @@ class Indicator:
 
     @property
     def is_rate(self) -> bool:
+        """Whether the indicator's kind is ``rate`` (a share in percent of its denominator)."""
         return self.kind == "rate"
 
 

@@ -44,6 +44,7 @@ class BuildLock:
 
     @property
     def path(self) -> Path:
+        """The lock file inside the snapshots folder."""
         return self.root / LOCK
 
 

@@ -189,8 +189,11 @@ def _write_version(tmp: Path, assembly: Assembly, *, version: str, now: dt.datet
 
 def _write_classification_layer(tmp: Path, assembly: Assembly, entries: list[dict[str, Any]],
                                 styler: Styler | None) -> dict[str, list[LayerStyle]]:
-    """Add the layer ``classification`` (the Ortsteile with the first programme's classification) to the
-    GeoPackage, so that a GIS shows the categories and classes of the web map without a join."""
+    """Add the layer ``classification`` to the GeoPackage and return the styles written for it.
+
+    The layer holds the Ortsteile with the first programme's classification, so that a GIS shows the categories
+    and classes of the web map without a join.
+    """
     first = next((e for e in entries if e["kind"] == "classification"), None)
     if first is None or "ortsteile" not in assembly.layers:
         return {}
@@ -259,6 +262,7 @@ class PruneResult:
 
     @property
     def freed_bytes(self) -> int:
+        """The bytes the removed versions took (or would take, with ``dry_run``)."""
         return sum(n for _, n in self.removed)
 
 

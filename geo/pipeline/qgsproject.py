@@ -47,8 +47,21 @@ def _map_layer(parent: ET.Element, *, layer_id: str, source: str, title: str, au
 
 def project_document(gpkg_name: str, layers: Sequence[tuple[str, str, bool]],
                      styles: Mapping[str, Sequence[LayerStyle]], *, authid: str, title: str) -> str:
-    """The ``.qgs`` XML: ``layers`` are ``(layer name, title, visible)`` from the top of the layer list down,
-    each drawn with its default style of ``styles``."""
+    """The ``.qgs`` XML of a QGIS project that shows the layers of the GeoPackage ``gpkg_name``.
+
+    Parameters
+    ----------
+    gpkg_name
+        File name of the GeoPackage beside the project (the project refers to it by a relative path).
+    layers
+        ``(layer name, title, visible)`` from the top of the layer list down.
+    styles
+        The styles of each layer; a layer is drawn with its default one.
+    authid
+        The project's CRS, e.g. ``EPSG:25832``.
+    title
+        The project's title.
+    """
     root = ET.Element("qgis", projectname=title, version=QGIS_VERSION)
     ET.SubElement(root, "homePath", path="")
     ET.SubElement(root, "title").text = title

@@ -27,6 +27,7 @@ class Repair:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The repair as a JSON-ready mapping (as recorded in the manifest)."""
         return asdict(self)
 
 

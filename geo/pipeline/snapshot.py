@@ -72,6 +72,7 @@ def current_version(root: str | os.PathLike[str]) -> str:
 
 
 def list_versions(root: str | os.PathLike[str]) -> list[str]:
+    """The names of the complete versions (folders with a manifest) in the snapshots folder ``root``, sorted."""
     return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith(".")
                   and (p / MANIFEST).is_file())
 
@@ -89,10 +90,12 @@ class Snapshot:
 
     @property
     def version(self) -> str:
+        """The version name recorded in the manifest (``YYYYmmddTHHMMSSZ-...``)."""
         return str(self.manifest["version"])
 
     @property
     def latest_year(self) -> int:
+        """The latest of the snapshot's years (the manifest's ``years``)."""
         return int(max(self.manifest["years"]))
 
     @property
