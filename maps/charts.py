@@ -34,8 +34,11 @@ def _nice_ticks(lo: float, hi: float, n: int = 4) -> list[float]:
 
 
 def spaced_ticks(years: Sequence[int], sx: Callable[[float], float], *, min_gap_px: float) -> list[int]:
-    """Years to label on the x axis: the first and the last always, others only where they keep ``min_gap_px``
-    from their labelled neighbours (2020-2023 on a 1980-2023 axis would otherwise print over each other)."""
+    """The years to label on the x axis of a chart, ``sx`` mapping a year to its x position in pixels.
+
+    The first and the last always, others only where they keep ``min_gap_px`` from their labelled neighbours
+    (2020-2023 on a 1980-2023 axis would otherwise print over each other).
+    """
     if len(years) <= 2:
         return list(years)
     keep = [years[0]]

@@ -59,8 +59,11 @@ CATEGORY_ORDER = tuple(k for k in CATEGORY_COLOURS if k not in ("none", "not_cla
 
 
 def primary_category(cats: Any, classifiable: Any) -> str:
-    """The one category a district is coloured by: the first of :data:`CATEGORY_ORDER` it has, else
-    ``not_classifiable`` or ``none`` (the web map and the QGIS styles use the same rule)."""
+    """The one category a district is coloured by (the web map and the QGIS styles use the same rule).
+
+    The first of :data:`CATEGORY_ORDER` among ``cats`` (a list or a ``;``-separated text), else
+    ``not_classifiable`` (when ``classifiable`` is ``False``) or ``none``.
+    """
     if isinstance(cats, str):
         cats = [c for c in cats.split(";") if c]
     cats = list(cats) if cats is not None and not (isinstance(cats, float) and math.isnan(cats)) else []
