@@ -10,6 +10,7 @@ from typing import Any
 
 
 def create_app(config: dict[str, Any] | None = None) -> Any:
+    """The Flask application, built by :func:`service.app.create_app` with ``config`` (imported only now)."""
     from service.app import create_app as _create
 
     return _create(config)

@@ -31,6 +31,7 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``quartiere`` argument parser with a subcommand for each module of :data:`COMMAND_MODULES` present."""
     parser = argparse.ArgumentParser(prog="quartiere", description="Lebendige Quartiere: districts, indicators "
                                      "and eligibility for Bremen and Bremerhaven")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -53,6 +54,10 @@ def _styler(name: str, frame: Any) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``quartiere`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit code.
+
+    A :class:`~geo.errors.QuartiereError` is printed as ``error: ...`` on stderr with exit code 2; Ctrl-C gives 130.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     args.styler = _styler  # geo never imports maps: the adapter composes them (service.commands.build publishes)

@@ -1,5 +1,7 @@
-"""gunicorn's gthread worker whose own error answers (malformed request 400, request line too long 414, headers
-too large 431, unsupported transfer coding 501, ...) are ``application/problem+json`` (RFC 9457), not HTML.
+"""A gunicorn gthread worker whose own error answers are ``application/problem+json`` (RFC 9457), not HTML.
+
+Those are the errors gunicorn answers before the application sees the request: malformed request 400, request
+line too long 414, headers too large 431, unsupported transfer coding 501, ...
 
 Behind the nginx front these errors are nginx's (service/front.py); this matters for ``quartiere serve
 --no-front`` and for gunicorn started by hand. gunicorn writes all of them through ``gunicorn.util.write_error``;
@@ -30,10 +32,14 @@ def problem_response(status: int, reason: str, message: str) -> bytes:
 
 
 def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """Send :func:`problem_response` on ``sock``; stands in for ``gunicorn.util.write_error`` (same arguments)."""
     util.write_nonblock(sock, problem_response(int(status_int), str(reason), str(mesg)))
 
 
 class ProblemThreadWorker(ThreadWorker):
+    """The gthread worker that ``quartiere serve`` starts (``worker_class``): its error answers are problems."""
+
     def init_process(self) -> None:
+        """Install :func:`write_problem` as gunicorn's error writer in this process, then start as usual."""
         util.write_error = write_problem  # this worker process only
         super().init_process()
