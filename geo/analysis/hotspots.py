@@ -132,17 +132,10 @@ def local_hotspots(frame: gpd.GeoDataFrame, column: str, *, key_column: str = "k
     if permutations < 1:
         raise ValidationError("permutations must be at least 1",
                               problems=[Problem("option", f"permutations={permutations}")])
-    from esda.moran import Moran_Local
     from libpysal.weights import w_subset
 
-    n = len(frame)
     values = frame[column].astype(float).to_numpy()
-    out = pd.DataFrame({
-        "key": frame[key_column].astype(str).to_numpy(), "value": values,
-        "n_neighbours": np.zeros(n, dtype=int), "local_i": np.nan, "z_value": np.nan, "lag_z": np.nan,
-        "quadrant": "", "p_sim": np.nan, "q_value": np.nan, "significant": False,
-        "hotspot_class": "not_tested", "reason": "",
-    })
+    out = _untested(frame[key_column].astype(str).to_numpy(), values)
     valid = ~np.isnan(values)
     out.loc[~valid, "reason"] = "value missing"
     idx_valid = np.flatnonzero(valid)
@@ -164,6 +157,27 @@ def local_hotspots(frame: gpd.GeoDataFrame, column: str, *, key_column: str = "k
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         w = w_subset(w_all, tested_local.tolist(), silence_warnings=True) if islands.any() else w_all
+    _test(out, tested, y, w, permutations=permutations, seed=seed, alpha=alpha, fdr=fdr)
+    return out
+
+
+def _untested(keys: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+    """The result frame with every area not (yet) tested."""
+    return pd.DataFrame({
+        "key": keys, "value": values,
+        "n_neighbours": np.zeros(len(values), dtype=int), "local_i": np.nan, "z_value": np.nan, "lag_z": np.nan,
+        "quadrant": "", "p_sim": np.nan, "q_value": np.nan, "significant": False,
+        "hotspot_class": "not_tested", "reason": "",
+    })
+
+
+def _test(out: pd.DataFrame, tested: np.ndarray, y: np.ndarray, w: Any, *, permutations: int, seed: int,
+          alpha: float, fdr: bool) -> None:
+    """Run local Moran's I on the tested rows and write its statistics and classes into ``out`` (in place)."""
+    from esda.moran import Moran_Local
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         w.transform = "r"
         lisa = Moran_Local(y, w, transformation="r", permutations=permutations, seed=seed,
                            keep_simulations=False)
@@ -181,4 +195,3 @@ def local_hotspots(frame: gpd.GeoDataFrame, column: str, *, key_column: str = "k
     out.loc[tested, "significant"] = sig
     out.loc[tested, "hotspot_class"] = np.where(sig, [_QUADRANT_CLASS.get(int(c), "not_significant")
                                                       for c in quad], "not_significant")
-    return out

@@ -140,24 +140,12 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
         Missing or non-numeric columns, duplicate keys, a constant indicator, or too few areas for any k.
     """
     columns = list(columns)
-    problems = [Problem("missing_column", f"frame lacks column {c!r}")
-                for c in [key_column, *columns] if c not in frame.columns]
-    if not columns:
-        problems.append(Problem("columns", "no indicator columns given"))
-    if not problems:
-        problems += [Problem("dtype", f"column {c!r} is not numeric") for c in columns
-                     if not pd.api.types.is_numeric_dtype(frame[c])]
-        if frame[key_column].duplicated().any():
-            problems.append(Problem("duplicate_key", "duplicate keys in the frame"))
-    if problems:
-        raise ValidationError("cannot fit a typology", problems=problems)
-
+    _check_input(frame, columns, key_column)
     # fit on rows sorted by key, so that the result cannot depend on the input row order
     order = np.argsort(frame[key_column].astype(str).to_numpy(), kind="stable")
     keys = frame[key_column].astype(str).iloc[order].reset_index(drop=True)
     data = frame[columns].astype(float).iloc[order].reset_index(drop=True)
     complete = data.notna().all(axis=1).to_numpy()
-    excluded = keys[~complete].tolist()
     used = data[complete]
     z, means, stds = standardise(used, columns)
     constant = [c for c in columns if not stds[c] > 0]
@@ -170,6 +158,39 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
         raise ValidationError("cannot fit a typology", problems=[
             Problem("too_few_areas", f"{n} usable areas are too few for k in {list(k_values)}")])
     X = z.to_numpy()
+    k_best, raw, score_frame = _best_k(X, ks, n_init=n_init, random_state=random_state)
+    used_keys = keys[complete].to_numpy()
+    type_ids = _renumber(raw, used_keys)
+    profiles, centres = _profiles(z, type_ids, used_keys, columns, label_min_z=label_min_z, label_terms=label_terms)
+    assign = _assignments(keys, complete, type_ids, profiles, centres, X)
+    _assign_partial(assign, ((data - means) / stds).to_numpy(), complete, profiles, centres)
+    excluded = keys[assign["type_id"].isna().to_numpy()].tolist()
+    # back to the input row order
+    assign = assign.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    criterion = (f"k-means on z-scores (population SD) of {', '.join(columns)}; k chosen from {ks} by the "
+                 f"highest mean silhouette (ties -> smaller k); random_state={random_state}, n_init={n_init}")
+    return Typology(k=k_best, assignments=assign, profiles=profiles, scores=score_frame, criterion=criterion,
+                    columns=columns, excluded=excluded, means=means, stds=stds)
+
+
+def _check_input(frame: pd.DataFrame, columns: list[str], key_column: str) -> None:
+    """Raise with every problem at once: missing or non-numeric columns, no columns, duplicate keys."""
+    problems = [Problem("missing_column", f"frame lacks column {c!r}")
+                for c in [key_column, *columns] if c not in frame.columns]
+    if not columns:
+        problems.append(Problem("columns", "no indicator columns given"))
+    if not problems:
+        problems += [Problem("dtype", f"column {c!r} is not numeric") for c in columns
+                     if not pd.api.types.is_numeric_dtype(frame[c])]
+        if frame[key_column].duplicated().any():
+            problems.append(Problem("duplicate_key", "duplicate keys in the frame"))
+    if problems:
+        raise ValidationError("cannot fit a typology", problems=problems)
+
+
+def _best_k(X: np.ndarray, ks: list[int], *, n_init: int,
+            random_state: int) -> tuple[int, np.ndarray, pd.DataFrame]:
+    """k-means for every k; the k with the highest mean silhouette (ties: the smaller), its labels, all scores."""
     fits: dict[int, np.ndarray] = {}
     scores = []
     for k in ks:
@@ -181,17 +202,22 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
     score_frame = pd.DataFrame(scores)
     best = max(score_frame["silhouette"])
     k_best = int(score_frame.loc[score_frame["silhouette"] >= best - _TIE, "k"].min())
-    raw = fits[k_best]
+    return k_best, fits[k_best], score_frame
 
-    # renumber by size (desc), then smallest member key
-    used_keys = keys[complete].to_numpy()
+
+def _renumber(raw: np.ndarray, used_keys: np.ndarray) -> np.ndarray:
+    """Type numbers 1, 2, ... by size (descending), then by smallest member key."""
     groups = sorted(set(raw), key=lambda g: (-(raw == g).sum(), min(used_keys[raw == g])))
     remap = {g: i + 1 for i, g in enumerate(groups)}
-    type_ids = np.array([remap[g] for g in raw])
+    return np.array([remap[g] for g in raw])
 
+
+def _profiles(z: pd.DataFrame, type_ids: np.ndarray, used_keys: np.ndarray, columns: list[str], *,
+              label_min_z: float, label_terms: int) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+    """One row per type (size, members, unique labels, mean z per indicator) and each type's centre."""
     rows = []
     centres = {}
-    for t in range(1, len(groups) + 1):
+    for t in range(1, int(type_ids.max()) + 1):
         members = type_ids == t
         zmean = z[members].mean()
         centres[t] = zmean.to_numpy()
@@ -204,7 +230,12 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
     for col in ("label_de", "label_en"):
         dup = profiles[col].duplicated(keep=False)
         profiles.loc[dup, col] = profiles.loc[dup, col] + " (" + profiles.loc[dup, "type_id"].astype(str) + ")"
+    return profiles, centres
 
+
+def _assignments(keys: pd.Series, complete: np.ndarray, type_ids: np.ndarray, profiles: pd.DataFrame,
+                 centres: dict[int, np.ndarray], X: np.ndarray) -> pd.DataFrame:
+    """Per area (sorted by key) its type, labels and distance to the type's centre; empty where incomplete."""
     assign = pd.DataFrame({"key": keys, "type_id": pd.array([pd.NA] * len(keys), dtype="Int64"),
                            "label_de": pd.Series([pd.NA] * len(keys), dtype="string"),
                            "label_en": pd.Series([pd.NA] * len(keys), dtype="string"),
@@ -215,22 +246,21 @@ def fit_typology(frame: pd.DataFrame, columns: Sequence[str], *, key_column: str
     assign.loc[pos, "label_de"] = lab.loc[type_ids, "label_de"].to_numpy()
     assign.loc[pos, "label_en"] = lab.loc[type_ids, "label_en"].to_numpy()
     assign.loc[pos, "distance"] = np.linalg.norm(X - np.vstack([centres[t] for t in type_ids]), axis=1)
-    # areas missing some indicators (at least half present): the nearest type on the indicators they have
+    return assign
+
+
+def _assign_partial(assign: pd.DataFrame, zall: np.ndarray, complete: np.ndarray, profiles: pd.DataFrame,
+                    centres: dict[int, np.ndarray]) -> None:
+    """Areas missing some indicators (at least half present): the nearest type on the indicators they have (in
+    place, marked ``partial``)."""
     assign["partial"] = False
-    centre_mat = np.vstack([centres[t] for t in range(1, len(groups) + 1)])
-    zall = ((data - means) / stds).to_numpy()
+    lab = profiles.set_index("type_id")
+    centre_mat = np.vstack([centres[t] for t in range(1, len(profiles) + 1)])
     for i in np.flatnonzero(~complete):
         have = ~np.isnan(zall[i])
-        if have.sum() * 2 < len(columns):
+        if have.sum() * 2 < zall.shape[1]:
             continue
         dist = np.linalg.norm(centre_mat[:, have] - zall[i, have][None, :], axis=1)
         t = int(np.argmin(dist)) + 1
         assign.loc[i, ["type_id", "label_de", "label_en", "distance", "partial"]] = [
             t, lab.loc[t, "label_de"], lab.loc[t, "label_en"], float(dist[t - 1]), True]
-    excluded = keys[assign["type_id"].isna().to_numpy()].tolist()
-    # back to the input row order
-    assign = assign.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
-    criterion = (f"k-means on z-scores (population SD) of {', '.join(columns)}; k chosen from {ks} by the "
-                 f"highest mean silhouette (ties -> smaller k); random_state={random_state}, n_init={n_init}")
-    return Typology(k=k_best, assignments=assign, profiles=profiles, scores=score_frame, criterion=criterion,
-                    columns=columns, excluded=excluded, means=means, stds=stds)

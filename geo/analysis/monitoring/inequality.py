@@ -252,40 +252,9 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
         names = list(indicators)
     base_of = {n: (weight_indicator.get(n, "population") if isinstance(weight_indicator, Mapping)
                    else weight_indicator) for n in names}
-    bases = sorted(set(base_of.values()))
-    base_rows = data[data["indicator"].isin(bases)].dropna(subset=["value"])
-    base_values = pd.DataFrame({"base": base_rows["indicator"].astype(str).to_numpy(),
-                                "key": base_rows["key"].astype(str).to_numpy(),
-                                "wyear": base_rows["year"].astype(int).to_numpy(),
-                                "w": base_rows["value"].to_numpy(dtype=float)}).drop_duplicates(["base", "key",
-                                                                                                 "wyear"])
-    base_years = {b: sorted(set(part["wyear"].tolist())) for b, part in base_values.groupby("base")}
-    # one pass of pandas over the whole level; then plain arrays per indicator and year
-    data = data[data["indicator"].isin(names)]
-    keys = data["key"].astype(str)
-    den = (pd.to_numeric(data["denominator"], errors="coerce").to_numpy(dtype=float)
-           if use_denominator and "denominator" in data.columns else np.full(len(data), np.nan))
-    data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(), "year": data["year"].to_numpy(),
-                         "key": keys.to_numpy(), "value": data["value"].to_numpy(dtype=float),
-                         "group": keys.map(group_map).to_numpy(dtype=object), "den": den})
-    # one (indicator, year) cell per code: base and weight year looked up once per cell, not once per row
-    cell = data.groupby(["indicator", "year"], sort=False).ngroup().to_numpy()
-    first = np.full(int(cell.max()) + 1 if len(cell) else 0, -1)
-    first[cell[::-1]] = np.arange(len(cell))[::-1]
-    cell_names = data["indicator"].to_numpy()[first].tolist()
-    cell_years = [int(y) for y in data["year"].to_numpy()[first].tolist()]
-    data["base"] = np.array([base_of[n] for n in cell_names], dtype=object)[cell]
-    cell_year: dict[tuple[str, int], int | None] = {}
-    for name, year in zip(cell_names, cell_years, strict=True):
-        avail = base_years.get(base_of[str(name)], [])
-        if int(year) in avail:
-            cell_year[(str(name), int(year))] = int(year)
-        else:
-            cell_year[(str(name), int(year))] = nearest_year(int(year), avail) if nearest_weight_year else None
-    wy = [cell_year[(str(n), y)] for n, y in zip(cell_names, cell_years, strict=True)]
-    data["wyear"] = pd.arrays.IntegerArray(np.array([0 if v is None else v for v in wy], dtype=np.int64)[cell],
-                                           np.array([v is None for v in wy], dtype=bool)[cell])
-    data = data.merge(base_values.astype({"wyear": "Int64"}), on=["base", "key", "wyear"], how="left")
+    base_values = _base_values(data, sorted(set(base_of.values())))
+    data, cell_year = _weighted_rows(data[data["indicator"].isin(names)], base_of, base_values, group_map,
+                                     use_denominator=use_denominator, nearest_weight_year=nearest_weight_year)
     by_den = np.isfinite(data["den"].to_numpy(dtype=float)) & (data["den"].to_numpy(dtype=float) > 0)
     data["w"] = np.where(by_den, data["den"].to_numpy(dtype=float), data["w"].to_numpy(dtype=float))
     value = data["value"].to_numpy(dtype=float)
@@ -310,15 +279,10 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
                 ok = np.isfinite(w) & (w > 0)
                 inside, w = inside[ok], w[ok]
                 n_den = int(by_den[inside].sum())
-                base = base_of[str(name)]
-                other = (f"{base} (same year)" if wyear == year else
-                         f"{base} {wyear} (nearest year)" if wyear is not None else f"{base} (none)")
-                basis = ("denominator" if n_den == len(inside) and n_den else
-                         f"denominator ({n_den} of {len(inside)}), else {other}" if n_den else other)
+                basis = _weight_basis(base_of[str(name)], year, wyear, n_den, len(inside))
             else:
                 w = np.ones(len(inside))
                 n_den, basis = 0, "unweighted (counts)"
-            x = value[inside]
             row: dict[str, object] = {"indicator": name, "year": year, "n_districts": len(inside),
                                       "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
                                       "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
@@ -327,23 +291,75 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
                                       "weight_year": (float(wyear) if weighted and wyear is not None
                                                       and wyear != year and n_den < len(inside) else np.nan),
                                       "n_weighted_by_denominator": n_den, "note": ""}
-            if len(inside) < min_districts:
-                row["note"] = f"fewer than {min_districts} districts with a value"
-            elif (x < 0).any():
-                row["mean"] = float(np.sum(w * x) / np.sum(w))
-                row["note"] = "negative values: inequality measures not defined"
-            elif not np.sum(w * x) > 0:
-                row["mean"] = 0.0
-                row["note"] = "all values are 0"
-            else:
-                # validated once (the checks gini, theil_decomposition, coefficient_of_variation and
-                # decile_ratio each make); every measure then uses the same weighted mean
-                x = as_values(x, what="the inequality measures")
-                w = as_weights(x, w, what="the inequality measures")
-                mu = _mean(x, w, "the inequality measures")
-                total, between, within, _ = _theil_parts(x, group[inside], w)
-                row.update(mean=mu, gini=_gini(x, w, mu), theil=total, theil_between=between,
-                           theil_within=within, theil_between_share=between / total if total > 0 else float("nan"),
-                           cv=_cv(x, w, mu), p90_p10_ratio=_decile_ratio(x))
+            row.update(_measures(value[inside], w, group[inside], min_districts=min_districts))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _base_values(data: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
+    """The weight indicators' values: ``base``, ``key``, ``wyear``, ``w`` (one row each)."""
+    base_rows = data[data["indicator"].isin(bases)].dropna(subset=["value"])
+    return pd.DataFrame({"base": base_rows["indicator"].astype(str).to_numpy(),
+                         "key": base_rows["key"].astype(str).to_numpy(),
+                         "wyear": base_rows["year"].astype(int).to_numpy(),
+                         "w": base_rows["value"].to_numpy(dtype=float)}).drop_duplicates(["base", "key", "wyear"])
+
+
+def _weighted_rows(data: pd.DataFrame, base_of: Mapping[str, str], base_values: pd.DataFrame, group_map: pd.Series,
+                   *, use_denominator: bool,
+                   nearest_weight_year: bool) -> tuple[pd.DataFrame, dict[tuple[str, int], int | None]]:
+    """The rows as plain columns with their group, denominator and weight (``w``, from the weight year), and the
+    weight year of every (indicator, year)."""
+    base_years = {b: sorted(set(part["wyear"].tolist())) for b, part in base_values.groupby("base")}
+    # one pass of pandas over the whole level; then plain arrays per indicator and year
+    keys = data["key"].astype(str)
+    den = (pd.to_numeric(data["denominator"], errors="coerce").to_numpy(dtype=float)
+           if use_denominator and "denominator" in data.columns else np.full(len(data), np.nan))
+    data = pd.DataFrame({"indicator": data["indicator"].astype(str).to_numpy(), "year": data["year"].to_numpy(),
+                         "key": keys.to_numpy(), "value": data["value"].to_numpy(dtype=float),
+                         "group": keys.map(group_map).to_numpy(dtype=object), "den": den})
+    # one (indicator, year) cell per code: base and weight year looked up once per cell, not once per row
+    cell = data.groupby(["indicator", "year"], sort=False).ngroup().to_numpy()
+    first = np.full(int(cell.max()) + 1 if len(cell) else 0, -1)
+    first[cell[::-1]] = np.arange(len(cell))[::-1]
+    cell_names = data["indicator"].to_numpy()[first].tolist()
+    cell_years = [int(y) for y in data["year"].to_numpy()[first].tolist()]
+    data["base"] = np.array([base_of[n] for n in cell_names], dtype=object)[cell]
+    cell_year: dict[tuple[str, int], int | None] = {}
+    for name, year in zip(cell_names, cell_years, strict=True):
+        avail = base_years.get(base_of[str(name)], [])
+        if int(year) in avail:
+            cell_year[(str(name), int(year))] = int(year)
+        else:
+            cell_year[(str(name), int(year))] = nearest_year(int(year), avail) if nearest_weight_year else None
+    wy = [cell_year[(str(n), y)] for n, y in zip(cell_names, cell_years, strict=True)]
+    data["wyear"] = pd.arrays.IntegerArray(np.array([0 if v is None else v for v in wy], dtype=np.int64)[cell],
+                                           np.array([v is None for v in wy], dtype=bool)[cell])
+    return data.merge(base_values.astype({"wyear": "Int64"}), on=["base", "key", "wyear"], how="left"), cell_year
+
+
+def _weight_basis(base: str, year: int, wyear: int | None, n_den: int, n: int) -> str:
+    """What the weights of one indicator and year are, in plain English (``weight_basis``)."""
+    other = (f"{base} (same year)" if wyear == year else
+             f"{base} {wyear} (nearest year)" if wyear is not None else f"{base} (none)")
+    return ("denominator" if n_den == n and n_den else
+            f"denominator ({n_den} of {n}), else {other}" if n_den else other)
+
+
+def _measures(x: np.ndarray, w: np.ndarray, groups: np.ndarray, *, min_districts: int) -> dict[str, object]:
+    """The weighted mean and inequality measures of one indicator and year, or a note why they are not defined."""
+    if len(x) < min_districts:
+        return {"note": f"fewer than {min_districts} districts with a value"}
+    if (x < 0).any():
+        return {"mean": float(np.sum(w * x) / np.sum(w)), "note": "negative values: inequality measures not defined"}
+    if not np.sum(w * x) > 0:
+        return {"mean": 0.0, "note": "all values are 0"}
+    # validated once (the checks gini, theil_decomposition, coefficient_of_variation and decile_ratio each
+    # make); every measure then uses the same weighted mean
+    x = as_values(x, what="the inequality measures")
+    w = as_weights(x, w, what="the inequality measures")
+    mu = _mean(x, w, "the inequality measures")
+    total, between, within, _ = _theil_parts(x, groups, w)
+    return {"mean": mu, "gini": _gini(x, w, mu), "theil": total, "theil_between": between, "theil_within": within,
+            "theil_between_share": between / total if total > 0 else float("nan"), "cv": _cv(x, w, mu),
+            "p90_p10_ratio": _decile_ratio(x)}

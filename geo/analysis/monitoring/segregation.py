@@ -200,23 +200,14 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
     """
     check_long(long, what="segregation", extra=("numerator", "denominator") if rate_indicator else ())
     if rate_indicator is not None:
-        rate = long[(long["level"] == level) & (long["indicator"] == rate_indicator)]
         group_indicator, total_indicator = "numerator", "denominator"
-        wide = pd.DataFrame({"year": rate["year"].astype(int).to_numpy(), "key": rate["key"].astype(str).to_numpy(),
-                             "numerator": pd.to_numeric(rate["numerator"], errors="coerce").to_numpy(dtype=float),
-                             "denominator": pd.to_numeric(rate["denominator"],
-                                                          errors="coerce").to_numpy(dtype=float)})
-        wide = wide.drop_duplicates(["year", "key"]).set_index(["year", "key"])
-        # a year without any count is not a year of the series
-        wide = wide[wide.groupby(level="year")["numerator"].transform(lambda v: v.notna().any()).to_numpy()]
+        wide = _rate_counts(long, level, rate_indicator)
     else:
         data = long[(long["level"] == level) & long["indicator"].isin([group_indicator, total_indicator])]
         wide = data.assign(key=data["key"].astype(str)).pivot_table(index=["year", "key"], columns="indicator",
                                                                     values="value", aggfunc="first")
     rows = []
     cache = {} if cache is None else cache
-    if districts is not None:
-        geo_all = districts[["key", "geometry"]].assign(key=districts["key"].astype(str))
     for year, part in wide.groupby(level="year", sort=True):
         part = part.droplevel("year")
         if group_indicator not in part or total_indicator not in part:
@@ -235,14 +226,32 @@ def segregation_series(long: pd.DataFrame, *, districts: gpd.GeoDataFrame | None
         row.update(group_total=float(a.sum()), population_total=float(t.sum()), group_share=float(a.sum() / t.sum()),
                    dissimilarity=dissimilarity_index(a, t), isolation=isolation_index(a, t))
         if districts is not None:
-            geo = geo_all
-            share = pd.Series(np.where(t > 0, a / np.where(t > 0, t, 1), np.nan), index=part.index, name="share")
-            geo = geo.merge(share, left_on="key", right_index=True, how="inner")
-            _weights_from_districts(cache, districts, geo.loc[geo["share"].notna(), "key"])
-            mi = global_moran(gpd.GeoDataFrame(geo, crs=districts.crs), "share", permutations=permutations,
-                              seed=seed, cache=cache)
-            row.update(morans_i=mi["morans_i"], morans_expected_i=mi["expected_i"], morans_p_sim=mi["p_sim"])
+            row.update(_share_moran(districts, part.index, a, t, permutations=permutations, seed=seed, cache=cache))
         else:
             row["note"] = "no geometries given: Moran's I not computed"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _rate_counts(long: pd.DataFrame, level: str, rate_indicator: str) -> pd.DataFrame:
+    """The numerator and denominator of a rate's rows by (year, key); years without any count left out."""
+    rate = long[(long["level"] == level) & (long["indicator"] == rate_indicator)]
+    wide = pd.DataFrame({"year": rate["year"].astype(int).to_numpy(), "key": rate["key"].astype(str).to_numpy(),
+                         "numerator": pd.to_numeric(rate["numerator"], errors="coerce").to_numpy(dtype=float),
+                         "denominator": pd.to_numeric(rate["denominator"],
+                                                      errors="coerce").to_numpy(dtype=float)})
+    wide = wide.drop_duplicates(["year", "key"]).set_index(["year", "key"])
+    # a year without any count is not a year of the series
+    return wide[wide.groupby(level="year")["numerator"].transform(lambda v: v.notna().any()).to_numpy()]
+
+
+def _share_moran(districts: gpd.GeoDataFrame, keys: pd.Index, a: np.ndarray, t: np.ndarray, *, permutations: int,
+                 seed: int, cache: dict[tuple[str, ...], Any]) -> dict[str, float]:
+    """Global Moran's I of the group share ``a / t`` over the districts with a share (the weights cached)."""
+    geo = districts[["key", "geometry"]].assign(key=districts["key"].astype(str))
+    share = pd.Series(np.where(t > 0, a / np.where(t > 0, t, 1), np.nan), index=keys, name="share")
+    geo = geo.merge(share, left_on="key", right_index=True, how="inner")
+    _weights_from_districts(cache, districts, geo.loc[geo["share"].notna(), "key"])
+    mi = global_moran(gpd.GeoDataFrame(geo, crs=districts.crs), "share", permutations=permutations,
+                      seed=seed, cache=cache)
+    return {"morans_i": mi["morans_i"], "morans_expected_i": mi["expected_i"], "morans_p_sim": mi["p_sim"]}
