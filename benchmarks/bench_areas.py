@@ -2,7 +2,7 @@
 
 In-process (no HTTP), on the loaded service state of the current snapshot, one thread:
 
-* **new path**: ``service.area.area_eligibility``: the estimate against the districts prepared once
+* **new path**: ``service.api.area.area_eligibility``: the estimate against the districts prepared once
   (``prepare_area_index``) and the score from the stored index model (``score_rows``), nothing refitted;
 * **baseline** (named, measured in the same run): the refit path the service used before issue 11: the same
   estimate, then ``geo.classify.classify`` of all Ortsteile with the area as an extra row (``draws=0``) and
@@ -36,8 +36,8 @@ def baseline_answer(state: Any, body: Any, *, crs: str | None, max_vertices: int
     """The pre-issue-11 scoring: refit the whole classification with the area as an extra row."""
     from geo.analysis.interpolate import estimate_custom_area
     from geo.classify import classify
-    from service.area import AREA_KEY, area_prep, complete_estimate
-    from service.eligibility import _classification_parts
+    from service.api.area import AREA_KEY, area_prep, complete_estimate
+    from service.api.eligibility import _classification_parts
 
     use_crs = crs if crs else (None if "crs" in body else "EPSG:4326")
     est = estimate_custom_area(body, area_prep(state).index, crs=use_crs, key=AREA_KEY, name="Drawn area",
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     import geopandas as gpd
     import shapely
 
-    from service.area import area_eligibility, area_prep
-    from service.state import load_state
+    from service.api.area import area_eligibility, area_prep
+    from service.api.state import load_state
 
     t0 = time.perf_counter()
     state = load_state(args.snapshots, args.programme)

@@ -7,8 +7,8 @@ What QGIS (or GDAL's OAPIF driver) does when it browses the Gemeinden:
 1. page through all 10,990 Gemeinden with ``limit=1000`` (11 requests, following ``next``);
 2. a viewport over one Land (the bounding box of Niedersachsen, with Bremen inside) with ``limit=1000``, paged.
 
-Each is timed (a) in-process through ``service.national.items`` against a baseline run alongside — the Bremen
-collections' approach (:func:`service.ogc.items`: ``shapely.intersects`` over every geometry, ``str`` features
+Each is timed (a) in-process through ``service.api.national.items`` against a baseline run alongside — the Bremen
+collections' approach (:func:`service.api.ogc.items`: ``shapely.intersects`` over every geometry, ``str`` features
 joined as text) on the same national layer — (b) through Flask's test client and (c) through gunicorn
 (``quartiere serve --national-snapshots``, 1 worker, 4 threads) over HTTP on localhost. Prints seconds per page
 (max and mean), bytes, and the ratio baseline / ours. Target: every page well under 0.5 s.
@@ -96,7 +96,7 @@ def main() -> int:
         print(f"national snapshot built in {time.perf_counter() - t0:.1f} s")
     instance = tmp / "instance"
 
-    from service import national
+    from service.api import national
     from service.app import create_app
 
     t0 = time.perf_counter()
@@ -126,9 +126,9 @@ def main() -> int:
 
     def baseline_items(c: object, args: dict[str, str], base: str) -> str:
         """The Bremen collections' first approach: intersects over every geometry, str features joined."""
-        from service.ogc_crs import parse_bbox
-        from service.ogc_features import page_links
-        from service.ogc_query import limit_offset
+        from service.api.ogc_crs import parse_bbox
+        from service.api.ogc_features import page_links
+        from service.api.ogc_query import limit_offset
 
         limit, offset = limit_offset(args)
         bbox = parse_bbox(args.get("bbox"))

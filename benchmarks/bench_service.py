@@ -5,7 +5,7 @@
    installed by ``benchmarks/setup.sh``) drives each with 16 connections; throughput, p50 and p99 are printed
    with the ratio eligibility / bare.
 2. 100,000 points through ``POST /api/v1/eligibility/batch`` (CSV in, CSV out), wall time.
-3. In-process lookup of 1,000,000 points with ``service.lookup.lookup_points`` against ``geopandas.sjoin``
+3. In-process lookup of 1,000,000 points with ``service.api.lookup.lookup_points`` against ``geopandas.sjoin``
    (intersects, smallest key on ties) on the same Ortsteile: identical answers asserted, ratio printed.
 
 The points are SYNTHETIC: drawn uniformly at random (fixed seed) inside the real district polygons; the
@@ -229,7 +229,7 @@ def main() -> int:
         # 3. in-process 1,000,000 points vs geopandas.sjoin
         import geopandas as gpd
 
-        from service.lookup import build_locator, lookup_points
+        from service.api.lookup import build_locator, lookup_points
 
         ort = snap.layers["ortsteile"]
         loc = build_locator(ort, snap.layers["stadtteile"])

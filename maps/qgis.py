@@ -7,7 +7,7 @@ the web map's own (:func:`maps.overview.thematic_layers`: the first category by 
 class); they are materialised as columns (``map_category``, ``map_designation``) so that any GIS can filter and
 style by them without re-implementing the rule. This module only returns strings; :mod:`geo.pipeline.gpkg` writes them
 (``geo`` never imports ``maps``, so the adapters pass this function in: the ``quartiere`` command line for the
-snapshot, :func:`service.exports.to_gpkg` for downloads).
+snapshot, :func:`service.api.exports.to_gpkg` for downloads).
 
 Styles, each with the web map's fill opacity (0.8) and outline (``#444444``, 0.8 px) and the district names as
 labels:

@@ -19,10 +19,10 @@ from flask import Flask, Response
 
 from geo.errors import Problem, UnknownKeyError
 from service import problems
+from service.api.scenarios import ScenarioStore
+from service.api.state import ServiceState, StateHolder, load_state
 from service.context import Services, services, state  # noqa: F401 (services, state: re-exported until every module imports service.context)
-from service.scenarios import ScenarioStore
 from service.settings import load_settings
-from service.state import ServiceState, StateHolder, load_state
 
 
 class HeaderMiddleware:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from service.scenarios import ScenarioStore
+from service.api.scenarios import ScenarioStore
+from service.api.state import ServiceState, StateHolder
 from service.settings import Settings
-from service.state import ServiceState, StateHolder
 
 
 class Services:

@@ -221,7 +221,7 @@ def driver_filter(text: Any) -> str:
     cond = re.match(r"^(\w+) (\S+) (>=|<=|>|<|==|!=) (\S+)$", text)  # "population 5853.67 >= 2000"
     if cond:
         fld, value, op, threshold = cond.groups()
-        from service.profile import decimals_of
+        from service.api.profile import decimals_of
 
         label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
         dec = decimals_of(fld, 2)
@@ -260,7 +260,7 @@ class PageData:
     definition: Any
     result: Any
     wide: gpd.GeoDataFrame
-    monitoring: Any  # service.monitoring.Monitoring, or None for a version built without it
+    monitoring: Any  # service.api.monitoring.Monitoring, or None for a version built without it
     map_config: dict[str, Any]
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _maps: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
@@ -345,7 +345,7 @@ def _map(data: PageData, variant: str, **kwargs: Any) -> Markup:
     profile = lang_url("pages.district", key="__KEY__")
 
     def build() -> Any:
-        from service.monitoring import analysis_columns
+        from service.api.monitoring import analysis_columns
 
         # hot spots and district types (published by the build) as map layers
         districts = analysis_columns(data.monitoring, data.wide, lang) if data.monitoring else data.wide
@@ -407,8 +407,8 @@ def _city_value(city_rows: pd.DataFrame, name: str, year: Any = None) -> float:
 
 def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """The area's index indicators (its basis') from the published answer: value, year, z, contribution."""
+    from service.api.profile import change_period, period_text, with_period
     from service.app import state
-    from service.profile import change_period, period_text, with_period
 
     answer = state().answers.get(key) or {}
     out = []
@@ -432,7 +432,7 @@ def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> 
 
 def _decimals(name: str) -> int:
     """Decimals of a value of ``name`` on the pages: none for counts (and unknown names), one otherwise."""
-    from service.profile import decimals_of
+    from service.api.profile import decimals_of
 
     return decimals_of(name, 0)
 
@@ -452,7 +452,7 @@ def _fmt_rule_value(value: Any, text: Any, lang: str, decimals: int | None = Non
 
 def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
     """Per category of the definition: applies or not, with its conditions, values, thresholds, margins."""
-    from service.profile import change_period, decimals_of, with_period
+    from service.api.profile import change_period, decimals_of, with_period
 
     reasons = data.result.reasons
     rows = reasons[reasons["key"].astype(str) == key]
@@ -482,7 +482,7 @@ def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
 
 
 def _district_context(data: PageData, key: str) -> dict[str, Any]:
-    from service.profile import designation_text
+    from service.api.profile import designation_text
 
     lang = g.lang
     table = data.table
@@ -496,7 +496,7 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
     city_rows = ind[(ind["key"] == city_key) & (ind["level"] == "stadt")]
     need = _need_rows(data, key, city_rows, lang)
     need_names = {n["name"] for n in need}
-    from service.profile import change_period, context_rows, no_statistics_text, period_text, with_period
+    from service.api.profile import change_period, context_rows, no_statistics_text, period_text, with_period
 
     indicators: list[dict[str, Any]] = []
     for name in PROFILE_INDICATORS:
@@ -563,8 +563,8 @@ def _district_context(data: PageData, key: str) -> dict[str, Any]:
 
 def _designation_explanation(data: PageData, key: str, row: Any, lang: str) -> str:
     """Why this designated or indicated Ortsteil stands where it does: the published designated-versus-data row
-    in words (the report's sentence, :func:`service.report.designation_explanation`); empty when not listed."""
-    from service.report import designation_explanation
+    in words (the report's sentence, :func:`maps.report.designation_explanation`); empty when not listed."""
+    from maps.report import designation_explanation
 
     published = data.result.meta.get("designations_versus_data") or {}
     for item in published.get("rows") or []:
@@ -577,7 +577,7 @@ def _designation_explanation(data: PageData, key: str, row: Any, lang: str) -> s
 def district(key: str) -> str:
     data = page_data()
     ctx = _district_context(data, key)
-    from service.monitoring import profile_analysis
+    from service.api.monitoring import profile_analysis
 
     ctx["analysis"] = (profile_analysis(data.monitoring, key, g.lang) if data.monitoring else
                        {"hotspot": None, "district_type": None})
@@ -600,7 +600,7 @@ def _need_columns(definition: Any) -> list[str]:
 def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
     """The table page and its CSV: need indicators with their years, classes, basis and confidence, then the
     demographic context. ``attrs["decimals"]``: the decimals of each numeric column (by its unit)."""
-    from service.eligibility import basis_answer
+    from service.api.eligibility import basis_answer
 
     tab = data.table
     decimals: dict[str, int] = {}
@@ -654,7 +654,7 @@ def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
 
 def _table_change_label(data: PageData, name: str, lang: str) -> str:
     """A column's label; a change names the two years it compares when every Ortsteil compares the same."""
-    from service.profile import is_change, with_period
+    from service.api.profile import is_change, with_period
 
     label = indicator_label(name, lang)
     if not is_change(name):
@@ -669,7 +669,7 @@ def _table_change_label(data: PageData, name: str, lang: str) -> str:
 
 def _basis_short(basis: dict[str, Any], lang: str) -> str:
     """``"Programmgrundlage"`` or ``"eigene Grundlage: Wahlbeteiligung Bürgerschaftswahl"``."""
-    from service.eligibility import _plain_label
+    from service.api.eligibility import _plain_label
 
     if not basis.get("own_basis"):
         return t("basis.programme", lang)
@@ -700,7 +700,7 @@ def table() -> str:
 def table_csv() -> Response:
     data = page_data()
     frame = _table_frame(data, g.lang)
-    from service.exports import to_csv
+    from service.api.exports import to_csv
 
     # the service's one CSV writer: formula-like cells neutralised, CR/LF inside cells quoted; with a BOM for Excel
     name = f"quartiere-{data.snapshot.version}.csv"
@@ -818,7 +818,7 @@ def scenario(scenario_id: str) -> str:
                                                             else "–") for v in areas[col]]
     draft_ctx = _with_nonce(draft_parts)
     draft_ctx["head"] = Markup(_ASSET_TAGS.sub("", str(draft_ctx["head"])))  # Leaflet is loaded once
-    from service.scenario_designer import budget_summary, explain
+    from service.api.scenario_designer import budget_summary, explain
 
     stored = scenario_id not in scenario_ids()
     return render_template("pages/scenario.html", data=data, scenario_id=scenario_id, definition=definition,

@@ -10,11 +10,11 @@ from flask import Blueprint, Response, request
 
 from geo.classify.schema import json_schema
 from geo.errors import InputError
-from service import eligibility as el
+from service.api import eligibility as el
+from service.api.lookup import OUTSIDE, lookup_point, lookup_points
+from service.api.transform import point_to_utm, to_utm
 from service.context import services, state
-from service.lookup import OUTSIDE, lookup_point, lookup_points
 from service.problems import AuthError
-from service.transform import point_to_utm, to_utm
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -60,7 +60,7 @@ def eligibility_get() -> Response:
 
 @bp.post("/eligibility")
 def eligibility_post() -> Response:
-    from service.area import area_eligibility
+    from service.api.area import area_eligibility
 
     body = _body_json()
     el.check_area_geojson(body)
@@ -101,7 +101,7 @@ def eligibility_batch() -> Response:
         and request.accept_mimetypes["text/csv"] > request.accept_mimetypes[JSON])
     headers = {"X-Programme-Hash": st.definition.hash}
     if want_csv:
-        from service.exports import to_csv
+        from service.api.exports import to_csv
 
         return Response(to_csv(frame), mimetype="text/csv", headers=headers)
     body = {"snapshot_version": st.version,
@@ -115,7 +115,7 @@ def eligibility_batch() -> Response:
 
 @bp.post("/scenarios")
 def scenario_post() -> Response:
-    from service.scenarios import parse_definition_body, run_scenario, store_scenario
+    from service.api.scenarios import parse_definition_body, run_scenario, store_scenario
 
     actor = require_token()
     data = parse_definition_body(request.get_data(cache=False), request.content_type)
@@ -154,7 +154,7 @@ def programme_schema() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    from service.openapi import document
+    from service.api.openapi import document
     from service.routes.national import collection_ids
 
     return _json(el.dumps(document(collection_ids())))
@@ -162,6 +162,6 @@ def openapi() -> Response:
 
 @bp.get("/docs")
 def docs() -> Response:
-    from service.openapi import docs_html
+    from service.api.openapi import docs_html
 
     return Response(docs_html(), mimetype="text/html")

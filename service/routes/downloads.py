@@ -1,11 +1,11 @@
-"""``/api/v1/downloads``: the snapshot, its layers and classifications (see :mod:`service.exports`)."""
+"""``/api/v1/downloads``: the snapshot, its layers and classifications (see :mod:`service.api.exports`)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request, send_file
 
 from geo.pipeline.snapshot import GPKG
-from service import exports
+from service.api import exports
 from service.context import services, state
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1/downloads")
@@ -21,7 +21,7 @@ def snapshot_gpkg() -> Response:
 
 @bp.get("/districts.xlsx")
 def districts_xlsx() -> Response:
-    from service.workbook import MEDIA_TYPE, districts_workbook
+    from service.api.workbook import MEDIA_TYPE, districts_workbook
 
     st = state()
     data = exports.cached(st.cache, "districts.xlsx",

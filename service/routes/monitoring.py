@@ -1,6 +1,6 @@
 """Monitoring over time: ``/api/v1/monitoring/...`` (JSON) and the page ``/monitoring`` (German/English).
 
-Thin adapters over :mod:`service.monitoring`, which reads what ``quartiere build`` published in the snapshot
+Thin adapters over :mod:`service.api.monitoring`, which reads what ``quartiere build`` published in the snapshot
 version; nothing is computed here. ``init_app`` registers the blueprints.
 """
 
@@ -12,8 +12,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, g, render_template, request
 
-from service import eligibility as el
-from service.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, poverty_answer
+from geo.analysis.monitoring.comparison import comparison_verdict
+from maps.evaluation import verdict_words
+from service.api import eligibility as el
+from service.api.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, poverty_answer
 from service.pages import page_headers, page_setup
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def district(key: str) -> Response:
 
 
 def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI 3.0 path items of the monitoring API (merged into :func:`service.openapi.document`)."""
+    """The OpenAPI 3.0 path items of the monitoring API (merged into :func:`service.api.openapi.document`)."""
     problem = {"$ref": "#/components/responses/Problem"}
     num = {"type": "number", "nullable": True}
     ineq_row = {"type": "object", "required": ["year", "gini", "theil", "theil_between", "theil_within", "cv",
@@ -307,7 +309,7 @@ def _poverty_context(mon: Monitoring, lang: str, tx: dict[str, str], label: Any)
     ev = pv["evaluation"]
     eval_ctx: dict[str, Any] = {"available": bool(ev.get("available"))}
     if ev.get("available"):
-        verdict = ev["verdict"]["en" if lang == "en" else "de"]
+        verdict = verdict_words(comparison_verdict(ev["comparison"]), lang)
         rows = [{"label": label(r["outcome"]), "window": f"{r['base_year']}–{r['end_year']}",
                  "treated": r["n_treated"], "outside": r["n_outside_support"], "estimate": r["estimate"],
                  "ci_low": r["ci_low"], "ci_high": r["ci_high"], "groups_low": r["placebo_groups_low"],

@@ -2,8 +2,8 @@
 Kreis-level overview page ``/national``.
 
 Active only when ``NATIONAL_SNAPSHOTS`` is configured (:func:`init_app`, called by the app factory). The national
-snapshot is loaded once per process at start (:func:`service.national.load_national`) and, like the Bremen one,
-replaced without a gap when its ``CURRENT`` names another version (:class:`service.state.StateHolder`).
+snapshot is loaded once per process at start (:func:`service.api.national.load_national`) and, like the Bremen one,
+replaced without a gap when its ``CURRENT`` names another version (:class:`service.api.state.StateHolder`).
 
 The page follows the pages' strict CSP contract (see :mod:`service.pages`): a per-response nonce on every inline
 ``<script>``/``<style>``, the same policy text (:func:`service.pages.csp_header`), no outside requests.
@@ -19,7 +19,7 @@ from typing import Any, cast
 from flask import Blueprint, Flask, current_app, g, render_template, request, url_for
 from markupsafe import Markup
 
-from service.national import NationalCollection, NationalState, load_national
+from service.api.national import NationalCollection, NationalState, load_national
 from service.pages import page_headers, page_setup
 
 EXTENSION = "quartiere_national"
@@ -55,7 +55,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 def init_app(app: Flask, settings: Mapping[str, Any]) -> None:
     """Load the national snapshot (``settings["NATIONAL_SNAPSHOTS"]``) and register the page when pages are on."""
-    from service.state import StateHolder
+    from service.api.state import StateHolder
 
     root = Path(settings["NATIONAL_SNAPSHOTS"])
     programme = settings["NATIONAL_PROGRAMME"]
@@ -94,7 +94,7 @@ def national_collections() -> dict[str, NationalCollection]:
 
 def collection_ids(app: Flask | None = None) -> tuple[str, ...]:
     """Ids of the national collections when configured (for the OpenAPI document), else ``()``."""
-    from service.national import LAYERS
+    from service.api.national import LAYERS
 
     app = app or current_app
     return tuple(LAYERS) if app.extensions.get(EXTENSION) is not None else ()
@@ -111,7 +111,7 @@ bp.after_request(page_headers)
 def _map_parts(st: NationalState, lang: str) -> Any:
     """The rendered Kreis map for ``lang`` (built once per snapshot version and language, without nonce)."""
     from maps import map_parts, overview_map
-    from service.national import kreise_map_frames
+    from service.api.national import kreise_map_frames
 
     key = f"map-{lang}"
     with _MAP_LOCK:
@@ -132,7 +132,7 @@ def _map_parts(st: NationalState, lang: str) -> Any:
 @bp.get("/national")
 def page() -> str | tuple[str, int]:
     from maps.render import add_nonce
-    from service.national import find_kreis, kreis_panel
+    from service.api.national import find_kreis, kreis_panel
 
     st = national_state()
     assert st is not None  # the blueprint is registered only when configured

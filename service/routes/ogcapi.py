@@ -1,4 +1,4 @@
-"""``/ogcapi``: OGC API Features Core with GeoJSON and OpenAPI 3.0, CRS and Filtering (see :mod:`service.ogc`).
+"""``/ogcapi``: OGC API Features Core with GeoJSON and OpenAPI 3.0, CRS and Filtering (see :mod:`service.api.ogc`).
 
 Every route of this blueprint checks its query parameters first (:func:`check_query`): a parameter the
 operation does not know, one given twice or ``f`` other than JSON is a 400 naming it.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from service import national, ogc, ogc_features
+from service.api import national, ogc, ogc_features
+from service.api.eligibility import dumps
+from service.api.ogc_crs import content_crs
+from service.api.ogc_query import PARAMETERS, check_parameters
 from service.context import services, state
-from service.eligibility import dumps
-from service.ogc_crs import content_crs
-from service.ogc_query import PARAMETERS, check_parameters
 from service.routes.national import collection_ids, national_collections
 
 # route variables are named as in the OGC API Features OpenAPI fragments (collectionId, featureId)
@@ -62,7 +62,7 @@ def _find(collection_id: str) -> ogc_features.FeatureTable:
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
-    from service.processes import REL_CONFORMANCE, REL_PROCESSES
+    from service.api.processes import REL_CONFORMANCE, REL_PROCESSES
 
     page = ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven")
     page["links"] += [{"href": f"{_base()}/processes", "rel": REL_PROCESSES, "type": "application/json",
@@ -74,14 +74,14 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    from service.processes import CONFORMANCE as PROCESSES
+    from service.api.processes import CONFORMANCE as PROCESSES
 
     return _json({"conformsTo": [*ogc.CONFORMANCE, *PROCESSES]})
 
 
 @bp.get("/api")
 def api() -> Response:
-    from service.openapi import document
+    from service.api.openapi import document
 
     return Response(dumps(document(collection_ids())), mimetype="application/vnd.oai.openapi+json;version=3.0")
 
@@ -93,7 +93,7 @@ def collections() -> Response:
     return _json(doc)
 
 
-# the national collections (service.national; only when NATIONAL_SNAPSHOTS is configured) come first: their ids
+# the national collections (service.api.national; only when NATIONAL_SNAPSHOTS is configured) come first: their ids
 # differ from the Bremen ones
 
 

@@ -1,6 +1,6 @@
 """``/api/v1/places``: place search (districts, postcodes, addresses) and eligibility by postcode.
 
-Thin adapter over :mod:`service.places`. The geocoders (address file, remote server) are built once per app by
+Thin adapter over :mod:`service.api.places`. The geocoders (address file, remote server) are built once per app by
 :func:`init_app` from ``ADDRESS_FILE``, ``GEOCODER_URL``, ``GEOCODER_KIND`` and ``GEOCODER_TIMEOUT``.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 
 from geo.errors import InputError, SnapshotError
-from service import places as pl
+from service.api import places as pl
+from service.api.state import ServiceState
 from service.context import state
-from service.state import ServiceState
 
 bp = Blueprint("places", __name__, url_prefix="/api/v1")
 EXTENSION = "quartiere_geocoders"

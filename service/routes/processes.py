@@ -1,4 +1,4 @@
-"""``/ogcapi/processes``: OGC API - Processes - Part 1: Core 1.0, synchronous only (:mod:`service.processes`)."""
+"""``/ogcapi/processes``: OGC API - Processes - Part 1: Core 1.0, synchronous only (:mod:`service.api.processes`)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 from flask import Blueprint, Response, request
 
-from service import processes
+from service.api import processes
+from service.api.eligibility import dumps
 from service.context import services, state
-from service.eligibility import dumps
 from service.problems import from_domain
 from service.routes.ogcapi import _base
 

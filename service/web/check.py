@@ -6,7 +6,7 @@ Routes (on the pages blueprint, so the endpoints stay ``pages.check`` and ``page
     The answer rendered on the server (works without JavaScript); the URL is the answer's shareable link.
 ``POST /check/area?lang=``
     A GeoJSON area (Polygon, MultiPolygon, Feature, one-feature FeatureCollection; WGS84) -> the area's answer
-    as an HTML fragment for ``#answer``. It is the API's own answer (:func:`service.area.area_eligibility`,
+    as an HTML fragment for ``#answer``. It is the API's own answer (:func:`service.api.area.area_eligibility`,
     which ``POST /api/v1/eligibility`` returns as JSON) put into words by :mod:`service.web.check_view`. Bad
     geometry is a 4xx problem+json like the API's. The page keeps the drawn area in its URL's hash
     (``#area=<GeoJSON geometry>``), so that link restores the answer; a hash never reaches a server, so large
@@ -67,13 +67,13 @@ def find_district(data: PageData, text: str) -> tuple[str | None, list[tuple[str
 def locate(lon: float, lat: float) -> str | None:
     """District key at WGS84 ``lon``/``lat``, or None outside both cities.
 
-    This is the API's own lookup (:func:`service.lookup.lookup_point` on the loaded locator: a point on a shared
+    This is the API's own lookup (:func:`service.api.lookup.lookup_point` on the loaded locator: a point on a shared
     border goes to the smallest key; a point in no Ortsteil but in a Stadtteil gets the Stadtteil), so the page
     and ``GET /api/v1/eligibility`` always name the same district.
     """
+    from service.api.lookup import OUTSIDE, lookup_point
+    from service.api.transform import point_to_utm
     from service.app import state
-    from service.lookup import OUTSIDE, lookup_point
-    from service.transform import point_to_utm
 
     st = state()
     leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
@@ -175,9 +175,9 @@ def _marks(data: PageData, key: str | None, group: Any, point: list[float] | Non
 
 def check_area() -> str:
     """The answer for a drawn or uploaded area, as the HTML fragment the page puts into ``#answer``."""
+    from service.api.area import area_eligibility
+    from service.api.eligibility import check_area_geojson, read_json
     from service.app import services, state
-    from service.area import area_eligibility
-    from service.eligibility import check_area_geojson, read_json
 
     raw = request.get_data(cache=False)
     if len(raw) > MAX_AREA_BYTES:
@@ -193,11 +193,11 @@ def check_area() -> str:
 
 
 def place_group(text: str) -> tuple[Any, str | None]:
-    """A postcode (``?postcode=`` or 5 digits typed), Stadtteil or Stadtbezirk: its Ortsteile (service/places.py)."""
+    """A postcode (``?postcode=`` or 5 digits typed), Stadtteil or Stadtbezirk: its Ortsteile (service.api.places)."""
     if current_app.extensions.get("quartiere") is None:
         return None, None
+    from service.api.places import page_group
     from service.app import state
-    from service.places import page_group
 
     pc = (request.args.get("postcode") or "").strip() or (text if re.fullmatch(r"\d{5}", text) else "")
     return page_group(state(), postcode=pc or None, district=None if pc else text)
@@ -217,6 +217,6 @@ def place_suggestions(text: str, *, strong: bool = False) -> list[tuple[str, str
 
 
 def place_texts() -> dict[str, Any]:
-    from service.places import PAGE_TEXT
+    from service.api.places import PAGE_TEXT
 
     return {"ptext": PAGE_TEXT.get(g.lang, PAGE_TEXT["de"])}

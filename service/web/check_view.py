@@ -1,7 +1,7 @@
 """The check page's answer in words: categories with their margins, the status class, stability, an area's estimate.
 
 Both answers of the check page come from the API's own answer objects (``/api/v1/eligibility``): a district's
-published answer (``state().answers[key]``) and a drawn area's (:func:`service.area.area_eligibility`). This
+published answer (``state().answers[key]``) and a drawn area's (:func:`service.api.area.area_eligibility`). This
 module turns one such answer into what the page shows, in the page's language, so a district and a drawn area
 are explained by the same sentences:
 

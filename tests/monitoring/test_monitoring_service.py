@@ -184,7 +184,7 @@ def test_overview_map_has_hotspot_and_type_layers(client, lang: str, title: str,
 
 
 def test_analysis_columns(state) -> None:  # type: ignore[no-untyped-def]
-    from service.monitoring import analysis_columns
+    from service.api.monitoring import analysis_columns
 
     frame = analysis_columns(state.monitoring, state.wide, "de")
     classifiable = state.result.table.set_index("key")["classifiable"]

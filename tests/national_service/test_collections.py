@@ -1,4 +1,4 @@
-"""service.national without Flask: a synthetic layer (no data needed), then the real national snapshot."""
+"""service.api.national without Flask: a synthetic layer (no data needed), then the real national snapshot."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from geo.errors import InputError, UnknownKeyError
-from service import national
+from service.api import national
 
 BASE = "http://test/ogcapi"
 

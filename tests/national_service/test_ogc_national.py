@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from service.ogc_crs import CRS84, EPSG, NATIONAL_CRS
-from service.ogc_query import MAX_LIMIT
+from service.api.ogc_crs import CRS84, EPSG, NATIONAL_CRS
+from service.api.ogc_query import MAX_LIMIT
 
 pytestmark = pytest.mark.realdata
 

@@ -41,7 +41,7 @@ def test_osterholz_profile_explains_the_estate(client, state) -> None:  # type: 
 
 
 def test_profile_and_report_say_the_same(client, state) -> None:  # type: ignore[no-untyped-def]
-    from service.report import designation_explanation
+    from maps.report import designation_explanation
 
     for key in (MITTELSHUCHTING, TENEVER):
         page = client.get(f"/districts/{key}").get_data(as_text=True)

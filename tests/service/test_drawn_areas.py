@@ -93,8 +93,8 @@ def _areas(state) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, typ
 
 def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped-def]
     from geo.analysis.interpolate import estimate_custom_area
-    from service.area import AREA_KEY, area_eligibility, area_prep, complete_estimate
-    from service.eligibility import _classification_parts
+    from service.api.area import AREA_KEY, area_eligibility, area_prep, complete_estimate
+    from service.api.eligibility import _classification_parts
 
     prep = area_prep(state)
     for label, body in _areas(state):
@@ -120,7 +120,7 @@ def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped
 
 def test_scored_frame_matches_classify_extra_row_exactly(state) -> None:  # type: ignore[no-untyped-def]
     from geo.analysis.interpolate import estimate_custom_area
-    from service.area import AREA_KEY, area_prep, complete_estimate
+    from service.api.area import AREA_KEY, area_prep, complete_estimate
 
     prep = area_prep(state)
     body = _areas(state)[3][1]
@@ -136,7 +136,7 @@ def test_scored_frame_matches_classify_extra_row_exactly(state) -> None:  # type
 
 
 def test_preparation_is_done_once_per_state(state) -> None:  # type: ignore[no-untyped-def]
-    from service.area import area_prep
+    from service.api.area import area_prep
 
     seen = []
     barrier = threading.Barrier(6)

@@ -126,7 +126,7 @@ def test_sources_sheet_names_snapshot_inputs_and_definition(workbook, state) -> 
 
 
 def test_formulas_are_neutralised_in_cells() -> None:
-    from service.workbook import write_sheet
+    from service.api.workbook import write_sheet
 
     wb = Workbook()
     ws = wb.active
@@ -168,7 +168,7 @@ def test_excel_de_csv_has_german_booleans_and_whole_counts(client) -> None:  # t
 
 
 def test_german_values_keep_fractional_counts_and_plain_columns() -> None:
-    from service.exports import german_values
+    from service.api.exports import german_values
 
     frame = pd.DataFrame({"population": [3892.0, 2399.955], "under_18": [402.0, None],
                           "share_foreign_pct": [5.0, 6.0], "designated": [True, False],

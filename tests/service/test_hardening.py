@@ -280,7 +280,7 @@ def test_designations_csv_neutralises_formulas(client, state, monkeypatch, diale
 def test_csv_helper_leaves_numbers_alone() -> None:
     import pandas as pd
 
-    from service.exports import to_csv
+    from service.api.exports import to_csv
 
     frame = pd.DataFrame({"name": ["-x", "ok"], "delta": [-1.5, 2.0], "count": [-3, 4], "mixed": [-2.5, "=1"]})
     assert _rows(to_csv(frame)) == [["name", "delta", "count", "mixed"], ["'-x", "-1.5", "-3", "-2.5"],

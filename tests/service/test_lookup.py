@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import box
 
 from geo.errors import CRSError
-from service.lookup import OUTSIDE, build_locator, exact_lookup, lookup_point, lookup_points
+from service.api.lookup import OUTSIDE, build_locator, exact_lookup, lookup_point, lookup_points
 
 
 def _squares() -> gpd.GeoDataFrame:

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from service.ogc import CONFORMANCE
-from service.ogc_query import MAX_LIMIT
+from service.api.ogc import CONFORMANCE
+from service.api.ogc_query import MAX_LIMIT
 
 ITEMS = "/ogcapi/collections/ortsteile/items"
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"

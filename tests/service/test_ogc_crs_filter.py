@@ -16,7 +16,7 @@ import pytest
 import shapely
 from pyproj import CRS
 
-from service.ogc_crs import BREMEN_CRS, CRS84, EPSG
+from service.api.ogc_crs import BREMEN_CRS, CRS84, EPSG
 from tests.servers import free_port, gunicorn_command, serve_app
 
 ITEMS = "/ogcapi/collections/ortsteile/items"

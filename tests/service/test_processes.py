@@ -223,7 +223,7 @@ def test_batch_errors_name_the_location(client) -> None:  # type: ignore[no-unty
 
 
 def test_batch_limits_name_the_input(client) -> None:  # type: ignore[no-untyped-def]
-    from service.processes import MAX_BATCH, MAX_BATCH_AREAS
+    from service.api.processes import MAX_BATCH, MAX_BATCH_AREAS
 
     many = _run(client, {"locations": ["04011373"] * (MAX_BATCH + 1)}, process="eligibility-batch")
     assert "'locations'" in problem(many, 413)["detail"]

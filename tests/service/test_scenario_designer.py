@@ -1,11 +1,11 @@
-"""The scenario form's logic and API (service.scenario_designer, service.routes.scenario_designer)."""
+"""The scenario form's logic and API (service.api.scenario_designer, service.routes.scenario_designer)."""
 
 from __future__ import annotations
 
 import pytest
 
 from geo.errors import InputError
-from service.scenario_designer import apply_values, parameters
+from service.api.scenario_designer import apply_values, parameters
 
 pytestmark = pytest.mark.realdata
 

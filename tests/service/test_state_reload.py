@@ -13,7 +13,7 @@ import pytest
 from geo.errors import SnapshotError
 from geo.pipeline.publish import set_current
 from geo.pipeline.snapshot import current_version
-from service.state import StateHolder
+from service.api.state import StateHolder
 
 
 @dataclass

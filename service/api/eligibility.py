@@ -154,7 +154,7 @@ def check_depth(data: Any, what: str = "the body", limit: int = MAX_JSON_DEPTH) 
 
 
 def check_area_geojson(body: Any) -> None:
-    """The outline of a GeoJSON area body, checked before it is read as a geometry (:mod:`service.area`).
+    """The outline of a GeoJSON area body, checked before it is read as a geometry (:mod:`service.api.area`).
 
     A Feature's ``geometry`` and every member of a FeatureCollection's ``features`` must be objects; anything
     else is a :class:`GeometryError` naming the member (the geometry reader expects mappings there).

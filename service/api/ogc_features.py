@@ -7,7 +7,7 @@
   geometries (reprojected from the storage geometries on demand, page by page: nothing is cached, memory stays
   bounded by the page size);
 * an ``STRtree`` over the CRS84 geometries plus their envelopes for ``bbox`` (see :func:`query_bbox`);
-* the attribute table with nullable dtypes for CQL2 filters (:mod:`service.ogc_filter`) and each feature's
+* the attribute table with nullable dtypes for CQL2 filters (:mod:`service.api.ogc_filter`) and each feature's
   reference date (31 December of its statistics' ``year``: the tables are "Stand 31.12.") for ``datetime``.
 
 Missing values are ``null`` (NaN, NA and empty strings alike). Results keep key order, so ``offset`` paging is
@@ -28,10 +28,10 @@ import pandas as pd
 import shapely
 
 from geo.errors import UnknownKeyError
-from service import ogc_filter
-from service.eligibility import clean, dumps
-from service.ogc_crs import CRS84, Reprojector, bbox_query
-from service.ogc_query import Temporal, check_parameters, limit_offset, parse_datetime
+from service.api import ogc_filter
+from service.api.eligibility import clean, dumps
+from service.api.ogc_crs import CRS84, Reprojector, bbox_query
+from service.api.ogc_query import Temporal, check_parameters, limit_offset, parse_datetime
 
 GEOJSON = "application/geo+json"
 SCHEMA_JSON = "application/schema+json"

@@ -28,10 +28,10 @@ from geo.analysis.interpolate import AreaIndex, estimate_custom_area, prepare_ar
 from geo.classify import ClassificationResult, Definition
 from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
-from service.eligibility import _classification_parts, clean, decision_id
+from service.api.eligibility import _classification_parts, clean, decision_id
 
-if TYPE_CHECKING:  # service.state may import this module (load_state calls prepare_area)
-    from service.state import ServiceState
+if TYPE_CHECKING:  # service.api.state may import this module (load_state calls prepare_area)
+    from service.api.state import ServiceState
 
 AREA_KEY = "custom-area"
 _PREPARE_LOCK = threading.Lock()
@@ -122,7 +122,7 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
 
 def area_parts(scored: ClassificationResult, definition: Definition) -> dict[str, Any]:
     """Classification, categories with reasons and strands of the one scored area (the district answers' own
-    builder, :func:`service.eligibility._classification_parts`)."""
+    builder, :func:`service.api.eligibility._classification_parts`)."""
     parts = next(iter(_classification_parts(scored, definition, extra=None).values()))
     return {k: parts[k] for k in ("classification", "categories", "strands")}
 

@@ -1,6 +1,6 @@
 """Place search and eligibility by postcode (framework-free; the routes are in ``service/routes/places.py``).
 
-:func:`build_places` runs once per snapshot load (from :func:`service.state.load_state`): it prepares the
+:func:`build_places` runs once per snapshot load (from :func:`service.api.state.load_state`): it prepares the
 :class:`~geo.places.search.PlaceIndex` of the gazetteer and the answer of every postcode of the snapshot, so a request
 is a lookup plus a JSON dump.
 
@@ -35,9 +35,9 @@ from geo.places.geocode import (
     search_places,
 )
 from geo.places.search import PlaceIndex
-from service.eligibility import answer_tails, clean, dumps, render_answer
-from service.lookup import OUTSIDE, PointLocator, lookup_point
-from service.transform import point_to_utm
+from service.api.eligibility import answer_tails, clean, dumps, render_answer
+from service.api.lookup import OUTSIDE, PointLocator, lookup_point
+from service.api.transform import point_to_utm
 
 #: an Ortsteil under this share of a postcode's area and of its residents does not decide the summary
 MIN_SHARE = 0.01

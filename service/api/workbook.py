@@ -5,7 +5,7 @@ One sheet per level (Ortsteile, Stadtteile, Stadtbezirke), the classification by
 checksums, the definition used). Cells are typed: keys and names are text (``04011373`` stays ``04011373``),
 counts and years integers, shares and rates numbers with the decimals of their unit, flags booleans; headers are
 the German labels of :mod:`maps.i18n` (the column's id is the header cell's comment, as in the CSV and GeoJSON
-downloads); the header row is frozen and filtered. Text cells go through :func:`service.exports.neutralise_frame`
+downloads); the header row is frozen and filtered. Text cells go through :func:`service.api.exports.neutralise_frame`
 like every CSV, so no cell is read as a formula.
 """
 
@@ -27,7 +27,7 @@ from geo.classify import ClassificationResult, Definition
 from geo.pipeline.indicators import REGISTRY
 from geo.pipeline.snapshot import Snapshot
 from maps.i18n import indicator_label, t
-from service.exports import (
+from service.api.exports import (
     COUNT_UNITS,
     classification_frame,
     is_count,

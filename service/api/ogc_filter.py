@@ -24,7 +24,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_json
 from pygeofilter.parsers.cql2_text import parse as parse_text
 
 from geo.errors import InputError, Problem
-from service.eligibility import read_json
+from service.api.eligibility import read_json
 
 LANGS = ("cql2-text", "cql2-json")
 MAX_FILTER = 20_000  # characters

@@ -34,12 +34,12 @@ from geo.classify import ClassificationResult, Definition, load_definition
 from geo.errors import ProductMissingError, QuartiereError, SnapshotError
 from geo.pipeline.products import read_classification
 from geo.pipeline.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
-from service.area import AreaPrep, prepare_area
-from service.eligibility import answer_tails, district_answers, leaf_table
-from service.lookup import PointLocator, build_locator
-from service.monitoring import Monitoring, load_monitoring
-from service.ogc import Collection, build_collections
-from service.places import build_places
+from service.api.area import AreaPrep, prepare_area
+from service.api.eligibility import answer_tails, district_answers, leaf_table
+from service.api.lookup import PointLocator, build_locator
+from service.api.monitoring import Monitoring, load_monitoring
+from service.api.ogc import Collection, build_collections
+from service.api.places import build_places
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ServiceState:
     collections: dict[str, Collection]
     loaded_at: float = field(default_factory=time.time)
     cache: dict[str, Any] = field(default_factory=dict)  # lazily built downloads (bytes), per snapshot
-    places: Any = None  # service.places.Places: place search index and postcode answers
+    places: Any = None  # service.api.places.Places: place search index and postcode answers
     monitoring_product: Monitoring | None = None
     monitoring_missing: str | None = None
     area: AreaPrep | None = None  # drawn areas: districts index (never prepared lazily) and the stored model

@@ -3,13 +3,13 @@
 Framework-free. :func:`load_national` reads one published national snapshot (``quartiere build --dataset
 germany``) once, obtains the national screening classification of every classified level (published, cached in
 the instance folder, or computed here once and cached), and prepares per layer a :class:`NationalCollection`
-(:class:`service.ogc_features.FeatureTable`, the same as the Bremen collections'):
+(:class:`service.api.ogc_features.FeatureTable`, the same as the Bremen collections'):
 
 * the features sorted by key, reprojected once from EPSG:3035 to CRS84 and rounded to 6 decimals (~0.1 m;
   the VG5000 boundaries are generalised for 1:5,000,000, so nothing is lost);
 * every feature serialised once to GeoJSON **bytes**, so a page of ``/items`` is a ``b",".join`` of slices;
 * an ``STRtree`` over the CRS84 geometries plus their envelopes for ``bbox`` (:func:`query_bbox`);
-* the CRSs of :data:`service.ogc_crs.NATIONAL_CRS` (EPSG:31467 besides the Bremen ones; storage EPSG:3035),
+* the CRSs of :data:`service.api.ogc_crs.NATIONAL_CRS` (EPSG:31467 besides the Bremen ones; storage EPSG:3035),
   CQL2 filters over the attributes and ``datetime`` against the statistics' reference date.
 
 Nothing is computed on the request path except the query, the join and, for a CRS other than CRS84, the
@@ -36,13 +36,13 @@ import geo.national.indicators  # noqa: F401  (registers the national indicators
 from geo.classify import ClassificationResult, Definition, classify, load_definition, load_result, save_result
 from geo.errors import QuartiereError, SnapshotError
 from geo.pipeline.snapshot import GPKG, MANIFEST, Snapshot, current_version
-from service import ogc_features
-from service.ogc_crs import EPSG, NATIONAL_CRS, Reprojector
-from service.ogc_features import FeatureTable, build_table, collection_doc, query_bbox
+from service.api import ogc_features
+from service.api.ogc_crs import EPSG, NATIONAL_CRS, Reprojector
+from service.api.ogc_features import FeatureTable, build_table, collection_doc, query_bbox
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROGRAMME = Path(__file__).resolve().parent.parent / "programmes" / "germany-screening.yml"
+DEFAULT_PROGRAMME = Path(__file__).resolve().parents[2] / "programmes" / "germany-screening.yml"
 #: collection id -> (level, title, description)
 LAYERS: dict[str, tuple[str, str, str]] = {
     "gemeinden": ("gemeinde", "Gemeinden (Germany)",

@@ -6,8 +6,8 @@ import html
 from functools import lru_cache
 from typing import Any
 
-from service.ogc_crs import CRS84, NATIONAL_CRS
-from service.ogc_query import MAX_LIMIT, PASSED_ON
+from service.api.ogc_crs import CRS84, NATIONAL_CRS
+from service.api.ogc_query import MAX_LIMIT, PASSED_ON
 
 PROBLEM = {"$ref": "#/components/responses/Problem"}
 
@@ -372,8 +372,8 @@ def _scenario_designer_paths() -> dict[str, Any]:
 
 
 def _workbook_paths() -> dict[str, Any]:
-    """The Excel workbook of the districts (:mod:`service.workbook`)."""
-    from service.workbook import MEDIA_TYPE
+    """The Excel workbook of the districts (:mod:`service.api.workbook`)."""
+    from service.api.workbook import MEDIA_TYPE
 
     return {"/api/v1/downloads/districts.xlsx": {"get": {
         "summary": "Ortsteile, Stadtteile, Stadtbezirke, classification and sources as an Excel workbook",
@@ -395,7 +395,7 @@ def _programme_schema_paths() -> dict[str, Any]:
 
 def _processes_paths() -> dict[str, Any]:
     """OGC API - Processes 1.0 Core: process list, process description, synchronous execution."""
-    from service.processes import PROCESSES
+    from service.api.processes import PROCESSES
 
     pid = _p("processID", {"type": "string", "enum": list(PROCESSES)}, "process id")
     execute = {"type": "object", "required": ["inputs"], "properties": {

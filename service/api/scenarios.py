@@ -25,7 +25,7 @@ import yaml
 from geo.classify import ClassificationResult, classify, compare_results, load_result, parse_definition
 from geo.classify.definition import read_yaml
 from geo.errors import DefinitionError, InputError, Problem, StorageError, StorageFullError, UnknownKeyError
-from service.eligibility import clean, read_json
+from service.api.eligibility import clean, read_json
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (

@@ -6,7 +6,7 @@ Two processes, both executed synchronously only (``jobControlOptions: ["sync-exe
     input ``location`` (one): a GeoJSON Point, Polygon or MultiPolygon, or an 8-digit district key
     (``"04011373"``); output ``answer``: the answer of ``/api/v1/eligibility`` for the same question, decision id
     included (point and key answers are spliced from the same precomputed parts, areas go through
-    :func:`service.area.area_eligibility`).
+    :func:`service.api.area.area_eligibility`).
 ``eligibility-batch``
     input ``locations`` (1 to :data:`MAX_BATCH`, of them at most :data:`MAX_BATCH_AREAS` polygons), each like
     ``location``; output ``answers``: one element per
@@ -43,13 +43,13 @@ from geo.errors import (
     QuartiereError,
     UnknownKeyError,
 )
-from service import eligibility as el
-from service.lookup import OUTSIDE, lookup_point
-from service.ogc_query import int_param
-from service.transform import point_to_utm
+from service.api import eligibility as el
+from service.api.lookup import OUTSIDE, lookup_point
+from service.api.ogc_query import int_param
+from service.api.transform import point_to_utm
 
 if TYPE_CHECKING:
-    from service.state import ServiceState
+    from service.api.state import ServiceState
 
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
@@ -309,7 +309,7 @@ def answer_text(state: ServiceState, loc: Location, *, max_vertices: int, name: 
 
 
 def _answer_text(state: ServiceState, loc: Location, *, max_vertices: int) -> str:
-    from service.area import area_eligibility
+    from service.api.area import area_eligibility
 
     if loc.key is not None:
         tail = el.district_answer_tail(state.tails, loc.key, state.version)

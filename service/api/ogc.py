@@ -1,10 +1,10 @@
 """OGC API Features over the snapshot, framework-free: Core, GeoJSON, OpenAPI 3.0, CRS (Part 2), Filtering (Part 3).
 
-Collections are prepared once per snapshot (:func:`build_collections`, see :mod:`service.ogc_features`): every
+Collections are prepared once per snapshot (:func:`build_collections`, see :mod:`service.api.ogc_features`): every
 feature is reprojected to CRS84 (longitude, latitude) and serialised to GeoJSON at load time, so ``/items`` in
-CRS84 filters, slices and joins bytes; another ``crs`` (:data:`service.ogc_crs.BREMEN_CRS`) reprojects the
-page's geometries from the storage CRS (EPSG:25832). ``filter`` is CQL2 (:mod:`service.ogc_filter`), ``datetime``
-matches the statistics' reference date, and every query parameter is checked (:mod:`service.ogc_query`).
+CRS84 filters, slices and joins bytes; another ``crs`` (:data:`service.api.ogc_crs.BREMEN_CRS`) reprojects the
+page's geometries from the storage CRS (EPSG:25832). ``filter`` is CQL2 (:mod:`service.api.ogc_filter`), ``datetime``
+matches the statistics' reference date, and every query parameter is checked (:mod:`service.api.ogc_query`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pandas as pd
 from geo.classify import ClassificationResult
 from geo.errors import UnknownKeyError
 from geo.pipeline.snapshot import Snapshot
-from service.ogc_crs import BREMEN_CRS, CRS84, EPSG, Reprojector, parse_bbox
-from service.ogc_features import GEOJSON, FeatureTable, build_table, collection_doc, item, items
-from service.ogc_query import DEFAULT_LIMIT, MAX_LIMIT
+from service.api.ogc_crs import BREMEN_CRS, CRS84, EPSG, Reprojector, parse_bbox
+from service.api.ogc_features import GEOJSON, FeatureTable, build_table, collection_doc, item, items
+from service.api.ogc_query import DEFAULT_LIMIT, MAX_LIMIT
 
 __all__ = ["CRS84", "DEFAULT_LIMIT", "GEOJSON", "MAX_LIMIT", "Collection", "collection_doc", "item", "items",
            "parse_bbox"]
