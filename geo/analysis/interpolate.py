@@ -1,11 +1,11 @@
 """Estimate counts for a user-drawn area (a "Kleinstquartier") from the districts it overlaps.
 
 Official statistics exist per Ortsteil; WiN areas and very small districts are often a few streets. This
-module takes one polygon supplied by a user, validates it at the edge, and estimates its counts by **areal
-interpolation** (tobler): every count of a district is shared out in proportion to the area that the polygon
-covers, which assumes that residents are spread evenly over each district. Rates are then recomputed from the
-estimated counts by the rules of :func:`geo.pipeline.indicators.rates_from_counts` (:func:`rates_one_row`), so the
-small-number rules apply to the estimate exactly as to an official district.
+module takes one polygon supplied by a user, validated at the edge (:mod:`geo.analysis.custom_area`), and
+estimates its counts by **areal interpolation** (tobler): every count of a district is shared out in proportion
+to the area that the polygon covers, which assumes that residents are spread evenly over each district. Rates
+are then recomputed from the estimated counts by the rules of :func:`geo.pipeline.indicators.rates_from_counts`
+(:func:`rates_one_row`), so the small-number rules apply to the estimate exactly as to an official district.
 
 Uncertainty policy (written down once, stated in the output):
 
@@ -34,7 +34,6 @@ frames there: it is built lazily, too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,28 +43,20 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError as PyprojCRSError
-from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
-from shapely.validation import explain_validity
 
-from geo.errors import CRSError, GeometryError, LimitError, OutOfAreaError, Problem, ValidationError
+from geo.analysis.custom_area import AREA_CRS, DEFAULT_MAX_VERTICES, read_custom_area
+from geo.errors import CRSError, OutOfAreaError, Problem, ValidationError
 from geo.pipeline.indicators import REGISTRY, SmallNumberRule
 
 __all__ = [
-    "AREA_CRS",
-    "DEFAULT_MAX_VERTICES",
     "AreaIndex",
     "CustomAreaEstimate",
     "NoStatisticsError",
     "estimate_custom_area",
     "prepare_area_index",
-    "read_custom_area",
 ]
 
-#: areas are measured only in this CRS (ETRS89 / UTM zone 32N)
-AREA_CRS = "EPSG:25832"
-DEFAULT_MAX_VERTICES = 10_000
 ESTIMATE_METHOD = "area_weighted"
 
 
@@ -99,125 +90,6 @@ class CustomAreaEstimate:
     @property
     def uncertain(self) -> bool:
         return bool(self.frame["uncertainty"].iloc[0])
-
-
-# --------------------------------------------------------------------------------------------------- edge
-
-
-def _crs_from_geojson(obj: Mapping[str, Any]) -> str | None:
-    crs = obj.get("crs")
-    if crs is None:
-        return None
-    if isinstance(crs, Mapping):
-        props = crs.get("properties") or {}
-        name = props.get("name") if isinstance(props, Mapping) else None
-        if isinstance(name, str):
-            return name
-    raise CRSError(f"the GeoJSON 'crs' member is not understood: {crs!r}; expected "
-                   "{'type': 'name', 'properties': {'name': 'EPSG:4326'}}")
-
-
-def _geometry_from_geojson(obj: Mapping[str, Any]) -> BaseGeometry:
-    kind = obj.get("type")
-    if kind == "FeatureCollection":
-        features = obj.get("features") or []
-        if len(features) != 1:
-            raise GeometryError(f"expected exactly one feature with the area, got {len(features)}")
-        return _geometry_from_geojson(features[0])
-    if kind == "Feature":
-        geom = obj.get("geometry")
-        if geom is None:
-            raise GeometryError("the feature has no geometry")
-        return _geometry_from_geojson(geom)
-    try:
-        return shape(obj)
-    except Exception as exc:  # shapely raises several types for malformed input
-        raise GeometryError(f"the GeoJSON geometry cannot be read: {exc}") from exc
-
-
-def _parse_crs(value: Any, origin: str) -> CRS:
-    try:
-        return CRS.from_user_input(value)
-    except PyprojCRSError as exc:
-        raise CRSError(f"unknown coordinate reference system {value!r} ({origin})") from exc
-
-
-def read_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | Mapping[str, Any] | str, *,
-                     crs: Any = None, max_vertices: int = DEFAULT_MAX_VERTICES) -> BaseGeometry:
-    """Validate a user-supplied area and return it as a polygon in EPSG:25832.
-
-    Parameters
-    ----------
-    area
-        A shapely (Multi)Polygon, a one-row GeoSeries/GeoDataFrame, or GeoJSON (a mapping or a string) with
-        a Geometry, a Feature or a FeatureCollection of exactly one Feature.
-    crs
-        The CRS of ``area`` (anything pyproj understands, e.g. ``"EPSG:4326"``). Required unless the input
-        declares one itself (GeoSeries/GeoDataFrame ``crs`` or the GeoJSON ``crs`` member); when both are
-        given they must agree.
-    max_vertices
-        Largest number of vertices accepted.
-
-    Returns
-    -------
-    shapely.geometry.base.BaseGeometry
-        A valid, non-empty Polygon or MultiPolygon in EPSG:25832.
-
-    Raises
-    ------
-    CRSError
-        No CRS declared, an unknown CRS, or two declarations that disagree.
-    GeometryError
-        Unreadable, empty, invalid (with shapely's reason) or not polygonal; more than one feature.
-    LimitError
-        More than ``max_vertices`` vertices.
-    """
-    declared: Any = None
-    origin = "the input"
-    if isinstance(area, str):
-        try:
-            area = json.loads(area)
-        except json.JSONDecodeError as exc:
-            raise GeometryError(f"the area is not valid GeoJSON: {exc.msg} at position {exc.pos}") from exc
-    if isinstance(area, gpd.GeoDataFrame):
-        area = area.geometry
-    if isinstance(area, gpd.GeoSeries):
-        if len(area) != 1:
-            raise GeometryError(f"expected exactly one geometry with the area, got {len(area)}")
-        declared, origin = area.crs, "the GeoSeries' crs"
-        geom = area.iloc[0]
-    elif isinstance(area, BaseGeometry):
-        geom = area
-    elif isinstance(area, Mapping):
-        declared, origin = _crs_from_geojson(area), "the GeoJSON 'crs' member"
-        geom = _geometry_from_geojson(area)
-    else:
-        raise GeometryError(f"the area must be a polygon, a GeoSeries or GeoJSON, got {type(area).__name__}")
-
-    if declared is None and crs is None:
-        raise CRSError("the area has no declared coordinate reference system; pass crs= (for example "
-                       "'EPSG:4326' for longitude/latitude or 'EPSG:25832' for UTM 32N)")
-    if declared is not None and crs is not None and _parse_crs(declared, origin) != _parse_crs(crs, "crs="):
-        raise CRSError(f"the area declares {declared!s} in {origin} but crs={crs!s} was passed")
-    source_crs = _parse_crs(crs if crs is not None else declared, "crs=" if crs is not None else origin)
-
-    if geom is None or geom.is_empty:
-        raise GeometryError("the area is empty")
-    if not isinstance(geom, Polygon | MultiPolygon):
-        raise GeometryError(f"the area must be a Polygon or MultiPolygon, got {geom.geom_type}")
-    n_vertices = int(shapely.get_num_coordinates(geom))
-    if n_vertices > max_vertices:
-        raise LimitError(f"the area has {n_vertices} vertices; at most {max_vertices} are accepted "
-                         "(simplify the outline)")
-    if not geom.is_valid:
-        raise GeometryError(f"the area is not a valid polygon: {explain_validity(geom)}")
-    out = gpd.GeoSeries([geom], crs=source_crs).to_crs(AREA_CRS).iloc[0]
-    if out.is_empty or out.area <= 0 or not np.isfinite(out.area):
-        raise GeometryError("the area has no extent after projection to EPSG:25832 "
-                            f"(check that its coordinates really are in {source_crs.to_string()})")
-    if not out.is_valid:  # reprojection can create tiny self-intersections
-        out = shapely.make_valid(out)
-    return out
 
 
 def _check_districts(districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -362,16 +234,8 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         raise ValidationError("count columns not in the districts frame",
                               problems=[Problem("missing_column", f"districts frame lacks {c!r}") for c in missing])
 
-    # the only geometry work on shared data: a query of the built tree with the request's own polygon and
-    # an overlay that reads the districts (see the module docstring on threads)
-    pos = np.sort(index.tree.query(geom, predicate="intersects"))
-    ov = shapely.area(shapely.intersection(index.geoms[pos], geom)) if len(pos) else np.empty(0)
-    pos, ov = pos[ov > 0], ov[ov > 0]
-    if len(pos) == 0:
-        raise OutOfAreaError("the area does not overlap any district of Bremen or Bremerhaven "
-                             "(check the declared CRS and the coordinates)")
+    pos, ov = _overlaps(index, geom)
     hits = index.frame.iloc[pos].reset_index(drop=True)
-    src_area = index.areas[pos]
     has_stats = (hits["has_statistics"].fillna(False).astype(bool) if "has_statistics" in hits.columns
                  else pd.Series(True, index=hits.index))
     stats = has_stats.to_numpy(dtype=bool)
@@ -382,20 +246,43 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                                 "no estimate is possible")
 
     # area weighting (tobler's allocate_total=False): each count times the share of its district covered
-    share_of_district = ov / src_area
+    share_of_district = ov / index.areas[pos]
     est = pd.DataFrame(index=[0])
     for col in counts:
         vals = with_stats[col].astype(float).fillna(0.0).to_numpy()  # NaN -> 0 here; masked below
         est[col] = float(np.sum(vals * share_of_district[stats]))
+    sources = _sources(hits, stats, ov, share_of_district, geom.area)
+    reasons = _uncertainty_reasons(est, with_stats, counts, sources, min_share=min_share,
+                                   rests_on_share=rests_on_share)
+    frame = _estimate_row(est, hits, counts, sources, key=key, name=name, area_km2=geom.area / 1e6,
+                          dominant=hits.iloc[int(np.argmax(ov))], reasons=reasons, rule=rule)
+    out = gpd.GeoDataFrame(frame, geometry=[geom], crs=AREA_CRS)
+    return CustomAreaEstimate(frame=out, sources=sources)
 
-    # source table
+
+def _overlaps(index: AreaIndex, geom: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the districts the polygon overlaps and the overlap areas (m²); none is an error."""
+    # the only geometry work on shared data: a query of the built tree with the request's own polygon and
+    # an overlay that reads the districts (see the module docstring on threads)
+    pos = np.sort(index.tree.query(geom, predicate="intersects"))
+    ov = shapely.area(shapely.intersection(index.geoms[pos], geom)) if len(pos) else np.empty(0)
+    pos, ov = pos[ov > 0], ov[ov > 0]
+    if len(pos) == 0:
+        raise OutOfAreaError("the area does not overlap any district of Bremen or Bremerhaven "
+                             "(check the declared CRS and the coordinates)")
+    return pos, ov
+
+
+def _sources(hits: pd.DataFrame, stats: np.ndarray, ov: np.ndarray, share_of_district: np.ndarray,
+             area: float) -> pd.DataFrame:
+    """The table of source districts: overlap, shares and each one's weight in the estimated residents."""
     sources = pd.DataFrame({
         "key": hits["key"].astype(str).to_numpy(),
         "name": hits["name"].astype(str).to_numpy() if "name" in hits.columns else hits["key"].astype(str).to_numpy(),
         "has_statistics": stats,
         "overlap_km2": ov / 1e6,
         "district_share": share_of_district,
-        "custom_area_share": ov / geom.area,
+        "custom_area_share": ov / area,
     })
     if "population" in hits.columns:
         pop_part = hits["population"].astype(float).to_numpy() * sources["district_share"].to_numpy()
@@ -404,9 +291,13 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
         sources["population_estimate"] = np.nan
     total_pop = np.nansum(sources["population_estimate"].to_numpy())
     sources["weight_in_estimate"] = (sources["population_estimate"] / total_pop if total_pop > 0 else np.nan)
-    sources = sources.sort_values(["custom_area_share", "key"], ascending=[False, True], ignore_index=True)
+    return sources.sort_values(["custom_area_share", "key"], ascending=[False, True], ignore_index=True)
 
-    # counts missing in a contributing district -> NaN, not 0
+
+def _uncertainty_reasons(est: pd.DataFrame, with_stats: pd.DataFrame, counts: list[str], sources: pd.DataFrame, *,
+                         min_share: float, rests_on_share: float) -> list[str]:
+    """Why the estimate is uncertain (empty: it is not); a count missing in a contributing district is set to
+    NaN in ``est``, not 0."""
     reasons: list[str] = []
     nan_counts = []
     for col in counts:
@@ -415,11 +306,11 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
             nan_counts.append(col)
     if nan_counts:
         reasons.append("counts missing in an overlapped district, estimate withheld: " + ", ".join(nan_counts))
-
     no_stats_share = float(sources.loc[~sources["has_statistics"], "custom_area_share"].sum())
     if no_stats_share > 0:
         reasons.append(f"{no_stats_share:.0%} of the area lies in districts without published statistics; "
                        "their residents are not included (the counts are a lower bound)")
+    total_pop = np.nansum(sources["population_estimate"].to_numpy())
     small = sources["has_statistics"] & (sources["district_share"] < min_share)
     rests = float(sources.loc[small, "weight_in_estimate"].sum()) if total_pop > 0 else 0.0
     if small.any() and rests >= rests_on_share:
@@ -427,12 +318,16 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                           for r in sources[small].itertuples())
         reasons.append(f"{rests:.0%} of the estimated residents come from small parts (< {min_share:.0%}) of "
                        f"large districts ({parts}); area weighting assumes residents are spread evenly")
+    return reasons
 
-    # the one-row wide frame (built in one go: one column at a time costs more than the whole estimate)
-    dominant = hits.iloc[int(np.argmax(ov))]
+
+def _estimate_row(est: pd.DataFrame, hits: pd.DataFrame, counts: list[str], sources: pd.DataFrame, *, key: str,
+                  name: str, area_km2: float, dominant: pd.Series, reasons: list[str],
+                  rule: SmallNumberRule) -> pd.DataFrame:
+    """The one-row wide frame (built in one go: one column at a time costs more than the whole estimate)."""
     row: dict[str, Any] = {"key": key, "name": name,
                            "city": dominant.get("city", pd.NA), "level": "custom",
-                           "year": dominant.get("year", pd.NA), "area_km2": geom.area / 1e6}
+                           "year": dominant.get("year", pd.NA), "area_km2": area_km2}
     for parent in ("stadtteil_key", "stadtbezirk_key", "city_key"):
         if parent in hits.columns:
             row[parent] = dominant[parent]
@@ -448,9 +343,7 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                 "source_districts": [";".join(f"{k}={s:.4f}" for k, s in zip(sources["key"],
                                                                               sources["district_share"],
                                                                               strict=True))]}
-    frame = pd.DataFrame(columns)
-    out = gpd.GeoDataFrame(frame, geometry=[geom], crs=AREA_CRS)
-    return CustomAreaEstimate(frame=out, sources=sources)
+    return pd.DataFrame(columns)
 
 
 def rates_one_row(counts: Mapping[str, float], *, rule: SmallNumberRule) -> dict[str, pd.Series]:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping
 
-from geo.analysis.interpolate import NoStatisticsError, estimate_custom_area, read_custom_area
+from geo.analysis.custom_area import read_custom_area
+from geo.analysis.interpolate import NoStatisticsError, estimate_custom_area
 from geo.errors import CRSError, GeometryError, LimitError, OutOfAreaError, ValidationError
 
 from .conftest import make_grid, square
