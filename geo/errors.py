@@ -1,7 +1,7 @@
 """Typed domain errors.
 
 Every error the library raises on purpose derives from :class:`QuartiereError`. None of them knows about
-HTTP: ``service/problems.py`` maps each class to a status code in one place, and the CLI maps them to exit
+HTTP: ``service/web/problems.py`` maps each class to a status code in one place, and the CLI maps them to exit
 codes. Errors that concern several findings at once carry the full list in ``problems``.
 """
 

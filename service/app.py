@@ -18,11 +18,11 @@ from typing import Any
 from flask import Flask, Response
 
 from geo.errors import Problem, UnknownKeyError
-from service import problems
 from service.api.scenarios import ScenarioStore
 from service.api.state import ServiceState, StateHolder, load_state
-from service.context import Services, services, state  # noqa: F401 (services, state: re-exported until every module imports service.context)
 from service.settings import load_settings
+from service.web import problems
+from service.web.context import Services, services, state  # noqa: F401 (services, state: re-exported until every module imports service.web.context)
 
 
 class HeaderMiddleware:
@@ -127,31 +127,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["quartiere"] = Services(holder, store, typed)
 
     problems.register(app)
-    from service.routes.api import bp as api_bp
-    from service.routes.downloads import bp as downloads_bp
-    from service.routes.ogcapi import bp as ogc_bp
-    from service.routes.processes import bp as processes_bp
+    from service.web.api import bp as api_bp
+    from service.web.downloads import bp as downloads_bp
+    from service.web.ogcapi import bp as ogc_bp
+    from service.web.processes import bp as processes_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(downloads_bp)
     app.register_blueprint(ogc_bp)
     app.register_blueprint(processes_bp)
     if typed.pages:
-        from service.pages import bp as pages_bp
+        from service.web.pages import bp as pages_bp
 
         app.register_blueprint(pages_bp)
-    from service.routes import monitoring as monitoring_routes
+    from service.web import monitoring as monitoring_routes
 
     monitoring_routes.init_app(app, pages=typed.pages)
-    from service.routes import scenario_designer
+    from service.web import scenario_designer
 
     scenario_designer.init_app(app, pages=typed.pages)
-    from service.routes import places as places_routes
+    from service.web import places as places_routes
 
     places_routes.init_app(app, settings)
     app.register_blueprint(places_routes.bp)
     if typed.national_snapshots:
-        from service.routes import national as national_routes
+        from service.web import national as national_routes
 
         national_routes.init_app(app, settings)
     else:

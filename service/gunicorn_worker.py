@@ -3,7 +3,7 @@
 Those are the errors gunicorn answers before the application sees the request: malformed request 400, request
 line too long 414, headers too large 431, unsupported transfer coding 501, ...
 
-Behind the nginx front these errors are nginx's (service/front.py); this matters for ``quartiere serve
+Behind the nginx front these errors are nginx's (service/web/front.py); this matters for ``quartiere serve
 --no-front`` and for gunicorn started by hand. gunicorn writes all of them through ``gunicorn.util.write_error``;
 the worker replaces that function in its own process when it starts.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
-from service.front import SECURITY_HEADERS, TYPE_BASE
+from service.web.front import SECURITY_HEADERS, TYPE_BASE
 
 _SLUGS = {400: "bad-request", 403: "forbidden", 414: "uri-too-long", 417: "expectation-failed",
           431: "headers-too-large", 500: "server-error", 501: "not-implemented"}

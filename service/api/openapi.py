@@ -327,10 +327,10 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
             "parameters": params,
             "responses": {"200": {"description": fmt, "content": {media: {"schema": schema}}},
                           **_problem_responses(400, 404)}}}
-    from service.routes.monitoring import openapi_paths
+    from service.web.monitoring import openapi_paths
 
     paths.update(openapi_paths())
-    from service.routes.places import openapi_paths as places_paths
+    from service.web.places import openapi_paths as places_paths
 
     places_paths(paths)
     paths.update(_processes_paths())
@@ -341,7 +341,7 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _scenario_designer_paths() -> dict[str, Any]:
-    """The scenario form's API (:mod:`service.routes.scenario_designer`)."""
+    """The scenario form's API (:mod:`service.web.scenario_designer`)."""
     form = {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "properties": {"values": {"type": "object", "additionalProperties": {"type": "number"},
                                                     "description": "field path -> number (see /scenarios/new)"},

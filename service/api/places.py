@@ -1,4 +1,4 @@
-"""Place search and eligibility by postcode (framework-free; the routes are in ``service/routes/places.py``).
+"""Place search and eligibility by postcode (framework-free; the routes are in ``service/web/places.py``).
 
 :func:`build_places` runs once per snapshot load (from :func:`service.api.state.load_state`): it prepares the
 :class:`~geo.places.search.PlaceIndex` of the gazetteer and the answer of every postcode of the snapshot, so a request

@@ -324,7 +324,7 @@ def _answer_text(state: ServiceState, loc: Location, *, max_vertices: int) -> st
 
 
 def _problem(exc: QuartiereError) -> str:
-    from service.problems import TYPE_BASE, status_of
+    from service.web.problems import TYPE_BASE, status_of
 
     status, title, slug = status_of(exc)
     return el.dumps({"type": TYPE_BASE + slug, "title": title, "status": status, "detail": exc.message})

@@ -1,5 +1,5 @@
 """Drafting a funding strand in the browser: the parameters a programme designer changes, a draft from them, and
-why a change did or did not happen (framework-free; the routes are in :mod:`service.routes.scenario_designer`).
+why a change did or did not happen (framework-free; the routes are in :mod:`service.web.scenario_designer`).
 
 The form starts from the official definition (the mapping a :class:`~geo.classify.ClassificationResult` keeps):
 the status index weights of each basis, every numeric threshold of a category rule, the population cap and the

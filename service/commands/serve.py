@@ -143,7 +143,7 @@ def check_config(args: argparse.Namespace) -> None:
     if getattr(args, "backend", None) is None:
         check_port_free(args.host, args.port)
         if not getattr(args, "dev", False) and not getattr(args, "no_front", False):
-            from service.front import nginx_binary
+            from service.web.front import nginx_binary
 
             nginx_binary()
 
@@ -275,7 +275,7 @@ def supervise(args: argparse.Namespace) -> int:
     SIGTERM and SIGINT stop both gracefully, SIGHUP is passed on (gunicorn starts fresh workers, nginx rereads
     its configuration). Exit status 2 when either cannot start.
     """
-    from service.front import Front
+    from service.web.front import Front
 
     front = Front.prepare(args.host, args.port)
     stopping: list[int] = []

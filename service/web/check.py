@@ -29,8 +29,8 @@ from flask import Blueprint, current_app, g, render_template, request
 
 from geo.errors import InputError
 from geo.places.geocode import looks_like_address
-from service.pages import PageData, _district_context, _map, _with_nonce, lang_url, page_data
 from service.web.check_view import answer_view
+from service.web.pages import PageData, _district_context, _map, _with_nonce, lang_url, page_data
 
 #: a fuzzy suggestion for an address-like text must score at least this (the place index's 0..100)
 STRONG_MATCH = 90.0
@@ -82,7 +82,7 @@ def locate(lon: float, lat: float) -> str | None:
 
 def address_search_configured() -> bool:
     """True when an address file or a geocoding server is configured (``/api/v1/places`` finds addresses)."""
-    from service.routes.places import EXTENSION
+    from service.web.places import EXTENSION
 
     return bool(current_app.extensions.get(EXTENSION))
 

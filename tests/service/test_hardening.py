@@ -210,7 +210,7 @@ def test_full_disk_on_scenario_post_and_get(client, full_disk) -> None:  # type:
 def test_recursion_error_is_never_a_500(app) -> None:  # type: ignore[no-untyped-def]
     from flask import Flask
 
-    from service import problems as pr
+    from service.web import problems as pr
 
     probe = Flask("probe")
     pr.register(probe)

@@ -1,4 +1,4 @@
-"""The scenario form's logic and API (service.api.scenario_designer, service.routes.scenario_designer)."""
+"""The scenario form's logic and API (service.api.scenario_designer, service.web.scenario_designer)."""
 
 from __future__ import annotations
 

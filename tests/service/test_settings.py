@@ -149,7 +149,7 @@ def test_every_key_has_a_description_and_the_generated_table_is_the_readme_s() -
 
 
 def test_the_front_reads_the_settings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from service.front import BODY_SLACK, body_limit, nginx_binary
+    from service.web.front import BODY_SLACK, body_limit, nginx_binary
 
     monkeypatch.setenv("QUARTIERE_MAX_CONTENT_LENGTH", "1000")
     assert body_limit() == 1000 + BODY_SLACK

@@ -27,7 +27,7 @@ from tests.servers import free_port, serve_app
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 QUARTIERE = Path(sys.executable).parent / "quartiere"
-#: the front's client_header_timeout and client_body_timeout (service/front.py)
+#: the front's client_header_timeout and client_body_timeout (service/web/front.py)
 FRONT_TIMEOUT = 10.0
 SLACK = 5.0
 

@@ -3,7 +3,7 @@
 Domain errors (:mod:`geo.errors`) carry no status code; :data:`STATUS` maps each class to one, checked in
 method-resolution order so the most specific class wins. Werkzeug's HTTP exceptions (404, 405, 413, ...) and
 unexpected exceptions are rendered the same way; a traceback never reaches the client. A browser asking for a
-page gets the same answer as an HTML page in its language (:mod:`service.error_pages`).
+page gets the same answer as an HTML page in its language (:mod:`service.web.error_pages`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from geo.errors import (
     UnknownKeyError,
     ValidationError,
 )
-from service.error_pages import error_page, wants_html
+from service.web.error_pages import error_page, wants_html
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request, send_file
 
 from geo.pipeline.snapshot import GPKG
 from service.api import exports
-from service.context import services, state
+from service.web.context import services, state
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1/downloads")
 

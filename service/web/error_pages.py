@@ -1,5 +1,5 @@
 """Error pages for people: a browser asking for a page gets HTML in the page's language; API clients keep
-``application/problem+json`` (:mod:`service.problems` decides, this module renders).
+``application/problem+json`` (:mod:`service.web.problems` decides, this module renders).
 
 A request wants HTML when it is a GET or HEAD outside ``/api/`` and ``/ogcapi``, and its ``Accept`` header
 prefers ``text/html`` to JSON (browsers send ``text/html,...,*/*;q=0.8``; scripts and ``curl`` send ``*/*`` or a
@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, current_app, g, render_template, request
 
 from maps.i18n import t
-from service.pages import page_headers, page_setup
+from service.web.pages import page_headers, page_setup
 
 API_PREFIXES = ("/api/", "/ogcapi")
 JSON_TYPES = ("application/problem+json", "application/json", "application/geo+json")

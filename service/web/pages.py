@@ -1,6 +1,6 @@
 """HTML pages: the map, district profiles, the eligibility check, scenarios and the table.
 
-Registered by the app factory with ``from service.pages import bp``; the pages have no URL prefix.
+Registered by the app factory with ``from service.web.pages import bp``; the pages have no URL prefix.
 
 Content-Security-Policy and the nonce
 -------------------------------------
@@ -70,7 +70,7 @@ from maps.overview import category_text
 from maps.render import add_nonce
 
 _ASSET_TAGS = re.compile(r"<script[^>]*\bsrc=[^>]*></script>|<link rel=\"stylesheet\"[^>]*>")
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).resolve().parents[1]
 
 bp = Blueprint(
     "pages",

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from geo.errors import InputError, SnapshotError
 from service.api import places as pl
 from service.api.state import ServiceState
-from service.context import state
+from service.web.context import state
 
 bp = Blueprint("places", __name__, url_prefix="/api/v1")
 EXTENSION = "quartiere_geocoders"

@@ -28,8 +28,8 @@ from maps.i18n import indicator_label, operator_label, rule_label, t
 from service.api import scenario_designer as designer
 from service.api.eligibility import clean, dumps
 from service.api.workbook import MEDIA_TYPE, write_sheet
-from service.context import services, state
-from service.pages import page_data, page_headers, page_setup
+from service.web.context import services, state
+from service.web.pages import page_data, page_headers, page_setup
 
 api_bp = Blueprint("scenario_designer_api", __name__, url_prefix="/api/v1/scenarios")
 page_bp = Blueprint("scenario_designer", __name__)
@@ -88,7 +88,7 @@ def preview() -> Response:
 @api_bp.post("/from-form")
 def save_from_form() -> Response:
     from service.api.scenarios import run_scenario, store_scenario
-    from service.routes.api import require_token
+    from service.web.api import require_token
 
     actor = require_token()
     values, title = _form_body()

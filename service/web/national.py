@@ -1,12 +1,12 @@
-"""The national layers in the service: holder, OGC API lookups (used by :mod:`service.routes.ogcapi`) and the
+"""The national layers in the service: holder, OGC API lookups (used by :mod:`service.web.ogcapi`) and the
 Kreis-level overview page ``/national``.
 
 Active only when ``NATIONAL_SNAPSHOTS`` is configured (:func:`init_app`, called by the app factory). The national
 snapshot is loaded once per process at start (:func:`service.api.national.load_national`) and, like the Bremen one,
 replaced without a gap when its ``CURRENT`` names another version (:class:`service.api.state.StateHolder`).
 
-The page follows the pages' strict CSP contract (see :mod:`service.pages`): a per-response nonce on every inline
-``<script>``/``<style>``, the same policy text (:func:`service.pages.csp_header`), no outside requests.
+The page follows the pages' strict CSP contract (see :mod:`service.web.pages`): a per-response nonce on every inline
+``<script>``/``<style>``, the same policy text (:func:`service.web.pages.csp_header`), no outside requests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, current_app, g, render_template, request, ur
 from markupsafe import Markup
 
 from service.api.national import NationalCollection, NationalState, load_national
-from service.pages import page_headers, page_setup
+from service.web.pages import page_headers, page_setup
 
 EXTENSION = "quartiere_national"
 bp = Blueprint("national", __name__)
@@ -103,7 +103,7 @@ def collection_ids(app: Flask | None = None) -> tuple[str, ...]:
 # ----------------------------------------------------------------------------------------------- page
 
 
-# the pages' CSP nonce, language and headers (see the contract at the top of service/pages.py)
+# the pages' CSP nonce, language and headers (see the contract at the top of service/web/pages.py)
 bp.before_request(page_setup)
 bp.after_request(page_headers)
 

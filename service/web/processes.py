@@ -8,9 +8,9 @@ from flask import Blueprint, Response, request
 
 from service.api import processes
 from service.api.eligibility import dumps
-from service.context import services, state
-from service.problems import from_domain
-from service.routes.ogcapi import _base
+from service.web.context import services, state
+from service.web.ogcapi import _base
+from service.web.problems import from_domain
 
 # route variables are named as in the OGC API Processes OpenAPI fragments (processID)
 

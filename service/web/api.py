@@ -13,8 +13,8 @@ from geo.errors import InputError
 from service.api import eligibility as el
 from service.api.lookup import OUTSIDE, lookup_point, lookup_points
 from service.api.transform import point_to_utm, to_utm
-from service.context import services, state
-from service.problems import AuthError
+from service.web.context import services, state
+from service.web.problems import AuthError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -41,8 +41,8 @@ def require_token() -> str:
 
 @bp.get("/eligibility")
 def eligibility_get() -> Response:
-    if "postcode" in request.args:  # every Ortsteil the postcode touches (service/routes/places.py)
-        from service.routes.places import eligibility_by_postcode
+    if "postcode" in request.args:  # every Ortsteil the postcode touches (service/web/places.py)
+        from service.web.places import eligibility_by_postcode
 
         return eligibility_by_postcode(request.args)
     st = state()
@@ -155,7 +155,7 @@ def programme_schema() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     from service.api.openapi import document
-    from service.routes.national import collection_ids
+    from service.web.national import collection_ids
 
     return _json(el.dumps(document(collection_ids())))
 

@@ -12,8 +12,8 @@ from service.api import national, ogc, ogc_features
 from service.api.eligibility import dumps
 from service.api.ogc_crs import content_crs
 from service.api.ogc_query import PARAMETERS, check_parameters
-from service.context import services, state
-from service.routes.national import collection_ids, national_collections
+from service.web.context import services, state
+from service.web.national import collection_ids, national_collections
 
 # route variables are named as in the OGC API Features OpenAPI fragments (collectionId, featureId)
 

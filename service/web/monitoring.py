@@ -16,7 +16,7 @@ from geo.analysis.monitoring.comparison import comparison_verdict
 from maps.evaluation import verdict_words
 from service.api import eligibility as el
 from service.api.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, poverty_answer
-from service.pages import page_headers, page_setup
+from service.web.pages import page_headers, page_setup
 
 log = logging.getLogger(__name__)
 
@@ -389,14 +389,14 @@ def _page_context(mon: Monitoring, lang: str, indicator: str, key: str) -> dict[
     return ctx
 
 
-# the pages' CSP nonce, language and headers (see the contract at the top of service/pages.py)
+# the pages' CSP nonce, language and headers (see the contract at the top of service/web/pages.py)
 page_bp.before_request(page_setup)
 page_bp.after_request(page_headers)
 
 
 @page_bp.route("/monitoring")
 def page() -> str:
-    from service.pages import page_data
+    from service.web.pages import page_data
 
     data = page_data()
     mon = current_monitoring()
