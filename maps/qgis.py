@@ -94,8 +94,10 @@ def _designation_classes(name: str, frame: pd.DataFrame) -> list[str] | None:
 
 def _present(values: pd.Series, order: Sequence[str], colours: Mapping[str, str], labels: Mapping[str, str],
              lang: str) -> list[tuple[str, str, str]]:
-    """``(value, German label, colour)`` for each value of ``order`` present in ``values``, then the empty
-    value ("keine Daten") when some value is missing or not in ``order``."""
+    """The legend entries ``(value, label, colour)`` for each value of ``order`` present in ``values``.
+
+    Then the empty value ("keine Daten") when some value is missing or not in ``order``. Labels are in ``lang``.
+    """
     seen = {v for v in values if isinstance(v, str) and v}
     cats = [(v, labels[v], colours[v]) for v in order if v in seen]
     if len(seen - set(order)) or any(not (isinstance(v, str) and v) for v in values):
