@@ -96,7 +96,7 @@ def _present(values: pd.Series, order: Sequence[str], colours: Mapping[str, str]
              lang: str) -> list[tuple[str, str, str]]:
     """The legend entries ``(value, label, colour)`` for each value of ``order`` present in ``values``.
 
-    Then the empty value ("keine Daten") when some value is missing or not in ``order``. Labels are in ``lang``.
+    Then the empty value ("keine Daten" in ``lang``) when some value is missing or not in ``order``.
     """
     seen = {v for v in values if isinstance(v, str) and v}
     cats = [(v, labels[v], colours[v]) for v in order if v in seen]
