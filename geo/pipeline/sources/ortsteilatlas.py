@@ -203,6 +203,7 @@ def _inventory(title: str, head: list[tuple[object, ...]]) -> list[tuple[str, st
 
 def _read_sheet(path: Path, title: str, rows: list[tuple[object, ...]], prefix: str,
                 problems: list[Problem]) -> pd.DataFrame | None:
+    """One sheet's cells in long form (None when nothing can be read); its problems appended to ``problems``."""
     where = f"sheet {title!r}"
     if len(rows) < 4:
         problems.append(Problem("atlas_layout", f"{where}: fewer than 4 rows (topic, names, years, areas); "
@@ -217,66 +218,18 @@ def _read_sheet(path: Path, title: str, rows: list[tuple[object, ...]], prefix: 
         problems.append(Problem("atlas_layout", f"{where}: no indicator name in row 2; left out", "warning",
                                 file=str(path)))
         return None
-    areas: list[tuple[int, str, str, str, str]] = []  # row index, code, name, key, level
-    seen: set[str] = set()
-    for i in range(3, len(rows)):
-        code_cell, name_cell = rows[i][0], rows[i][1]
-        if all(c in (None, "") for c in rows[i]):
-            continue
-        code = parse_code(code_cell)
-        area_name = normalise_name(name_cell) if name_cell not in (None, "") else ""
-        if code is None or (code == "" and not area_name):
-            problems.append(Problem("atlas_unknown_area", f"{where}, row {i + 1}: code {code_cell!r} ({area_name}) "
-                                    "is no Ortsteil, Stadtteil or Stadtbezirk number; row left out", "warning",
-                                    file=str(path)))
-            continue
-        key = area_key(code, prefix)
-        if key in seen:
-            problems.append(Problem("atlas_duplicate", f"{where}, row {i + 1}: area {key} occurs twice; the first "
-                                    "row is used", "warning", file=str(path), key=key))
-            continue
-        seen.add(key)
-        areas.append((i, code, area_name, key, LEVEL_BY_CODE_LENGTH[len(code)]))
+    areas = _area_rows(rows, prefix, where, path, problems)
     if not areas:
         problems.append(Problem("atlas_layout", f"{where}: no area rows with a code in column A; left out",
                                 "warning", file=str(path)))
         return None
     grid = np.array([rows[i] for i, *_ in areas], dtype=object)
-    picked: list[int] = []
-    meta: list[tuple[str, int, str, str]] = []  # indicator name, year, period, column letter
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else width
-        name = normalise_name(names[start])
-        n_years = 0
-        for j in range(start, end):
-            parsed = parse_year(years[j])
-            if parsed is None:
-                if years[j] not in (None, "") or any(c not in (None, "") for c in grid[:, j]):
-                    problems.append(Problem("atlas_year", f"{where}, column {column_letter(j)} ({name}): year "
-                                            f"{years[j]!r} cannot be read; column left out", "warning",
-                                            file=str(path)))
-                continue
-            n_years += 1
-            picked.append(j)
-            meta.append((name, parsed[0], parsed[1], column_letter(j)))
-        if n_years == 0:
-            problems.append(Problem("atlas_year", f"{where}: indicator {name!r} (column {column_letter(start)}) has "
-                                    "no year in row 3; left out", "warning", file=str(path)))
+    picked, meta = _year_columns(names, years, starts, width, grid, where, path, problems)
     if not picked:
         return None
     n_areas = len(areas)
     cells = pd.Series(grid[:, picked].ravel(order="F"), dtype=object)  # column by column
-    is_bool = cells.map(lambda c: isinstance(c, bool))
-    is_number = cells.map(lambda c: isinstance(c, int | float)) & ~is_bool
-    value = pd.to_numeric(cells.where(is_number), errors="coerce").astype(float)
-    flag = pd.Series("", index=cells.index, dtype=object)
-    flag[cells.isna()] = MARKERS[""]
-    flag[is_number & value.isna()] = "unknown"  # NaN or infinite in the file
-    text = ~is_number & cells.notna()
-    if text.any():
-        parsed_text = cells[text].map(_cell_value)
-        value[text] = parsed_text.map(lambda t: t[0]).astype(float)
-        flag[text] = parsed_text.map(lambda t: t[1])
+    value, flag = _cell_values(cells)
     bad = flag == "unreadable"
     if bad.any():
         examples = [f"{meta[int(k) // n_areas][3]}{areas[int(k) % n_areas][0] + 1}={cells[k]!r}"
@@ -299,6 +252,75 @@ def _read_sheet(path: Path, title: str, rows: list[tuple[object, ...]], prefix: 
         "value": value.to_numpy(float), "flag": flag.to_numpy(object),
         "row": np.tile([a[0] + 1 for a in areas], n_cols),
     })
+
+
+def _area_rows(rows: list[tuple[object, ...]], prefix: str, where: str, path: Path,
+               problems: list[Problem]) -> list[tuple[int, str, str, str, str]]:
+    """The area rows below the header (row index, code, name, key, level); unknown codes and repeats left out."""
+    areas: list[tuple[int, str, str, str, str]] = []
+    seen: set[str] = set()
+    for i in range(3, len(rows)):
+        code_cell, name_cell = rows[i][0], rows[i][1]
+        if all(c in (None, "") for c in rows[i]):
+            continue
+        code = parse_code(code_cell)
+        area_name = normalise_name(name_cell) if name_cell not in (None, "") else ""
+        if code is None or (code == "" and not area_name):
+            problems.append(Problem("atlas_unknown_area", f"{where}, row {i + 1}: code {code_cell!r} ({area_name}) "
+                                    "is no Ortsteil, Stadtteil or Stadtbezirk number; row left out", "warning",
+                                    file=str(path)))
+            continue
+        key = area_key(code, prefix)
+        if key in seen:
+            problems.append(Problem("atlas_duplicate", f"{where}, row {i + 1}: area {key} occurs twice; the first "
+                                    "row is used", "warning", file=str(path), key=key))
+            continue
+        seen.add(key)
+        areas.append((i, code, area_name, key, LEVEL_BY_CODE_LENGTH[len(code)]))
+    return areas
+
+
+def _year_columns(names: tuple[object, ...], years: tuple[object, ...], starts: list[int], width: int,
+                  grid: np.ndarray, where: str, path: Path,
+                  problems: list[Problem]) -> tuple[list[int], list[tuple[str, int, str, str]]]:
+    """The columns with a readable year, and for each its indicator name, year, period and column letter."""
+    picked: list[int] = []
+    meta: list[tuple[str, int, str, str]] = []  # indicator name, year, period, column letter
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else width
+        name = normalise_name(names[start])
+        n_years = 0
+        for j in range(start, end):
+            parsed = parse_year(years[j])
+            if parsed is None:
+                if years[j] not in (None, "") or any(c not in (None, "") for c in grid[:, j]):
+                    problems.append(Problem("atlas_year", f"{where}, column {column_letter(j)} ({name}): year "
+                                            f"{years[j]!r} cannot be read; column left out", "warning",
+                                            file=str(path)))
+                continue
+            n_years += 1
+            picked.append(j)
+            meta.append((name, parsed[0], parsed[1], column_letter(j)))
+        if n_years == 0:
+            problems.append(Problem("atlas_year", f"{where}: indicator {name!r} (column {column_letter(start)}) has "
+                                    "no year in row 3; left out", "warning", file=str(path)))
+    return picked, meta
+
+
+def _cell_values(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Value and flag of each cell: numbers as they are, empty cells and known markers as missing with a flag."""
+    is_bool = cells.map(lambda c: isinstance(c, bool))
+    is_number = cells.map(lambda c: isinstance(c, int | float)) & ~is_bool
+    value = pd.to_numeric(cells.where(is_number), errors="coerce").astype(float)
+    flag = pd.Series("", index=cells.index, dtype=object)
+    flag[cells.isna()] = MARKERS[""]
+    flag[is_number & value.isna()] = "unknown"  # NaN or infinite in the file
+    text = ~is_number & cells.notna()
+    if text.any():
+        parsed_text = cells[text].map(_cell_value)
+        value[text] = parsed_text.map(lambda t: t[0]).astype(float)
+        flag[text] = parsed_text.map(lambda t: t[1])
+    return value, flag
 
 
 def _denominator(data: pd.DataFrame, ind: NeedIndicator, by_id: dict[str, NeedIndicator]) -> pd.Series:

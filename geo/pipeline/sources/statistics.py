@@ -261,6 +261,31 @@ def read_statistics_csv(path: str | Path) -> StatTable:
             f"{path}: unknown layout: table {table_id!r} is not one of the known tables "
             f"({', '.join(sorted(LAYOUTS))})"
         )
+    header_rows, first_data, data_lines, footnotes = _sections(path, lines)
+    width = max(len(r) for r in header_rows)
+    measure_names = _measure_names(path, table_id, layout, header_rows, width)
+    records = []
+    for lineno, line in enumerate(data_lines, start=first_data + 1):
+        cells = line.split(";")
+        if len(cells) != width:
+            raise InputError(
+                f"{path}, line {lineno}: expected {width} fields separated by ';', found {len(cells)}"
+            )
+        records.append([*cells, lineno])
+    frame = pd.DataFrame(records, columns=[*layout.dimensions, *measure_names, "line"], dtype=object)
+    frame["line"] = frame["line"].astype(int)
+    for dim in layout.dimensions:
+        frame[dim] = frame[dim].astype(str).str.strip()
+    long = _values(path, frame.melt(id_vars=[*layout.dimensions, "line"], var_name="measure", value_name="raw"))
+    long["file"] = path.name
+    long["table_id"] = table_id
+    return StatTable(table_id=table_id, title=title_match.group("title"), file=path, layout=layout,
+                     data=long, footnotes=footnotes, file_year=file_year(path))
+
+
+def _sections(path: Path, lines: list[str]) -> tuple[list[list[str]], int, list[str], list[str]]:
+    """Split the lines under the title into header rows, the index of the first data line, data lines and
+    footnotes; a data row among the footnotes is an error."""
     header_rows: list[list[str]] = []
     i = 1
     while i < len(lines) and not _KEY.match(lines[i].split(";", 1)[0].strip()):
@@ -280,7 +305,12 @@ def read_statistics_csv(path: str | Path) -> StatTable:
         )
     if not header_rows or not data_lines:
         raise InputError(f"{path}: unknown layout: no header rows or no data rows found under the title")
-    width = max(len(r) for r in header_rows)
+    return header_rows, first_data, data_lines, footnotes
+
+
+def _measure_names(path: Path, table_id: str, layout: Layout, header_rows: list[list[str]],
+                   width: int) -> list[str]:
+    """The measure of each value column, from the header rows; columns other than the layout's are an error."""
     rows = [r + [""] * (width - len(r)) for r in header_rows]
     n_dims = len(layout.dimensions)
     dim_names = [_DIMENSION_HEADERS.get(_clean_header(rows[0][j])) for j in range(n_dims)]
@@ -302,21 +332,11 @@ def read_statistics_csv(path: str | Path) -> StatTable:
             + (f"; missing {missing}" if missing else "")
             + (f"; unexpected {unknown}" if unknown else "")
         )
-    measure_names = [layout.measures[p] for p in col_paths]
+    return [layout.measures[p] for p in col_paths]
 
-    records = []
-    for lineno, line in enumerate(data_lines, start=first_data + 1):
-        cells = line.split(";")
-        if len(cells) != width:
-            raise InputError(
-                f"{path}, line {lineno}: expected {width} fields separated by ';', found {len(cells)}"
-            )
-        records.append([*cells, lineno])
-    frame = pd.DataFrame(records, columns=[*layout.dimensions, *measure_names, "line"], dtype=object)
-    frame["line"] = frame["line"].astype(int)
-    for dim in layout.dimensions:
-        frame[dim] = frame[dim].astype(str).str.strip()
-    long = frame.melt(id_vars=[*layout.dimensions, "line"], var_name="measure", value_name="raw")
+
+def _values(path: Path, long: pd.DataFrame) -> pd.DataFrame:
+    """Numbers and marker flags from the raw cells, and the year of each row; an unknown cell is an error."""
     raw = long["raw"].astype(str).str.strip()
     is_number = raw.str.match(_NUMBER.pattern)
     bad = ~is_number & ~raw.isin(list(MARKERS))
@@ -336,7 +356,4 @@ def read_statistics_csv(path: str | Path) -> StatTable:
     bare_year = long["time"].where(long["time"].str.fullmatch(r"\d{4}"))
     dates = pd.to_datetime(long["time"].where(bare_year.isna()), format="%Y-%m-%d", errors="coerce")
     long["year"] = pd.to_numeric(bare_year, errors="coerce").fillna(dates.dt.year).fillna(-1).astype(int)
-    long["file"] = path.name
-    long["table_id"] = table_id
-    return StatTable(table_id=table_id, title=title_match.group("title"), file=path, layout=layout,
-                     data=long, footnotes=footnotes, file_year=file_year(path))
+    return long

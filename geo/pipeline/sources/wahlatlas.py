@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -146,14 +147,7 @@ def read_wahlatlas(path: str | Path, *, city_prefixes: dict[str, str] | None = N
     prefixes = city_prefixes or DEFAULT_PREFIXES
     levels = geographies or DEFAULT_GEOGRAPHIES
     comparisons = DEFAULT_COMPARISONS if comparison_keys is None else comparison_keys
-    if not path.is_file():
-        raise DataNotFoundError(f"{path}: file not found")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not an InstantAtlas JSON data file: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("geographies"), list):
-        raise InputError(f"{path}: unknown layout: no 'geographies' list (InstantAtlas JSON expected)")
+    doc = _load(path)
     problems: list[Problem] = []
     records: list[tuple[object, ...]] = []
     notes: dict[tuple[str, str], set[str]] = {}
@@ -164,60 +158,101 @@ def read_wahlatlas(path: str | Path, *, city_prefixes: dict[str, str] | None = N
             problems.append(Problem("wahlatlas_layout", f"{path.name}: geography {gid!r} is not one of "
                                     f"{sorted(levels)}; left out", "warning", file=str(path)))
             continue
-        features = geo.get("features") or []
-        keys: list[str | None] = []
-        names_by_city: dict[str, dict[str, str]] = {}
-        for f in features:
-            key = feature_key(str(f.get("id", "")), level, prefixes)
-            keys.append(key)
-            if key is None:
-                problems.append(Problem("wahlatlas_unknown_area", f"{path.name}: {gid} feature {f.get('id')!r} "
-                                        f"({f.get('name')}) has no key; left out", "warning", file=str(path)))
-                continue
-            city = next((normalise_name(x.get("name", "")) for x in f.get("filters") or []
-                         if x.get("for") == "filter4"), "")
-            names_by_city.setdefault(city, {})[str(f.get("name", ""))] = key
-        comp = geo.get("comparisonFeatures") or []
-        comp_keys: list[str | None] = []
-        for c in comp:
-            name = normalise_name(c.get("name", ""))
-            if name not in comparisons:
-                problems.append(Problem("wahlatlas_unknown_area", f"{path.name}: comparison area {name!r} is not "
-                                        "in the catalogue's comparison_keys; left out", "warning", file=str(path)))
-            comp_keys.append(comparisons.get(name))
-        for theme in geo.get("themes") or []:
-            tname = normalise_name(theme.get("name", ""))
-            for prop in theme.get("properties") or []:
-                if prop.get("name") == "metatext" and level == "ortsteil":
-                    found, unmatched = parse_notes(str(prop.get("value", "")), names_by_city)
-                    for k, fl in found.items():
-                        notes.setdefault((tname, k), set()).update(fl)
-                    for sentence in unmatched:
-                        problems.append(Problem("wahlatlas_note", f"{path.name}: note {sentence!r} of theme {tname} "
-                                                "names no known Ortsteil; not applied", "warning", file=str(path)))
-            for ind in theme.get("indicators") or []:
-                if ind.get("type", "numeric") != "numeric":
-                    continue
-                iname = normalise_name(ind.get("name", ""))
-                values = ind.get("values") or []
-                if len(values) != len(features):
-                    problems.append(Problem("wahlatlas_layout", f"{path.name}: {gid} / {iname}: {len(values)} values "
-                                            f"for {len(features)} features; left out", "warning", file=str(path)))
-                    continue
-                for f, key, raw in zip(features, keys, values, strict=True):
-                    if key is not None:
-                        records.append((gid, level, f.get("id"), f.get("name"), key, False, tname, ind.get("id"),
-                                        iname, *_value(raw)))
-                for c, key, raw in zip(comp, comp_keys, ind.get("comparisonValues") or [], strict=False):
-                    if key is not None:
-                        records.append((gid, "stadt", c.get("id"), c.get("name"), key, True, tname, ind.get("id"),
-                                        iname, *_value(raw)))
+        problems += _geography(geo, gid, level, path, prefixes=prefixes, comparisons=comparisons, records=records,
+                               notes=notes)
     data = pd.DataFrame(records, columns=DATA_COLUMNS)
     if data.empty:
         raise InputError(f"{path}: unknown layout: no numeric indicator values found in any geography")
     # the same comparison value is repeated in every geography: keep it once
     data = data.drop_duplicates(["key", "level", "theme", "indicator_name"], keep="first").reset_index(drop=True)
     return WahlatlasTable(file=path, data=data, notes=notes, problems=problems)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """The InstantAtlas JSON document; a missing file or another layout is an error."""
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: file not found")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not an InstantAtlas JSON data file: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("geographies"), list):
+        raise InputError(f"{path}: unknown layout: no 'geographies' list (InstantAtlas JSON expected)")
+    return doc
+
+
+def _geography(geo: dict[str, Any], gid: str, level: str, path: Path, *, prefixes: dict[str, str],
+               comparisons: dict[str, str | None], records: list[tuple[object, ...]],
+               notes: dict[tuple[str, str], set[str]]) -> list[Problem]:
+    """Append one geography's values to ``records`` and its notes to ``notes``; return its problems."""
+    features = geo.get("features") or []
+    keys, names_by_city, problems = _feature_keys(features, gid, level, path, prefixes)
+    comp = geo.get("comparisonFeatures") or []
+    comp_keys: list[str | None] = []
+    for c in comp:
+        name = normalise_name(c.get("name", ""))
+        if name not in comparisons:
+            problems.append(Problem("wahlatlas_unknown_area", f"{path.name}: comparison area {name!r} is not "
+                                    "in the catalogue's comparison_keys; left out", "warning", file=str(path)))
+        comp_keys.append(comparisons.get(name))
+    for theme in geo.get("themes") or []:
+        tname = normalise_name(theme.get("name", ""))
+        if level == "ortsteil":
+            problems += _theme_notes(theme, tname, names_by_city, path, notes)
+        for ind in theme.get("indicators") or []:
+            if ind.get("type", "numeric") != "numeric":
+                continue
+            iname = normalise_name(ind.get("name", ""))
+            values = ind.get("values") or []
+            if len(values) != len(features):
+                problems.append(Problem("wahlatlas_layout", f"{path.name}: {gid} / {iname}: {len(values)} values "
+                                        f"for {len(features)} features; left out", "warning", file=str(path)))
+                continue
+            for f, key, raw in zip(features, keys, values, strict=True):
+                if key is not None:
+                    records.append((gid, level, f.get("id"), f.get("name"), key, False, tname, ind.get("id"),
+                                    iname, *_value(raw)))
+            for c, key, raw in zip(comp, comp_keys, ind.get("comparisonValues") or [], strict=False):
+                if key is not None:
+                    records.append((gid, "stadt", c.get("id"), c.get("name"), key, True, tname, ind.get("id"),
+                                    iname, *_value(raw)))
+    return problems
+
+
+def _feature_keys(features: list[dict[str, Any]], gid: str, level: str, path: Path, prefixes: dict[str, str],
+                  ) -> tuple[list[str | None], dict[str, dict[str, str]], list[Problem]]:
+    """Each feature's district key (None: unknown, a warning), and the keys by city and feature name."""
+    problems: list[Problem] = []
+    keys: list[str | None] = []
+    names_by_city: dict[str, dict[str, str]] = {}
+    for f in features:
+        key = feature_key(str(f.get("id", "")), level, prefixes)
+        keys.append(key)
+        if key is None:
+            problems.append(Problem("wahlatlas_unknown_area", f"{path.name}: {gid} feature {f.get('id')!r} "
+                                    f"({f.get('name')}) has no key; left out", "warning", file=str(path)))
+            continue
+        city = next((normalise_name(x.get("name", "")) for x in f.get("filters") or []
+                     if x.get("for") == "filter4"), "")
+        names_by_city.setdefault(city, {})[str(f.get("name", ""))] = key
+    return keys, names_by_city, problems
+
+
+def _theme_notes(theme: dict[str, Any], tname: str, names_by_city: dict[str, dict[str, str]], path: Path,
+                 notes: dict[tuple[str, str], set[str]]) -> list[Problem]:
+    """Add the flags of a theme's notes (metatext) to ``notes`` by (theme, key); a note naming no Ortsteil is a
+    warning."""
+    problems: list[Problem] = []
+    for prop in theme.get("properties") or []:
+        if prop.get("name") != "metatext":
+            continue
+        found, unmatched = parse_notes(str(prop.get("value", "")), names_by_city)
+        for k, fl in found.items():
+            notes.setdefault((tname, k), set()).update(fl)
+        for sentence in unmatched:
+            problems.append(Problem("wahlatlas_note", f"{path.name}: note {sentence!r} of theme {tname} "
+                                    "names no known Ortsteil; not applied", "warning", file=str(path)))
+    return problems
 
 
 def _flag(notes: set[str], flag: str, value: float) -> str:
