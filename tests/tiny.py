@@ -99,6 +99,16 @@ def publish_tiny(work: Path) -> Path:
     return snapshots
 
 
+def make_app(snapshots: Path, work: Path):  # type: ignore[no-untyped-def]
+    """The Flask app on ``snapshots`` (from :func:`publish_tiny`) with the synthetic programme; its instance
+    folder and an empty scenarios folder (no drafts) under ``work``."""
+    from service.app import create_app
+
+    (work / "scenarios").mkdir(parents=True, exist_ok=True)
+    return create_app({"SNAPSHOTS": str(snapshots), "PROGRAMME": str(PROGRAMME), "INSTANCE": str(work / "instance"),
+                       "SCENARIOS_DIR": str(work / "scenarios"), "TESTING": True})
+
+
 PROBLEM = "application/problem+json"
 
 

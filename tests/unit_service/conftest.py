@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny import PROGRAMME, publish_tiny
+from tests.tiny import make_app, publish_tiny
 
 
 @pytest.fixture(scope="session")
@@ -22,11 +22,7 @@ def tiny_snapshots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_app(tiny_snapshots_dir: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The Flask app on the tiny snapshot with the synthetic programme (no drafts: an empty scenarios folder)."""
-    from service.app import create_app
-
-    return create_app({"SNAPSHOTS": str(tiny_snapshots_dir), "PROGRAMME": str(PROGRAMME),
-                       "INSTANCE": str(tmp_path_factory.mktemp("tiny-instance")),
-                       "SCENARIOS_DIR": str(tmp_path_factory.mktemp("tiny-scenarios")), "TESTING": True})
+    return make_app(tiny_snapshots_dir, tmp_path_factory.mktemp("tiny-app"))
 
 
 @pytest.fixture()
