@@ -110,6 +110,6 @@ def test_the_package_builds_without_warnings_and_carries_its_data(tmp_path: Path
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("geo/pipeline/need_catalogue.yml", "service/templates/pages/base.html",
                    "service/static/css/pages.css", "service/static/vendor/leaflet/leaflet.js",
-                   "service/report_templates/report.html", "maps/locale/de/LC_MESSAGES/messages.po"):
+                   "maps/report/templates/report.html", "maps/locale/de/LC_MESSAGES/messages.po"):
         assert needed in names, needed
     assert not any(n.startswith(("tests/", "notebooks/")) for n in names)

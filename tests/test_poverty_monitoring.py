@@ -92,7 +92,8 @@ def test_early_warning_is_on_need_series_only(product) -> None:  # type: ignore[
 
 
 def test_evaluation_interval_placebos_and_seed(real_snapshot, product) -> None:  # type: ignore[no-untyped-def]
-    from geo.analysis.monitoring import compare_changes
+    from geo.analysis.monitoring import compare_changes, comparison_verdict
+    from maps.evaluation import verdict_words
 
     ev = product["evaluation"]
     assert ev["available"]
@@ -103,7 +104,7 @@ def test_evaluation_interval_placebos_and_seed(real_snapshot, product) -> None: 
         assert r["placebo_year"] is not None and r["base_year"] < r["placebo_year"] <= r["end_year"]
         assert r["placebo_groups"] > 100 and r["placebo_groups_low"] <= r["placebo_groups_high"]
         assert r["pre_years"] in ("", None)  # no need series has a year before WiN started (1999)
-        assert "no effect estimate" in r["reason"]
+        assert "no_year_before_programme" in [m["code"] for m in r["reasons"]]
     assert rows["sgb2_u15_pct"]["base_year"] == 2005 and rows["sgb2_u15_pct"]["end_year"] == 2018
     # reproducible with the seed
     long, des = real_snapshot.indicators, real_snapshot.designations
@@ -113,10 +114,15 @@ def test_evaluation_interval_placebos_and_seed(real_snapshot, product) -> None: 
                                                                     b["placebo_groups_low"])
     # the cohort difference in differences says why nothing can be estimated, with the years
     win = [c for c in ev["cohorts"] if c["start_year"] == 1999]
-    assert win and all("0 years before the start 1999" in c["reason"] for c in win)
-    verdict = ev["verdict"]
-    assert "nicht schließen" in verdict["de"]["headline"] and "cannot be concluded" in verdict["en"]["headline"]
-    assert all("95-%-Intervall" in s for s in verdict["de"]["outcomes"])
+    assert win and all({"code": "few_pre_years", "params": {"n": 0, "start": 1999, "years": [], "min": 3}}
+                       in c["reasons"] for c in win)
+    # the verdict: codes and figures from the engine, the words from the catalogue, in either language
+    verdict = comparison_verdict(ev["comparison"])
+    assert verdict["no_pre_years"] and verdict["pattern"] in ("worse", "better", "none", "mixed")
+    de, en = verdict_words(verdict, "de"), verdict_words(verdict, "en")
+    assert "nicht schließen" in de["headline"] and "cannot be concluded" in en["headline"]
+    assert all("95-%-Intervall" in s for s in de["outcomes"]) and all("95 % interval" in s for s in en["outcomes"])
+    assert {c["code"] for c in ev["caveats"]} >= {"selection", "no_year_before_start"}
 
 
 def test_page_shows_child_poverty_first_in_german_with_years(app) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ import pytest
 
 from geo.analysis.monitoring import evaluate_funding, start_years_from_designations
 from geo.analysis.monitoring.evaluation import SUPPORTS, TOO_THIN
+from geo.analysis.monitoring.messages import Message
 from geo.errors import ValidationError
 
 YEARS = [1980, 1990, 2000, 2010, 2020]
@@ -63,10 +64,10 @@ def test_clear_effect_with_enough_data_supports_a_conclusion():
     assert row["pre_years"] == "1980;1990" and row["post_years"] == "2000;2010;2020"
     # with only 2 pre years the default (3) declares the data too thin, and says why
     assert row["verdict"] == TOO_THIN
-    assert "2 years before the start 1995 (1980, 1990; need 3)" in row["reason"]
+    assert Message("few_pre_years", {"n": 2, "start": 1995, "years": [1980, 1990], "min": 3}) in row["reasons"]
     loose = evaluate_funding(synthetic_long(effect=2.0), designations(), outcomes=["y"], min_pre_years=2,
                              n_boot=499).outcomes.iloc[0]
-    assert loose["verdict"] == SUPPORTS and loose["reason"] == ""
+    assert loose["verdict"] == SUPPORTS and loose["reasons"] == ()
     assert abs(loose["pretrend_estimate"]) < 0.2
 
 
@@ -77,15 +78,16 @@ def test_no_effect_gives_interval_including_zero():
     row = res.outcomes.iloc[0]
     assert row["estimate"] == pytest.approx(0.0, abs=1e-9)
     assert row["ci_low"] <= 0 <= row["ci_high"]
-    assert row["verdict"] == TOO_THIN and "interval includes 0" in row["reason"]
+    assert row["verdict"] == TOO_THIN and Message("interval_includes_zero", {"level": 95}) in row["reasons"]
 
 
 def test_too_few_treated_and_no_pre_years_are_reported():
     long = synthetic_long(effect=2.0, n_treated=2)
     res = evaluate_funding(long, designations(2), outcomes=["y"], min_pre_years=2, n_boot=99)
-    assert "2 funded districts with complete pre-start data (need 5)" in res.outcomes.iloc[0]["reason"]
+    assert Message("few_treated", {"n": 2, "min": 5}) in res.outcomes.iloc[0]["reasons"]
     early = evaluate_funding(long, designations(2, start=1975), outcomes=["y"], n_boot=99).outcomes.iloc[0]
-    assert early["verdict"] == TOO_THIN and "0 years before the start 1975 (none" in early["reason"]
+    assert early["verdict"] == TOO_THIN
+    assert Message("few_pre_years", {"n": 0, "start": 1975, "years": [], "min": 3}) in early["reasons"]
 
 
 def test_bootstrap_is_seeded_and_matches_are_controls():
@@ -95,7 +97,7 @@ def test_bootstrap_is_seeded_and_matches_are_controls():
     pd.testing.assert_frame_equal(a.outcomes, b.outcomes)
     assert a.matches["control_key"].str.startswith("C").all()
     assert len(a.matches) == 8 * 3
-    assert any("assumptions" in c for c in a.caveats)
+    assert any(c.code == "start_years_assumed" and c.params["years"]["win"] == 1999 for c in a.caveats)
 
 
 def test_did_by_hand_on_two_units():

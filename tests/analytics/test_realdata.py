@@ -18,6 +18,7 @@ from geo.analysis.monitoring import (
     segregation_series,
 )
 from geo.analysis.monitoring.evaluation import TOO_THIN
+from geo.analysis.monitoring.messages import Message
 from geo.analysis.typology import fit_typology
 
 pytestmark = pytest.mark.realdata
@@ -82,10 +83,12 @@ def test_evaluation_of_win_says_plainly_that_data_are_too_thin(real_snapshot):
     assert len(win) == 2 and (win["n_treated"] >= 15).all()
     assert (win["pre_years"] == "1980;1990").all()
     assert (win["verdict"] == TOO_THIN).all()
-    assert win["reason"].str.contains("2 years before the start 1999").all()
-    assert any("2016" in c for c in res.caveats)
+    assert all(any(m.code == "few_pre_years" and (m.params["n"], m.params["start"]) == (2, 1999) for m in r)
+               for r in win["reasons"])
+    assert Message("method_break", {"year": 2016}) in res.caveats
     # need series (the default): no year at all before the start
     need = evaluate_funding(real_snapshot.indicators, real_snapshot.designations, n_boot=99,
                             outcomes=["sgb2_u15_pct"])
     win = need.outcomes[need.outcomes["start_year"] == 1999].iloc[0]
-    assert win["verdict"] == TOO_THIN and "0 years before the start 1999" in win["reason"]
+    assert win["verdict"] == TOO_THIN
+    assert Message("few_pre_years", {"n": 0, "start": 1999, "years": [], "min": 3}) in win["reasons"]

@@ -343,12 +343,13 @@ def test_report_reads_the_published_classification(real_snapshot) -> None:  # ty
 
 def test_older_products_fall_back_to_the_designation_check(real_snapshot) -> None:  # type: ignore[no-untyped-def]
     from geo.config import DEFAULT_PROGRAMME
-    from service.report import collect_report_data, render_report
+    from maps.report import render_report
+    from service.report import collect_report_data
 
     data = collect_report_data(real_snapshot, DEFAULT_PROGRAMME, draws=0)
     old = {k: v for k, v in data.result.meta.items() if k not in ("basis_evidence", "designations_versus_data")}
     res = dataclasses.replace(data.result, meta=old)
-    text = render_report(dataclasses.replace(data, result=res), lang="de", map_mode="static")
+    text = render_report(dataclasses.replace(data, result=res), lang="de")
     des = _section(text, "designations")
     assert "<th>Abgleich</th>" in des and "<th>Erklärung</th>" not in des
     assert "ausgewiesen und indiziert" in des and 'id="designations-summary"' not in des
@@ -358,7 +359,7 @@ def test_older_products_fall_back_to_the_designation_check(real_snapshot) -> Non
 
 
 def test_explanation_sentences() -> None:
-    from service.report import designation_explanation
+    from maps.report import designation_explanation
 
     row = {"explanation": "outdated_designation", "status_index": 0.176, "shortfall_sd": 0.797,
            "detail": "IGNORED english detail"}
@@ -379,3 +380,53 @@ def test_explanation_sentences() -> None:
     assert designation_explanation({"explanation": "", "indicated_alternative": True}, "en") == \
         "indicated by the demographic alternative only"
     assert designation_explanation({"explanation": ""}, "de") == ""
+
+
+def _visible(doc: str) -> str:
+    """The text a reader sees (the map's srcdoc, scripts and styles left out)."""
+    doc = re.sub(r'srcdoc="[^"]*"', "", doc)
+    doc = re.sub(r"<(script|style)\b.*?</\1>", " ", doc, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", doc)))
+
+
+def _foreign_words(text: str, lang: str) -> list[tuple[str, str]]:
+    """Pieces (12 characters or more, between the placeholders) of the other language's ``report.*`` and
+    ``evaluation.*`` words that ``text`` holds and that no word of ``lang`` holds."""
+    from maps.i18n import catalogue
+
+    own = " ".join(catalogue(lang).values())
+    found = set()
+    for key, words in catalogue("en" if lang == "de" else "de").items():
+        if key.startswith(("report.", "evaluation.")):
+            for piece in (p.strip(" .,;:()[]–-") for p in re.split(r"\{[^}]*\}", words)):
+                if len(piece) >= 12 and piece not in own and piece in text:
+                    found.add((key, piece))
+    return sorted(found)
+
+
+#: what the evaluation engine used to return as sentences (now message codes, in words from the catalogue)
+ENGINE_PHRASES = ("supports a conclusion", "data too thin", "funded districts", "years before the start",
+                  "years from the start", "interval includes", "pre-trend", "comparison districts",
+                  "no matched comparison", "Start years are assumptions", "designation list", "Matched controls",
+                  "changed method", "too few comparable", "no difference detectable", "not an effect estimate",
+                  "undesignated", "placebo year", "Random groups", "cannot be concluded")
+
+
+def test_german_report_holds_no_english_engine_phrase(report_html: str) -> None:
+    text = _visible(report_html)
+    assert [p for p in ENGINE_PHRASES if p.lower() in text.lower()] == []
+    assert _foreign_words(text, "de") == []
+    assert "Jahre vor dem Start 1999: nur 0 (keine; nötig: 3)" in text  # the reasons, in German
+    assert "Die Startjahre sind Annahmen aus der Programmgeschichte (WiN (Wohnen in Nachbarschaften) 1999" in text
+
+
+def test_english_report_holds_no_german_words(report_en_static: str) -> None:
+    text = _visible(report_en_static)
+    assert _foreign_words(text, "en") == []
+    assert "0 years before the start 1999 (none; need 3)" in text
+
+
+def test_the_language_check_finds_a_foreign_phrase() -> None:
+    assert _foreign_words("… 0 years before the start 1999 (none; need 3) …", "de") == \
+        [("evaluation.reason.few_pre_years", "years before the start")]
+    assert _foreign_words("Die Startjahre sind Annahmen aus der Programmgeschichte", "en") != []

@@ -3,13 +3,8 @@
 Pure functions over the long indicator table (see :mod:`geo.pipeline.indicators`) and the wide tables of a snapshot.
 """
 
-from geo.analysis.monitoring.evaluation import (
-    ChangeComparison,
-    EvaluationResult,
-    compare_changes,
-    evaluate_funding,
-    start_years_from_designations,
-)
+from geo.analysis.monitoring.comparison import ChangeComparison, compare_changes, comparison_verdict
+from geo.analysis.monitoring.evaluation import EvaluationResult, evaluate_funding, start_years_from_designations
 from geo.analysis.monitoring.inequality import (
     TheilDecomposition,
     coefficient_of_variation,
@@ -38,6 +33,7 @@ __all__ = [
     "TheilDecomposition",
     "coefficient_of_variation",
     "compare_changes",
+    "comparison_verdict",
     "decile_ratio",
     "dissimilarity_index",
     "district_trends",

@@ -12,7 +12,7 @@ Every choice is a named constant here, printed with the results (page, report, A
 * Early warning: :data:`EARLY_WARNING_THRESHOLDS` over periods of :data:`EARLY_WARNING_STEP_YEARS` years,
   :data:`EARLY_WARNING_PERIODS` running; directions from ``geo/pipeline/need_catalogue.yml``. Demographic shares
   (nationality, age) are never criteria.
-* Evaluation: :func:`geo.analysis.monitoring.evaluation.compare_changes` and the cohort difference in differences
+* Evaluation: :func:`geo.analysis.monitoring.comparison.compare_changes` and the cohort difference in differences
   :func:`geo.analysis.monitoring.evaluation.evaluate_funding`, with :data:`EVALUATION_SEED`.
 
 Nationality and origin are never need indicators; the segregation of foreign nationals is descriptive demography
@@ -25,11 +25,11 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from geo.analysis.monitoring._common import check_long
-from geo.analysis.monitoring.evaluation import ChangeComparison, EvaluationResult, compare_changes, evaluate_funding
+from geo.analysis.monitoring.comparison import ChangeComparison, compare_changes
+from geo.analysis.monitoring.evaluation import EvaluationResult, evaluate_funding
 from geo.analysis.monitoring.inequality import inequality_series
 from geo.analysis.monitoring.segregation import segregation_series
 from geo.analysis.monitoring.trends import early_warning
@@ -210,114 +210,3 @@ def need_evaluation(long: pd.DataFrame, designations: pd.DataFrame, *,
     cohorts = [evaluate_funding(long, designations, outcomes=[n], level=level, n_boot=EVALUATION_BOOT,
                                 seed=EVALUATION_SEED) for n in names]
     return comp, cohorts
-
-
-def _fmt(v: float, lang: str, d: int = 1, sign: bool = True) -> str:
-    if v is None or not np.isfinite(v):
-        return "–"
-    text = f"{v:+.{d}f}" if sign else f"{v:.{d}f}"
-    return text.replace(".", ",").replace("-", "−") if lang == "de" else text.replace("-", "−")
-
-
-def verdict_text(comp: ChangeComparison, *, labels: Mapping[str, tuple[str, str]], lang: str) -> dict[str, Any]:
-    """A plain verdict in ``lang`` ("de" or "en"): a headline, one sentence per outcome with its numbers and
-    intervals, and the limits. ``labels`` maps outcome -> (German, English) label."""
-    de = lang == "de"
-    sentences = []
-    rows = comp.outcomes.to_dict("records")
-    no_pre = all(not r.get("pre_years") for r in rows)
-    signs = set()
-    for r in rows:
-        lo, hi = r.get("ci_low", np.nan), r.get("ci_high", np.nan)
-        if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
-            signs.add("none")
-        elif lo > 0:
-            signs.add("worse")  # every outcome here is higher_is_worse
-        elif hi < 0:
-            signs.add("better")
-        else:
-            signs.add("none")
-    pattern = signs.pop() if len(signs) == 1 else "mixed"
-    for r in rows:
-        name = labels.get(r["outcome"], (r["outcome"], r["outcome"]))[0 if de else 1]
-        if r.get("n_treated") is None or not np.isfinite(r.get("estimate", np.nan)):
-            sentences.append(f"{name}: zu wenige vergleichbare Ortsteile." if de
-                             else f"{name}: too few comparable Ortsteile.")
-            continue
-        y0, y1 = int(r["base_year"]), int(r["end_year"])
-        ci = f"[{_fmt(r['ci_low'], lang)}; {_fmt(r['ci_high'], lang)}]"
-        pg = f"[{_fmt(r['placebo_groups_low'], lang)}; {_fmt(r['placebo_groups_high'], lang)}]"
-        pl = (f"{_fmt(r['placebo_estimate'], lang)} [{_fmt(r['placebo_ci_low'], lang)}; "
-              f"{_fmt(r['placebo_ci_high'], lang)}]")
-        if de:
-            sentences.append(
-                f"{name}, {y0}→{y1}: Die {r['n_treated']} WiN-Ortsteile mit vergleichbarem Ausgangsniveau "
-                f"veränderten sich um {_fmt(r['treated_change'], lang)} Prozentpunkte, die {r['n_controls_matched']} "
-                f"ähnlichsten nicht ausgewiesenen um {_fmt(r['control_change'], lang)}; Differenz "
-                f"{_fmt(r['estimate'], lang)} Pp., 95-%-Intervall {ci}. Zufällige Gruppen nicht ausgewiesener "
-                f"Ortsteile ergeben {pg}; Placebo-Jahr {r['placebo_year']}: {pl}. "
-                f"{r['n_outside_support']} WiN-Ortsteile haben kein vergleichbares Gegenstück (zu hohes Niveau) "
-                "und fehlen in der Rechnung.")
-        else:
-            sentences.append(
-                f"{name}, {y0}→{y1}: the {r['n_treated']} WiN Ortsteile with a comparable starting level changed by "
-                f"{_fmt(r['treated_change'], lang)} percentage points, the {r['n_controls_matched']} most similar "
-                f"undesignated ones by {_fmt(r['control_change'], lang)}; difference {_fmt(r['estimate'], lang)} "
-                f"pp, 95 % interval {ci}. Random groups of undesignated Ortsteile give {pg}; placebo year "
-                f"{r['placebo_year']}: {pl}. {r['n_outside_support']} WiN Ortsteile have no comparable counterpart "
-                "(level too high) and are left out.")
-    if de:
-        headline = ("Ob die Förderung Armut oder Arbeitslosigkeit verringert hat, lässt sich mit diesen Daten nicht "
-                    "schließen: " + ("WiN läuft seit 1999, die SGB-II-Reihen beginnen 2005 und die "
-                                     "Arbeitslosenreihe 1999 – es gibt kein Jahr vor dem Start, also weder ein "
-                                     "Gegenszenario noch eine Prüfung paralleler Trends; " if no_pre else
-                                     "zu wenige Jahre vor dem Start; ")
-                    + "LLQ begann 2020, die Reihen enden 2018. Beschreibend: " + {
-                        "worse": "Die WiN-Ortsteile haben sich während der Förderung ungünstiger entwickelt als "
-                                 "ähnliche nicht geförderte Ortsteile (alle Intervalle ohne 0); die Liste ist "
-                                 "aktuell, Gebiete mit steigendem Bedarf wurden eher ausgewiesen – das ist "
-                                 "Auswahl, keine Wirkung.",
-                        "better": "Die WiN-Ortsteile haben sich während der Förderung günstiger entwickelt als "
-                                  "ähnliche nicht geförderte Ortsteile (alle Intervalle ohne 0) – ohne Gegenszenario "
-                                  "ist auch das keine Wirkung.",
-                        "none": "Ein Unterschied zu ähnlichen nicht geförderten Ortsteilen ist nicht erkennbar "
-                                "(die Intervalle schließen 0 ein).",
-                        "mixed": "Die Unterschiede zu ähnlichen nicht geförderten Ortsteilen sind je Reihe "
-                                 "verschieden (siehe unten)."}[pattern])
-        limits = ["Die Liste der Fördergebiete ist von Hand aus öffentlichen Quellen zusammengestellt und aktuell; "
-                  "früher geförderte Gebiete zählen als nicht ausgewiesen.",
-                  "WiN-Gebiete sind oft kleiner als ein Ortsteil; gezählt wird der ganze Ortsteil, das verdünnt "
-                  "jeden Unterschied.",
-                  "Kein Gegenszenario ohne Startzeitpunkt vor 2005 (SGB II) bzw. 1999 (Arbeitslosigkeit); die "
-                  "Startjahre sind Annahmen aus der Programmgeschichte.",
-                  "Abgleich nur über das Ausgangsniveau eines Jahres (Regression zur Mitte möglich); die "
-                  "Ortsteile mit dem höchsten Niveau haben kein Gegenstück.",
-                  "Das Placebo-Jahr zeigt, ob sich der Abstand schon innerhalb des Zeitraums verschob: Tut er das, "
-                  "hängt die Zahl vom gewählten Zeitraum ab."]
-    else:
-        headline = ("Whether the funding reduced poverty or unemployment cannot be concluded from these data: "
-                    + ("WiN has run since 1999, the SGB II series start in 2005 and unemployment in 1999 – there is "
-                       "no year before the start, hence no counterfactual and no check of parallel trends; "
-                       if no_pre else "too few years before the start; ")
-                    + "LLQ started in 2020, the series end in 2018. Descriptively: " + {
-                        "worse": "the WiN Ortsteile developed less favourably while funded than similar unfunded "
-                                 "ones (no interval includes 0); the list is current, so areas with rising need "
-                                 "were more likely to be designated – that is selection, not an effect.",
-                        "better": "the WiN Ortsteile developed more favourably while funded than similar unfunded "
-                                  "ones (no interval includes 0) – without a counterfactual this is not an effect "
-                                  "either.",
-                        "none": "no difference from similar unfunded Ortsteile is detectable (the intervals "
-                                "include 0).",
-                        "mixed": "the differences from similar unfunded Ortsteile differ by series (see "
-                                 "below)."}[pattern])
-        limits = ["The designation list is compiled by hand from public sources and is current; areas funded "
-                  "earlier count as undesignated.",
-                  "WiN areas are often smaller than an Ortsteil; the whole Ortsteil is counted, which dilutes any "
-                  "difference.",
-                  "No counterfactual without a start before 2005 (SGB II) or 1999 (unemployment); the start years "
-                  "are assumptions from the programme history.",
-                  "Matching on one year's level only (regression to the mean is possible); the Ortsteile with the "
-                  "highest levels have no counterpart.",
-                  "The placebo year shows whether the gap already moved within the window: if it did, the figure "
-                  "depends on the window chosen."]
-    return {"headline": headline, "outcomes": sentences, "limits": limits}

@@ -10,7 +10,8 @@ Choices (shared with the programme report, so page and report agree):
 * ``poverty`` comes first: the programme's question on the need series of the Ortsteilatlas
   (:mod:`geo.analysis.monitoring.poverty`): inequality of child poverty, SGB II and unemployment between Ortsteile per
   year (weights named per year), segregation of SGB II recipients from counts, the early-warning rule on need
-  series, and the evaluation of the WiN Ortsteile with its verdict in German and English.
+  series, and the evaluation of the WiN Ortsteile (reasons and caveats as message codes; the words and the verdict
+  are put together on display, :mod:`maps.evaluation`).
 * Inequality covers every indicator of the level except the source columns ``si_*``, with the Theil index split
   into between and within Stadtbezirke (:func:`geo.analysis.monitoring.inequality_series`); the poverty series carry the
   poverty weights, the others weigh with the population of the same (or the nearest) population year.
@@ -36,6 +37,7 @@ import pandas as pd
 
 from geo.analysis.monitoring import poverty
 from geo.analysis.monitoring.inequality import inequality_series, parent_map
+from geo.analysis.monitoring.messages import as_records
 from geo.analysis.monitoring.poverty import EARLY_WARNING_PERIODS, EARLY_WARNING_THRESHOLDS
 from geo.analysis.monitoring.segregation import segregation_series
 from geo.analysis.monitoring.trends import district_trends
@@ -157,6 +159,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
                 rec[str(k)] = int(v)
             elif isinstance(v, float | np.floating):
                 rec[str(k)] = _num(v)
+            elif isinstance(v, tuple | list):  # reasons: Message codes
+                rec[str(k)] = as_records(v)
             elif v is None or (not isinstance(v, str) and pd.isna(v)):
                 rec[str(k)] = None
             else:
@@ -182,9 +186,9 @@ def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[st
         evaluation = {
             "available": True, "seed": poverty.EVALUATION_SEED, "n_boot": poverty.EVALUATION_BOOT,
             "n_placebo_groups": poverty.EVALUATION_PLACEBO_GROUPS, "programmes": ["win"],
-            "comparison": _records(comp.outcomes), "matches": _records(comp.matches), "caveats": list(comp.caveats),
+            "comparison": _records(comp.outcomes), "matches": _records(comp.matches),
+            "caveats": as_records(comp.caveats),
             "cohorts": _records(pd.concat([c.outcomes for c in cohorts], ignore_index=True)) if cohorts else [],
-            "verdict": {lang: poverty.verdict_text(comp, labels=labels, lang=lang) for lang in ("de", "en")},
         }
     return {
         "series": list(poverty.INEQUALITY_SERIES),
