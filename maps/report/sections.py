@@ -19,7 +19,7 @@ from geo.analysis.monitoring.poverty import (
 )
 from maps.charts import line_chart
 from maps.evaluation import caveat_text, reasons_text, verdict_words
-from maps.i18n import indicator_label
+from maps.i18n import indicator_label, t
 from maps.report.data import ReportData
 from maps.report.words import num, series, tr
 
@@ -104,8 +104,7 @@ def poverty_context(data: ReportData, lang: str) -> dict[str, Any]:
                          "gini": num(r.gini, lang, 3), "theil": num(r.theil, lang, 3),
                          "between": num(r.theil_between, lang, 3), "within": num(r.theil_within, lang, 3),
                          "p90": num(r.p90_p10_ratio, lang, 1), "cv": num(r.cv, lang, 2), "weight": wt})
-    weights = "; ".join(f"{indicator_label(n, lang)}: {b[1] if lang == 'de' else b[2]}"
-                        for n, b in WEIGHT_BASES.items())
+    weights = "; ".join(f"{indicator_label(n, lang)}: {t(f'weight_basis.{n}', lang)}" for n in WEIGHT_BASES)
     pseg = data.poverty_segregation
     seg_rows = [{"year": r.year, "n": r.n_districts, "share": num(100 * r.group_share, lang, 1),
                  "dissimilarity": num(r.dissimilarity, lang, 3), "isolation": num(r.isolation, lang, 3),

@@ -181,6 +181,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg_need": ("Segregation der SGB-II-Leistungsberechtigten", "Segregation of SGB II recipients"),
     "seg_need_note": ("Aus Anzahlen: Leistungsberechtigte (aus Quote und Einwohnern unter 65 rückgerechnet) "
                       "unter den Einwohnern unter 65, in den Jahren mit beiden Anzahlen ({years}). "
+    from maps.i18n import t
                       "Dissimilaritätsindex: Anteil der Leistungsberechtigten, der umziehen müsste, damit jeder "
                       "Ortsteil denselben Anteil hätte (0 bis 1). Isolationsindex: Anteil der Leistungsberechtigten "
                       "im Ortsteil der durchschnittlichen leistungsberechtigten Person (Untergrenze: der Anteil in "
@@ -288,7 +289,7 @@ def _poverty_context(mon: Monitoring, lang: str, tx: dict[str, str], label: Any)
                                   tx["theil_within"]: [(r["year"], _v(r["theil_within"])) for r in u15]},
                                  title=tx["theil_u15"].format(y0=min(uy), y1=max(uy)), lang=lang, decimals=3))
     tables = [{"indicator": n, "label": label(n),
-               "weights": pv["weights"].get(n, {}).get("en" if lang == "en" else "de", ""),
+               "weights": t(f"weight_basis.{n}", lang) if n in pv["weights"] else "",
                "rows": [{**r, "weight_text": _weight_text(r, tx)} for r in ineq[n]]} for n in series]
     seg = pv["segregation"]["rows"]
     seg_years = ", ".join(str(r["year"]) for r in seg)

@@ -54,19 +54,15 @@ __all__ = [
 
 #: need series whose inequality between Ortsteile is published, in this order (child poverty first)
 INEQUALITY_SERIES: tuple[str, ...] = ("sgb2_u15_pct", "sgb2_u65_pct", "unemployment_pct")
-#: base count of each series where the atlas gives no denominator (nearest population year); texts de/en
-WEIGHT_BASES: dict[str, tuple[str, str, str]] = {
+#: base count of each series where the atlas gives no denominator (nearest population year); its description in
+#: words is the catalogue's ``weight_basis.<series>``
+WEIGHT_BASES: dict[str, str] = {
     # children under 15 are not published by age in the population years: under 18 is the nearest group
-    "sgb2_u15_pct": ("under_18", "Minderjährige (unter 18) des nächstgelegenen Bevölkerungsjahres",
-                     "residents under 18 of the nearest population year"),
+    "sgb2_u15_pct": "under_18",
     # the atlas denominator itself (even years); odd years: population minus 65 and over, the same definition
-    "sgb2_u65_pct": ("residents_under_65", "Nenner des Ortsteilatlas (Einwohner unter 65) in den geraden Jahren, "
-                     "sonst Einwohner unter 65 des nächstgelegenen Bevölkerungsjahres",
-                     "the atlas denominator (residents under 65) in even years, else residents under 65 of the "
-                     "nearest population year"),
+    "sgb2_u65_pct": "residents_under_65",
     # employees plus unemployed are not published: residents of working age (18 to 64) instead
-    "unemployment_pct": ("aged_18_64", "Einwohner von 18 bis 64 des nächstgelegenen Bevölkerungsjahres",
-                         "residents aged 18-64 of the nearest population year"),
+    "unemployment_pct": "aged_18_64",
 }
 #: rate whose numerator and denominator give the segregation of SGB II recipients
 SEGREGATION_RATE = "sgb2_u65_pct"
@@ -125,7 +121,7 @@ def poverty_inequality(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Ser
     if not names:
         return pd.DataFrame()
     return inequality_series(with_base_counts(long), groups=groups, level=level, indicators=names,
-                             weight_indicator={n: WEIGHT_BASES[n][0] for n in names}, use_denominator=True)
+                             weight_indicator={n: WEIGHT_BASES[n] for n in names}, use_denominator=True)
 
 
 def sgb2_segregation(long: pd.DataFrame, *, districts: Any = None, level: str = "ortsteil",

@@ -193,7 +193,7 @@ def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[st
     return {
         "series": list(poverty.INEQUALITY_SERIES),
         "labels": {n: {"de": de, "en": en} for n, (de, en) in labels.items()},
-        "weights": {n: {"base": b, "de": de, "en": en} for n, (b, de, en) in poverty.WEIGHT_BASES.items()},
+        "weights": {n: {"base": b} for n, b in poverty.WEIGHT_BASES.items()},
         "inequality": ineq,
         "segregation": {"indicator": poverty.SEGREGATION_RATE, "rows": segregation},
         "early_warning": {"rule": poverty.warning_rule(long), "rows": _records(warned)},
