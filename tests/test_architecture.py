@@ -24,9 +24,11 @@ def _imports(package: str) -> dict[Path, set[str]]:
     return found
 
 
-@pytest.mark.parametrize(("package", "forbidden"), [("geo", {"flask", "folium", "service", "maps", "werkzeug"}),
+@pytest.mark.parametrize(("package", "forbidden"), [("geo", {"flask", "folium", "service", "maps", "werkzeug",
+                                                             "urllib", "http", "requests"}),
                                                     ("maps", {"flask", "service", "requests", "urllib", "pyogrio",
-                                                              "fiona"})])
+                                                              "fiona"}),
+                                                    ("service/api", {"flask", "werkzeug"})])
 def test_package_does_not_import(package: str, forbidden: set[str]) -> None:
     bad = {str(p.relative_to(REPO)): sorted(n & forbidden) for p, n in _imports(package).items() if n & forbidden}
     assert not bad

@@ -11,8 +11,9 @@ its estimated residents (the Ortsteil's residents spread evenly over its area) a
 they are listed with ``minor: true`` and do not decide the summary. The summary ``eligibility`` is ``all``,
 ``none`` or ``mixed``; ``mixed`` says plainly that the answer depends on the street.
 
-Address geocoders (:mod:`geo.places.geocode`) are built once per app from the configuration keys ``ADDRESS_FILE``,
-``GEOCODER_URL``, ``GEOCODER_KIND`` and ``GEOCODER_TIMEOUT`` (:func:`build_geocoders`).
+Address geocoders (:mod:`geo.places.geocode`, :mod:`service.adapters.remote_geocoder`) are built once per app from
+the configuration keys ``ADDRESS_FILE``, ``GEOCODER_URL``, ``GEOCODER_KIND`` and ``GEOCODER_TIMEOUT``
+(:func:`build_geocoders`).
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from geo.places.geocode import (
     Geocoder,
     Match,
     PlaceSearch,
-    RemoteGeocoder,
     search_places,
 )
 from geo.places.search import PlaceIndex
+from service.adapters.remote_geocoder import RemoteGeocoder
 from service.api.eligibility import answer_tails, clean, dumps, render_answer
 from service.api.lookup import OUTSIDE, PointLocator, lookup_point
 from service.api.transform import point_to_utm

@@ -23,13 +23,12 @@ from geo.places.geocode import (
     GazetteerGeocoder,
     Geocoder,
     GeocoderError,
-    RemoteGeocoder,
-    TTLCache,
     looks_like_address,
     parse_address,
     search_places,
 )
 from geo.places.search import PlaceIndex
+from service.adapters.remote_geocoder import RemoteGeocoder, TTLCache
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "addresses"
 

@@ -1,0 +1,1 @@
+"""Adapters to outside services that are not the web or the command line (remote geocoders)."""
