@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from geo.pipeline import indicators as ind
-from geo.pipeline.build import _long_rows as long_rows
+from geo.pipeline.statistics_indicators import long_rows
 
 LEVELS_UP = ("gemeindeverband", "kreis", "land")
 PARENT_COLUMN = {"gemeindeverband": "gemeindeverband_key", "kreis": "kreis_key", "land": "land_key"}
