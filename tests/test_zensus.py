@@ -13,9 +13,10 @@ import shapely
 
 from geo.errors import CRSError, InputError, Problem
 from geo.pipeline.catalogue import discover, load_need_catalogue
+from geo.pipeline.census import census_indicators, to_indicators
 from geo.pipeline.indicators import REGISTRY
 from geo.pipeline.snapshot import Snapshot
-from geo.pipeline.sources.zensus import census_indicators, read_cells_2022, read_grid_2011, to_indicators
+from geo.pipeline.sources.zensus import read_cells_2022, read_grid_2011
 from tests.official import require
 
 SYNTHETIC = Path(__file__).parent / "data" / "zensus_synthetic"
