@@ -10,8 +10,10 @@ Indicator labels come from :data:`geo.pipeline.indicators.REGISTRY`.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -124,3 +126,65 @@ def fmt_number(value: float | None, lang: str = "de", *, decimals: int = 1) -> s
     if lang == "de":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text
+
+
+def _decimals(field: str) -> int:
+    """Decimals for a value of ``field``: none for counts and densities, one for other indicators, else two."""
+    ind = REGISTRY.get(field)
+    if ind is None:
+        return 2
+    return 0 if ind.kind == "count" or ind.unit == "persons/km²" else 1
+
+
+def _field_label(field: str, lang: str) -> str:
+    return indicator_label(field, lang) if field in REGISTRY else (rule_label(field, lang) or field)
+
+
+def _signed(value: Any, lang: str) -> str:
+    """``+0,84`` / ``-0,12`` (two decimals, with the sign)."""
+    if value is None:
+        return "–"
+    return ("+" if float(value) >= 0 else "-") + fmt_number(abs(float(value)), lang, decimals=2)
+
+
+def message_text(message: Mapping[str, Any], lang: str = "de") -> str:
+    """One message of a designation check (:mod:`geo.classify.designation_check`: a ``code`` with its figures)
+    in words: a verdict, a condition passed or missed, what drives the index; an unknown code as the code."""
+    code = str(message.get("code", ""))
+    if code == "qualifies_as":
+        what = ", ".join(t(f"cat.{c}", lang) for c in message.get("categories") or ())
+        return t("verdict.qualifies_as", lang).format(what=what)
+    if code in ("condition", "condition_failed"):
+        field = str(message.get("field", ""))
+        dec = _decimals(field)
+        return t(f"driver.{code}", lang).format(
+            label=_field_label(field, lang), op=operator_label(str(message.get("op", "")), lang),
+            value=fmt_number(message.get("value"), lang, decimals=dec),
+            threshold=fmt_number(message.get("threshold"), lang, decimals=dec),
+            category=t(f"cat.{message.get('category')}", lang),
+            short=fmt_number(message.get("short_sd"), lang, decimals=2))
+    if code == "driven_by":
+        index = str(message.get("index", ""))
+        word = t(f"index.{index}", lang)
+        parts = [f"{indicator_label(str(c.get('indicator')), lang)} {_signed(c.get('value'), lang)}"
+                 for c in message.get("contributions") or ()]
+        return t("verdict.driven_by", lang).format(index=index if word == f"index.{index}" else word) + ": " + \
+            "; ".join(parts)
+    if code == "not_classifiable":
+        why = reason_text(str(message.get("reason") or ""), lang)
+        return f"{t('verdict.designated', lang)}; {why}" if message.get("designated") else why
+    key = f"verdict.{code}" if code in ("designated_and_indicated", "phase_out_candidate", "new_candidate") \
+        else f"driver.{code}"
+    text = t(key, lang)
+    return code if text == key else text
+
+
+def messages_text(messages: Any, lang: str = "de") -> str:
+    """A verdict or a list of messages in words, ``"; "``-joined; a plain text (an older product) unchanged."""
+    if messages is None or (isinstance(messages, float) and messages != messages):
+        return ""
+    if isinstance(messages, str):
+        return messages
+    if isinstance(messages, Mapping):
+        return message_text(messages, lang)
+    return "; ".join(message_text(m, lang) for m in messages)

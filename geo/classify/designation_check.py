@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from geo.classify.definition import NUMERIC_OPS, Definition
 from geo.classify.methods import IndexModel
-from geo.classify.rules import join_groups
+
+#: the verdict codes of classifiable areas by (designated, indicated)
+VERDICTS = {(True, True): "designated_and_indicated", (True, False): "phase_out_candidate",
+            (False, True): "new_candidate"}
 
 
-def _driver_texts(defn: Definition, model: IndexModel, comps: Mapping[str, np.ndarray], rows: np.ndarray) -> list[str]:
-    """Top three contributions to the first z-score index for ``rows`` (e.g. ``share_foreign_pct +0.62``)."""
+#: one message of a designation check: a code and the figures it quotes (the words are in maps.i18n)
+Message = dict[str, Any]
+
+
+def _driver_messages(defn: Definition, model: IndexModel, comps: Mapping[str, np.ndarray],
+                     rows: np.ndarray) -> list[list[Message]]:
+    """Top three contributions to the first z-score index for ``rows``: ``{"code": "driven_by", "index":
+    "status", "contributions": [{"indicator": "share_foreign_pct", "value": 0.62}, ...]}``."""
     for spec in defn.indices:
         contrib = model.contributions(spec.name, comps[spec.name])
         if contrib is None:
@@ -26,17 +36,18 @@ def _driver_texts(defn: Definition, model: IndexModel, comps: Mapping[str, np.nd
         sub = contrib[rows]
         order = np.argsort(-np.abs(np.nan_to_num(sub)), axis=1)[:, :3]
         names = [c.indicator for c in spec.components]
-        out = []
+        out: list[list[Message]] = []
         for r, idx in enumerate(order):
             if np.isnan(sub[r]).all():
-                out.append("")
+                out.append([])
                 continue
-            out.append(f"{spec.name} index driven by " + ", ".join(f"{names[k]} {sub[r, k]:+.2f}" for k in idx))
+            out.append([{"code": "driven_by", "index": spec.name, "contributions": [
+                {"indicator": names[k], "value": round(float(sub[r, k]), 2)} for k in idx]}])
         return out
-    return [""] * len(rows)
+    return [[] for _ in rows]
 
 
-def _per_key_text(
+def _per_key_messages(
     reasons_df: pd.DataFrame,
     cats: list[str],
     keys: np.ndarray,
@@ -44,53 +55,33 @@ def _per_key_text(
     passed: bool,
     top: int,
     hit_pairs: pd.MultiIndex | None = None,
-) -> pd.Series:
-    """Per area of ``keys``: the numeric conditions of ``cats`` that failed (closest first) or passed."""
+) -> dict[str, list[Message]]:
+    """Per area of ``keys``: the numeric conditions of ``cats`` that failed (closest first, ``condition_failed``
+    with the shortfall in SD) or passed (``condition``)."""
     if reasons_df.empty or len(keys) == 0:
-        return pd.Series(dtype=str)
+        return {}
     mask = (
         (reasons_df["passed"].to_numpy(dtype=bool) == passed)
         & pd.Index(reasons_df["category"].to_numpy(dtype=object), dtype=object).isin(cats)
         & pd.Index(reasons_df["operator"].to_numpy(dtype=object), dtype=object).isin(list(NUMERIC_OPS))
         & pd.Index(reasons_df["key"].to_numpy(dtype=object), dtype=object).isin(list(keys))
     )
-    r = reasons_df.loc[mask, ["key", "category", "field", "operator", "value_text", "threshold_text", "margin_sd"]]
+    r = reasons_df.loc[mask, ["key", "category", "field", "operator", "value", "threshold", "margin_sd"]]
     if r.empty:
-        return pd.Series(dtype=str)
-    r = r.astype({c: object for c in ("key", "category", "field", "operator", "value_text", "threshold_text")})
-    if passed:
-        r = r.assign(text=r["field"] + " " + r["value_text"] + " " + r["operator"] + " " + r["threshold_text"])
-    else:
-        short = [f"{-v:.2f}" for v in r["margin_sd"].tolist()]
-        text = (
-            r["category"]
-            + ": "
-            + r["field"]
-            + " "
-            + r["value_text"]
-            + " not "
-            + r["operator"]
-            + " "
-            + r["threshold_text"]
-            + " (short by "
-            + pd.Series(short, index=r.index)
-            + " SD)"
-        )
-        r = r.assign(text=text).sort_values(["key", "margin_sd"], ascending=[True, False], kind="stable")
+        return {}
+    r = r.astype({c: object for c in ("key", "category", "field", "operator")})
+    if not passed:
+        r = r.sort_values(["key", "margin_sd"], ascending=[True, False], kind="stable")
     if hit_pairs is not None:
-        pairs = pd.MultiIndex.from_arrays([r["key"], r["category"]])
-        r = r[pairs.isin(hit_pairs)]
-    r = r.drop_duplicates(["key", "text"])
-    r = r.groupby("key", sort=False).head(top)
-    return join_groups(r, ["key"], "text")
-
-
-def _join(n: int, *parts: np.ndarray) -> np.ndarray:
-    """Element-wise ``"; "``-join of the non-empty texts of ``parts``."""
-    out = np.full(n, "", dtype=object)
-    for p in parts:
-        p = np.asarray(p, dtype=object)
-        out = np.where(p == "", out, np.where(out == "", p, out + "; " + p))
+        r = r[pd.MultiIndex.from_arrays([r["key"], r["category"]]).isin(hit_pairs)]
+    r = r.drop_duplicates(["key", "field", "operator", "value", "threshold"] + ([] if passed else ["category"]))
+    out: dict[str, list[Message]] = {}
+    for row in r.groupby("key", sort=False).head(top).itertuples(index=False):
+        msg: Message = {"code": "condition" if passed else "condition_failed", "field": row.field,
+                        "value": float(row.value), "op": row.operator, "threshold": float(row.threshold)}
+        if not passed:
+            msg |= {"category": row.category, "short_sd": round(-float(row.margin_sd), 2)}
+        out.setdefault(str(row.key), []).append(msg)
     return out
 
 
@@ -128,25 +119,28 @@ def _checked_rows(work: pd.DataFrame, table_out: pd.DataFrame, defn: Definition)
 
 def _driver(c: _Checked, reasons_df: pd.DataFrame, defn: Definition, *, model: IndexModel,
             comps: Mapping[str, np.ndarray]) -> np.ndarray:
-    """What drives each verdict: the closest failed conditions or the ones passed, and the index's drivers."""
+    """What drives each verdict, as a list of messages per area: the closest failed conditions or the ones passed,
+    and the index's drivers."""
     ind_cats = list(defn.indicating_categories)
     cat_arr = np.array(ind_cats, dtype=object)
-    drivers = np.array(_driver_texts(defn, model, comps, c.rows), dtype=object)
+    drivers = _driver_messages(defn, model, comps, c.rows)
     classifiable_keys = c.keys[c.classifiable]
-    failed_text = _per_key_text(reasons_df, ind_cats, classifiable_keys[~c.indicated[c.classifiable]], passed=False,
-                                top=2)
+    failed = _per_key_messages(reasons_df, ind_cats, classifiable_keys[~c.indicated[c.classifiable]],
+                               passed=False, top=2)
     hk, hc = np.nonzero(c.hits)
     hit_pairs = pd.MultiIndex.from_arrays([c.keys[hk].astype(str), cat_arr[hc].astype(str)])
-    passed_text = _per_key_text(reasons_df, ind_cats, classifiable_keys[c.indicated[c.classifiable]], passed=True,
-                                top=3, hit_pairs=hit_pairs)
-    failed_map, passed_map = failed_text.to_dict(), passed_text.to_dict()
-    failed = np.array([failed_map.get(k, "") for k in c.keys], dtype=object)
-    passed = np.array([passed_map.get(k, "") for k in c.keys], dtype=object)
-    qualifies = np.where(c.hit_text == "", "", "qualifies as " + c.hit_text.astype(str)).astype(object)
-    des, ind, n = c.designated, c.indicated, len(c.rows)
-    return np.select([~c.classifiable, des & ind, des],
-                     ["no data to check the designation against", drivers, _join(n, failed, drivers)],
-                     default=_join(n, qualifies, passed, drivers))
+    passed = _per_key_messages(reasons_df, ind_cats, classifiable_keys[c.indicated[c.classifiable]], passed=True,
+                               top=3, hit_pairs=hit_pairs)
+    out = np.empty(len(c.rows), dtype=object)
+    for i, key in enumerate(c.keys):
+        if not c.classifiable[i]:
+            out[i] = [{"code": "no_data"}]
+        elif c.designated[i]:
+            out[i] = drivers[i] if c.indicated[i] else failed.get(str(key), []) + drivers[i]
+        else:
+            qualifies = [{"code": "qualifies_as", "categories": c.hit_text[i].split(";")}] if c.hit_text[i] else []
+            out[i] = qualifies + passed.get(str(key), []) + drivers[i]
+    return out
 
 
 def designation_check(
@@ -160,10 +154,12 @@ def designation_check(
 ) -> pd.DataFrame:
     """Official designation versus data: one row per area that is designated or indicated.
 
-    Verdicts: ``designated and indicated``; ``designated, not indicated (phase-out candidate)``;
-    ``indicated, not designated (new candidate)``; for areas that cannot be classified the reason. The
-    ``driver`` column says what drives the verdict: the closest failed conditions (with the shortfall in SD)
-    or the conditions passed, and the indicators contributing most to the status index.
+    ``verdict`` is a message (:data:`VERDICTS`; for areas that cannot be classified ``not_classifiable`` with
+    ``designated`` and the ``reason``), ``driver`` a list of messages saying what drives the verdict: the closest
+    failed conditions (``condition_failed``, with the shortfall in SD) or the conditions passed (``condition``,
+    after ``qualifies_as``), and the indicators contributing most to the status index (``driven_by``);
+    ``no_data`` when there is nothing to check against. Messages are codes with figures, never sentences: the
+    words are :func:`maps.i18n.message_text`'s.
     """
     cols = [
         "key", "name", "city", "designated", "designation_programmes", "designation_confidence",
@@ -176,12 +172,10 @@ def designation_check(
     progs = work.get("designation_programmes", empty).fillna("").astype(str).to_numpy()
     conf = work.get("designation_confidence", empty).fillna("").astype(str).to_numpy()
     des, ind, rows = c.designated, c.indicated, c.rows
-    verdict = np.select(
-        [~c.classifiable & des, ~c.classifiable, des & ind, des],
-        [np.char.add("designated; ", c.reason.astype(str)).astype(object), c.reason, "designated and indicated",
-         "designated, not indicated (phase-out candidate)"],
-        default="indicated, not designated (new candidate)",
-    )
+    verdict = np.empty(len(rows), dtype=object)
+    for i in range(len(rows)):
+        verdict[i] = ({"code": "not_classifiable", "designated": bool(des[i]), "reason": str(c.reason[i])}
+                      if not c.classifiable[i] else {"code": VERDICTS[(bool(des[i]), bool(ind[i]))]})
     first_idx = defn.indices[0].field if defn.indices else None
     status = table_out[first_idx].to_numpy(dtype=float)[rows] if first_idx else np.full(len(rows), np.nan)
     out = pd.DataFrame(
@@ -192,7 +186,6 @@ def designation_check(
          "driver": _driver(c, reasons_df, defn, model=model, comps=comps)},
         columns=cols,
     )
-    for col in ("key", "name", "city", "designation_programmes", "designation_confidence", "indicated_categories",
-                "verdict", "driver"):  # fmt: skip
+    for col in ("key", "name", "city", "designation_programmes", "designation_confidence", "indicated_categories"):
         out[col] = out[col].astype(str)
     return out

@@ -212,6 +212,8 @@ def _frame_to_json(df: pd.DataFrame) -> dict[str, Any]:
         kind = df[col].dtype.kind
         if col == "categories":
             dtypes[col] = "list"
+        elif kind == "O" and any(isinstance(v, dict | list) for v in df[col]):
+            dtypes[col] = "json"  # messages (codes with figures) of the designation check
         elif kind == "b":
             dtypes[col] = "bool"
         elif kind in "iu":
@@ -233,6 +235,8 @@ def _frame_from_json(obj: dict[str, Any]) -> pd.DataFrame:
         kind = obj["dtypes"][col]
         if kind == "list":
             s = pd.Series([list(v) for v in vals], dtype=object)
+        elif kind == "json":
+            s = pd.Series(vals, dtype=object)
         elif kind == "bool":
             s = pd.Series(vals, dtype=bool)
         elif kind == "int":

@@ -59,6 +59,7 @@ from maps.i18n import (
     class_label,
     fmt_number,
     indicator_label,
+    messages_text,
     operator_label,
     reason_text,
     rule_label,
@@ -197,47 +198,15 @@ def tags_filter(text: Any, prefix: str) -> str:
 
 
 @bp.app_template_filter("verdict")
-def verdict_filter(text: Any) -> str:
-    """The engine's designation-versus-data verdict (English) in the page's language."""
-    text = "" if text is None else str(text)
-    lang = getattr(g, "lang", "de")
-    if text.startswith("designated; "):
-        return f"{t('verdict.designated', lang)}; {text[len('designated; '):]}"
-    translated = t(f"verdict.{text}", lang)
-    return text if translated == f"verdict.{text}" else translated
+def verdict_filter(message: Any) -> str:
+    """The engine's designation-versus-data verdict (a message code) in the page's language."""
+    return messages_text(message, getattr(g, "lang", "de"))
 
 
 @bp.app_template_filter("driver")
-def driver_filter(text: Any) -> str:
-    """``"status index driven by share_under_18_pct +0.84, ..."`` with indicator labels, in the page's language."""
-    text = "" if text is None else str(text)
-    lang = getattr(g, "lang", "de")
-    if "; " in text:  # "qualifies as win; status_index 2.3 >= 1; population 5853.67 >= 2000; status index driven by"
-        return "; ".join(driver_filter(part) for part in text.split("; "))
-    qualifies = re.match(r"^qualifies as ([\w,;]+)$", text)
-    if qualifies:
-        cats = [c for c in re.split(r"[,;]", qualifies.group(1)) if c]
-        return t("verdict.qualifies_as", lang).format(what=category_text(cats, lang))
-    cond = re.match(r"^(\w+) (\S+) (>=|<=|>|<|==|!=) (\S+)$", text)  # "population 5853.67 >= 2000"
-    if cond:
-        fld, value, op, threshold = cond.groups()
-        from service.api.profile import decimals_of
-
-        label = indicator_label(fld, lang) if fld in REGISTRY else (rule_label(fld, lang) or fld)
-        dec = decimals_of(fld, 2)
-        shown = [fmt_number(float(x), lang, decimals=dec) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", x) else x
-                 for x in (value, threshold)]
-        return f"{label} {shown[0]} ({operator_label(op, lang)} {shown[1]})"
-    match = re.match(r"^(\w+) index driven by (.*)$", text)
-    if not match:
-        return text
-    index = t(f"index.{match.group(1)}", lang)
-    index = match.group(1) if index.startswith("index.") else index
-    parts = []
-    for item in match.group(2).split(", "):
-        name, _, value = item.rpartition(" ")
-        parts.append(f"{indicator_label(name, lang)} {value.replace('.', ',') if lang == 'de' else value}")
-    return t("verdict.driven_by", lang).format(index=index) + ": " + "; ".join(parts)
+def driver_filter(messages: Any) -> str:
+    """What drives the verdict (the engine's messages: conditions, index drivers) in the page's language."""
+    return messages_text(messages, getattr(g, "lang", "de"))
 
 
 @bp.app_template_filter("num")

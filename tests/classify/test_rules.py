@@ -42,7 +42,9 @@ def test_city_without_statistics_is_not_classifiable_but_designation_shows():
     assert t.loc["00000101", "status_class"] == ""
     dc = r.designation_check.set_index("key")
     assert dc.loc["00000101", "designated"]
-    assert dc.loc["00000101", "verdict"] == "designated; not classifiable: no district statistics published"
+    assert dc.loc["00000101", "verdict"] == {"code": "not_classifiable", "designated": True,
+                                             "reason": "not classifiable: no district statistics published"}
+    assert dc.loc["00000101", "driver"] == [{"code": "no_data"}]
     # its budget is not invented: not allocated, with a note
     b = r.budget.set_index("group")
     assert b.loc["Bremerhaven", "allocated_eur"] == 0 and b.loc["Bremerhaven", "unallocated_eur"] == 400
@@ -86,10 +88,13 @@ def test_designation_versus_data():
     r = classify(table, definition(), draws=0)
     assert "phase_out_candidate" in cats(r, "00000002")
     dc = r.designation_check.set_index("key")
-    assert dc.loc["00000002", "verdict"] == "designated, not indicated (phase-out candidate)"
-    assert "status_index" in dc.loc["00000002", "driver"] and "short by" in dc.loc["00000002", "driver"]
-    assert dc.loc["00000003", "verdict"] == "indicated, not designated (new candidate)"
-    assert dc.loc["00000005", "verdict"] == "designated and indicated"  # E: quartier_im_werden
+    assert dc.loc["00000002", "verdict"] == {"code": "phase_out_candidate"}
+    failed = [m for m in dc.loc["00000002", "driver"] if m["code"] == "condition_failed"]
+    assert "status_index" in {m["field"] for m in failed} and all(m["short_sd"] > 0 for m in failed)
+    assert set(failed[0]) == {"code", "category", "field", "value", "op", "threshold", "short_sd"}
+    assert dc.loc["00000003", "verdict"] == {"code": "new_candidate"}
+    assert dc.loc["00000003", "driver"][0]["code"] == "qualifies_as"
+    assert dc.loc["00000005", "verdict"] == {"code": "designated_and_indicated"}  # E: quartier_im_werden
     assert "00000001" not in dc.index  # neither designated nor indicated
 
 

@@ -94,3 +94,50 @@ def test_every_id_of_a_shipped_programme_has_words(path: Path) -> None:
         wanted += [f"index.{spec.name}", f"field.{spec.field}"] + [f"{spec.name}.{label}" for label in spec.labels]
     assert [k for k in wanted if k not in words] == []
     assert [i.id for i in defn.indicators if i.id not in REGISTRY and not i.label] == []
+
+
+def test_designation_check_messages_in_words() -> None:
+    """The engine's verdict and driver messages (geo.classify.designation_check) as German and English text."""
+    from maps.i18n import message_text, messages_text
+
+    cond = {"code": "condition", "field": "population", "value": 5853.67, "op": ">=", "threshold": 2000}
+    assert message_text(cond, "de") == "Einwohner 5.854 (≥ 2.000)"
+    assert message_text(cond, "en") == "Residents 5,854 (≥ 2,000)"
+    failed = {"code": "condition_failed", "category": "win", "field": "status_index", "value": 0.62, "op": ">=",
+              "threshold": 1.0, "short_sd": 0.38}
+    assert message_text(failed, "de") == "WiN-Gebiet (indiziert): Statusindex 0,62 (verfehlt ≥ 1,00 um 0,38 SD)"
+    assert message_text(failed, "en") == "WiN area (indicated): Status index 0.62 (misses ≥ 1.00 by 0.38 SD)"
+    drivers = [{"code": "qualifies_as", "categories": ["win"]},
+               {"code": "driven_by", "index": "status",
+                "contributions": [{"indicator": "sgb2_u15_pct", "value": 0.84}, {"indicator": "unemployment_pct",
+                                                                                "value": -0.12}]}]
+    de = messages_text(drivers, "de")
+    assert de.startswith("erfüllt die Bedingungen für WiN-Gebiet (indiziert); Statusindex vor allem bestimmt durch: ")
+    assert "+0,84" in de and "-0,12" in de and "sgb2" not in de
+    assert messages_text(drivers, "en").startswith("meets the conditions for WiN area (indicated); status index "
+                                                  "driven by: ")
+    assert messages_text({"code": "phase_out_candidate"}, "de") == "ausgewiesen, aber nicht angezeigt (Auslaufkandidat)"
+    assert messages_text({"code": "new_candidate"}, "en") == "indicated, not designated (new candidate)"
+    assert messages_text({"code": "not_classifiable", "designated": True,
+                          "reason": "not classifiable: no district statistics published"}, "de") == \
+        "ausgewiesen; keine Ortsteilstatistik veröffentlicht"
+    assert messages_text([{"code": "no_data"}], "en") == "no data to check the designation against"
+    assert messages_text("an older product's sentence", "de") == "an older product's sentence"
+    assert messages_text(None, "de") == ""
+
+
+def test_every_message_code_of_the_engine_has_words() -> None:
+    """Each code the designation check can return renders to a text in both languages, not to its code."""
+    import inspect
+
+    from geo.classify import designation_check
+    from maps.i18n import message_text
+
+    source = inspect.getsource(designation_check)
+    codes = {c for pair in re.findall(r'"code": "(\w+)"(?: if \w+ else "(\w+)")?', source) for c in pair if c}
+    codes |= set(designation_check.VERDICTS.values())
+    assert {"condition", "condition_failed", "driven_by", "qualifies_as", "no_data", "not_classifiable",
+            "phase_out_candidate"} <= codes
+    for code in codes:
+        for lang in ("de", "en"):
+            assert message_text({"code": code, "reason": "x"}, lang) not in ("", code)
