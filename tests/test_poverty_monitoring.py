@@ -150,3 +150,8 @@ def test_poverty_api(app) -> None:  # type: ignore[no-untyped-def]
     body = resp.get_json()
     assert body["inequality"]["sgb2_u15_pct"][0]["year"] == 2005
     assert body["segregation"]["indicator"] == "sgb2_u65_pct"
+    verdict = body["evaluation"]["verdict"]  # codes and figures, and the words in both languages
+    assert verdict["no_pre_years"] and {m["code"] for m in verdict["outcomes"]} == {"compared"}
+    assert "nicht schließen" in verdict["de"]["headline"] and "cannot be concluded" in verdict["en"]["headline"]
+    assert "nächstgelegenen Bevölkerungsjahres" in body["weights"]["sgb2_u15_pct"]["de"]
+    assert body["weights"]["sgb2_u15_pct"]["base"] == "under_18"

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from geo.analysis.monitoring.comparison import comparison_verdict
+from geo.analysis.monitoring.messages import as_records
 from geo.analysis.monitoring.products import (
     HOTSPOT_FIELD,
     INEQUALITY_LEVELS,
@@ -22,6 +24,8 @@ from geo.analysis.monitoring.products import (
     analysis_frame,
 )
 from geo.errors import InputError, UnknownKeyError
+from maps.evaluation import verdict_words
+from maps.i18n import LANGS, t
 
 __all__ = [
     "HOTSPOT_FIELD",
@@ -156,8 +160,19 @@ def inequality_answer(mon: Monitoring, indicator: str | None, *, level: str | No
 
 
 def poverty_answer(mon: Monitoring) -> dict[str, Any]:
-    """The body of ``GET /api/v1/monitoring/poverty``: the published poverty section as it is."""
-    return {"snapshot_version": mon.version, "level": "ortsteil", "groups": "stadtbezirk", **mon.poverty()}
+    """The body of ``GET /api/v1/monitoring/poverty``: the published poverty section, with the evaluation's
+    verdict (its codes and figures, and in German and English words) and each weight's description in both
+    languages, the words from the catalogue."""
+    pv = dict(mon.poverty())
+    ev = pv.get("evaluation") or {}
+    if ev.get("available"):
+        codes = comparison_verdict(ev["comparison"])
+        pv["evaluation"] = {**ev, "verdict": {"pattern": codes["pattern"], "no_pre_years": codes["no_pre_years"],
+                                              "outcomes": as_records(codes["outcomes"]),
+                                              **{lang: verdict_words(codes, lang) for lang in LANGS}}}
+    pv["weights"] = {n: {"base": w.get("base"), **{lang: t(f"weight_basis.{n}", lang) for lang in LANGS}}
+                     for n, w in (pv.get("weights") or {}).items()}
+    return {"snapshot_version": mon.version, "level": "ortsteil", "groups": "stadtbezirk", **pv}
 
 
 def district_answer(mon: Monitoring, key: str) -> dict[str, Any]:
