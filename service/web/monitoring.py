@@ -181,7 +181,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "seg_need": ("Segregation der SGB-II-Leistungsberechtigten", "Segregation of SGB II recipients"),
     "seg_need_note": ("Aus Anzahlen: Leistungsberechtigte (aus Quote und Einwohnern unter 65 rückgerechnet) "
                       "unter den Einwohnern unter 65, in den Jahren mit beiden Anzahlen ({years}). "
-    from maps.i18n import t
                       "Dissimilaritätsindex: Anteil der Leistungsberechtigten, der umziehen müsste, damit jeder "
                       "Ortsteil denselben Anteil hätte (0 bis 1). Isolationsindex: Anteil der Leistungsberechtigten "
                       "im Ortsteil der durchschnittlichen leistungsberechtigten Person (Untergrenze: der Anteil in "
@@ -271,6 +270,7 @@ def _weight_text(row: dict[str, Any], tx: dict[str, str]) -> str:
 def _poverty_context(mon: Monitoring, lang: str, tx: dict[str, str], label: Any) -> dict[str, Any]:
     """Charts and tables of the poverty section (everything read from the published product)."""
     from maps.charts import line_chart
+    from maps.i18n import t
 
     pv = mon.poverty()
     ineq = pv["inequality"]
