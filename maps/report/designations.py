@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from maps.i18n import indicator_label, reason_text, t
+from maps.i18n import indicator_label, message_text, reason_text, t
 from maps.report.data import ReportData
 from maps.report.words import category_labels, has_word, num, signed, split_tags, tr
 
@@ -23,7 +23,9 @@ _CHECK = {"designated and indicated": "designated_and_indicated",
 def _check_verdict(verdict: Any, lang: str) -> str:
     """A verdict of the designation check (a message with a ``code``, or an older product's sentence) in words."""
     code = str(verdict.get("code", "")) if isinstance(verdict, Mapping) else _CHECK.get(str(verdict), "")
-    return tr(f"check.{code}", lang) if code and has_word(f"check.{code}") else (code or str(verdict))
+    if code and has_word(f"check.{code}"):
+        return tr(f"check.{code}", lang)
+    return message_text(verdict, lang) if isinstance(verdict, Mapping) else str(verdict)
 
 
 def designation_explanation(row: Mapping[str, Any], lang: str = "de", *, reason: str | None = None) -> str:
