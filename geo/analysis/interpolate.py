@@ -226,25 +226,11 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                                                           f"rests_on_share={rests_on_share}")])
     rule = rule or SmallNumberRule()
     geom = read_custom_area(area, crs=crs, max_vertices=max_vertices)
-    index = districts if isinstance(districts, AreaIndex) else prepare_area_index(districts,
-                                                                                   count_columns=count_columns)
-    counts = list(count_columns) if count_columns is not None else list(index.counts)
-    missing = [c for c in counts if c not in index.frame.columns]
-    if missing:
-        raise ValidationError("count columns not in the districts frame",
-                              problems=[Problem("missing_column", f"districts frame lacks {c!r}") for c in missing])
-
+    index, counts = _index_and_counts(districts, count_columns)
     pos, ov = _overlaps(index, geom)
     hits = index.frame.iloc[pos].reset_index(drop=True)
-    has_stats = (hits["has_statistics"].fillna(False).astype(bool) if "has_statistics" in hits.columns
-                 else pd.Series(True, index=hits.index))
-    stats = has_stats.to_numpy(dtype=bool)
+    stats = _with_statistics(hits)
     with_stats = hits[stats]
-    if with_stats.empty:
-        names = ", ".join(hits.get("name", hits["key"]).astype(str).tolist())
-        raise NoStatisticsError(f"the area overlaps only districts without published statistics ({names}); "
-                                "no estimate is possible")
-
     # area weighting (tobler's allocate_total=False): each count times the share of its district covered
     share_of_district = ov / index.areas[pos]
     est = pd.DataFrame(index=[0])
@@ -258,6 +244,31 @@ def estimate_custom_area(area: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame |
                           dominant=hits.iloc[int(np.argmax(ov))], reasons=reasons, rule=rule)
     out = gpd.GeoDataFrame(frame, geometry=[geom], crs=AREA_CRS)
     return CustomAreaEstimate(frame=out, sources=sources)
+
+
+def _index_and_counts(districts: gpd.GeoDataFrame | AreaIndex,
+                      count_columns: Sequence[str] | None) -> tuple[AreaIndex, list[str]]:
+    """The districts' index (prepared here unless given) and the count columns to estimate, each checked."""
+    index = districts if isinstance(districts, AreaIndex) else prepare_area_index(districts,
+                                                                                   count_columns=count_columns)
+    counts = list(count_columns) if count_columns is not None else list(index.counts)
+    missing = [c for c in counts if c not in index.frame.columns]
+    if missing:
+        raise ValidationError("count columns not in the districts frame",
+                              problems=[Problem("missing_column", f"districts frame lacks {c!r}") for c in missing])
+    return index, counts
+
+
+def _with_statistics(hits: pd.DataFrame) -> np.ndarray:
+    """Which overlapped districts have statistics; none is a :class:`NoStatisticsError`."""
+    has_stats = (hits["has_statistics"].fillna(False).astype(bool) if "has_statistics" in hits.columns
+                 else pd.Series(True, index=hits.index))
+    stats = has_stats.to_numpy(dtype=bool)
+    if not stats.any():
+        names = ", ".join(hits.get("name", hits["key"]).astype(str).tolist())
+        raise NoStatisticsError(f"the area overlaps only districts without published statistics ({names}); "
+                                "no estimate is possible")
+    return stats
 
 
 def _overlaps(index: AreaIndex, geom: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
@@ -296,8 +307,7 @@ def _sources(hits: pd.DataFrame, stats: np.ndarray, ov: np.ndarray, share_of_dis
 
 def _uncertainty_reasons(est: pd.DataFrame, with_stats: pd.DataFrame, counts: list[str], sources: pd.DataFrame, *,
                          min_share: float, rests_on_share: float) -> list[str]:
-    """Why the estimate is uncertain (empty: it is not); a count missing in a contributing district is set to
-    NaN in ``est``, not 0."""
+    """Why the estimate is uncertain (empty: it is not); counts missing in a source become NaN in ``est``."""
     reasons: list[str] = []
     nan_counts = []
     for col in counts:

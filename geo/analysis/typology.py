@@ -251,8 +251,7 @@ def _assignments(keys: pd.Series, complete: np.ndarray, type_ids: np.ndarray, pr
 
 def _assign_partial(assign: pd.DataFrame, zall: np.ndarray, complete: np.ndarray, profiles: pd.DataFrame,
                     centres: dict[int, np.ndarray]) -> None:
-    """Areas missing some indicators (at least half present): the nearest type on the indicators they have (in
-    place, marked ``partial``)."""
+    """Give areas with at least half their indicators the nearest type on those (in place, marked ``partial``)."""
     assign["partial"] = False
     lab = profiles.set_index("type_id")
     centre_mat = np.vstack([centres[t] for t in range(1, len(profiles) + 1)])

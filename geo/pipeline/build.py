@@ -212,8 +212,7 @@ def _check_tables(tables: list[StatTable]) -> list[Problem]:
 
 def _repaired_layers(raw_layers: dict[str, list[gpd.GeoDataFrame]], tables: list[StatTable],
                      log: list[Repair]) -> tuple[dict[str, gpd.GeoDataFrame], list[Problem]]:
-    """One frame per level, repaired (cities, split districts, invalid geometries, missing Ortsteile and
-    parents), each district with the keys of its parents."""
+    """One repaired frame per level (cities, split districts, geometries, missing districts), with parent keys."""
     problems: list[Problem] = []
     layers: dict[str, gpd.GeoDataFrame] = {}
     for level, frames in raw_layers.items():
@@ -229,8 +228,7 @@ def _repaired_layers(raw_layers: dict[str, list[gpd.GeoDataFrame]], tables: list
 
 
 def _with_parent_keys(layers: dict[str, gpd.GeoDataFrame], log: list[Repair]) -> dict[str, gpd.GeoDataFrame]:
-    """Parent keys (from the district keys) on every level; missing Stadtteile and Stadtbezirke derived from the
-    Ortsteile."""
+    """Parent keys on every level; Stadtteile and Stadtbezirke missing from their layers derived from the Ortsteile."""
     ot = layers["ortsteil"]
     ot = ot.drop(columns=[c for c in ("stadtteil_key", "stadtbezirk_key") if c in ot.columns])
     ot = ot.join(repairs.parent_keys(ot["key"]))
@@ -254,8 +252,7 @@ def _with_parent_keys(layers: dict[str, gpd.GeoDataFrame], log: list[Repair]) ->
 
 def _checked_layers(layers: dict[str, gpd.GeoDataFrame], stat_names: dict[str, str],
                     log: list[Repair]) -> list[Problem]:
-    """Check keys, names, geometries and overlaps of every level; give each district its area and sort by key
-    (in place)."""
+    """Check keys, names, geometries and overlaps per level; add areas and sort by key (in place)."""
     problems: list[Problem] = []
     for level, frame in layers.items():
         repairs.record_name_differences(frame, stat_names, level, log)

@@ -28,6 +28,7 @@ class NeedSources:
 
 
 def read_need_sources(cat: Catalogue) -> tuple[NeedSources | None, list[Problem]]:
+    """The need catalogue with its Ortsteilatlas and Wahlatlas files (None without such files), and read problems."""
     if not cat.ortsteilatlas and not cat.wahlatlas:
         return None, []
     problems: list[Problem] = []

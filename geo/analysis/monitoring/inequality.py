@@ -257,43 +257,46 @@ def inequality_series(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Seri
                                      use_denominator=use_denominator, nearest_weight_year=nearest_weight_year)
     by_den = np.isfinite(data["den"].to_numpy(dtype=float)) & (data["den"].to_numpy(dtype=float) > 0)
     data["w"] = np.where(by_den, data["den"].to_numpy(dtype=float), data["w"].to_numpy(dtype=float))
-    value = data["value"].to_numpy(dtype=float)
-    group = data["group"].to_numpy(dtype=object)
-    has_group = data["group"].notna().to_numpy()
-    has_value = data["value"].notna().to_numpy()
-    wcol = data["w"].to_numpy(dtype=float)
+    cols = {"value": data["value"].to_numpy(dtype=float), "group": data["group"].to_numpy(dtype=object),
+            "has_group": data["group"].notna().to_numpy(), "has_value": data["value"].notna().to_numpy(),
+            "w": data["w"].to_numpy(dtype=float), "by_den": by_den}
     cells: dict[str, list[tuple[int, np.ndarray]]] = {}
     for (name, year), idx in data.groupby(["indicator", "year"], sort=True).indices.items():
         cells.setdefault(str(name), []).append((int(year), idx))
     rows = []
     for name in names:
         kind = REGISTRY[name].kind if name in REGISTRY else "rate"
-        weighted = kind != "count"
         for year, cell in cells.get(str(name), []):
-            idx = cell[has_value[cell]]  # a year whose values are all missing still gets its row (and note)
-            inside = idx[has_group[idx]]
-            n_without = len(idx) - len(inside)
-            wyear = cell_year.get((str(name), int(year)))
-            if weighted:
-                w = wcol[inside]
-                ok = np.isfinite(w) & (w > 0)
-                inside, w = inside[ok], w[ok]
-                n_den = int(by_den[inside].sum())
-                basis = _weight_basis(base_of[str(name)], year, wyear, n_den, len(inside))
-            else:
-                w = np.ones(len(inside))
-                n_den, basis = 0, "unweighted (counts)"
-            row: dict[str, object] = {"indicator": name, "year": year, "n_districts": len(inside),
-                                      "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
-                                      "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
-                                      "theil_within": np.nan, "theil_between_share": np.nan, "cv": np.nan,
-                                      "p90_p10_ratio": np.nan, "weight_basis": basis,
-                                      "weight_year": (float(wyear) if weighted and wyear is not None
-                                                      and wyear != year and n_den < len(inside) else np.nan),
-                                      "n_weighted_by_denominator": n_den, "note": ""}
-            row.update(_measures(value[inside], w, group[inside], min_districts=min_districts))
-            rows.append(row)
+            rows.append(_cell_row(name, year, cell, cols, weighted=kind != "count", base=base_of[str(name)],
+                                  wyear=cell_year.get((str(name), int(year))), min_districts=min_districts))
     return pd.DataFrame(rows)
+
+
+def _cell_row(name: str, year: int, cell: np.ndarray, cols: Mapping[str, np.ndarray], *, weighted: bool, base: str,
+              wyear: int | None, min_districts: int) -> dict[str, object]:
+    """The row of one indicator and year: the districts in it, their weights and the measures."""
+    idx = cell[cols["has_value"][cell]]  # a year whose values are all missing still gets its row (and note)
+    inside = idx[cols["has_group"][idx]]
+    n_without = len(idx) - len(inside)
+    if weighted:
+        w = cols["w"][inside]
+        ok = np.isfinite(w) & (w > 0)
+        inside, w = inside[ok], w[ok]
+        n_den = int(cols["by_den"][inside].sum())
+        basis = _weight_basis(base, year, wyear, n_den, len(inside))
+    else:
+        w = np.ones(len(inside))
+        n_den, basis = 0, "unweighted (counts)"
+    row: dict[str, object] = {"indicator": name, "year": year, "n_districts": len(inside),
+                              "n_without_group": n_without, "weighted": weighted, "mean": np.nan,
+                              "gini": np.nan, "theil": np.nan, "theil_between": np.nan,
+                              "theil_within": np.nan, "theil_between_share": np.nan, "cv": np.nan,
+                              "p90_p10_ratio": np.nan, "weight_basis": basis,
+                              "weight_year": (float(wyear) if weighted and wyear is not None
+                                              and wyear != year and n_den < len(inside) else np.nan),
+                              "n_weighted_by_denominator": n_den, "note": ""}
+    row.update(_measures(cols["value"][inside], w, cols["group"][inside], min_districts=min_districts))
+    return row
 
 
 def _base_values(data: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
@@ -308,8 +311,7 @@ def _base_values(data: pd.DataFrame, bases: list[str]) -> pd.DataFrame:
 def _weighted_rows(data: pd.DataFrame, base_of: Mapping[str, str], base_values: pd.DataFrame, group_map: pd.Series,
                    *, use_denominator: bool,
                    nearest_weight_year: bool) -> tuple[pd.DataFrame, dict[tuple[str, int], int | None]]:
-    """The rows as plain columns with their group, denominator and weight (``w``, from the weight year), and the
-    weight year of every (indicator, year)."""
+    """The rows with group, denominator and weight (``w``) from the weight year; and each cell's weight year."""
     base_years = {b: sorted(set(part["wyear"].tolist())) for b, part in base_values.groupby("base")}
     # one pass of pandas over the whole level; then plain arrays per indicator and year
     keys = data["key"].astype(str)

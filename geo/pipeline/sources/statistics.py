@@ -284,8 +284,7 @@ def read_statistics_csv(path: str | Path) -> StatTable:
 
 
 def _sections(path: Path, lines: list[str]) -> tuple[list[list[str]], int, list[str], list[str]]:
-    """Split the lines under the title into header rows, the index of the first data line, data lines and
-    footnotes; a data row among the footnotes is an error."""
+    """Header rows, first data line's index, data lines and footnotes; a data row among the footnotes is an error."""
     header_rows: list[list[str]] = []
     i = 1
     while i < len(lines) and not _KEY.match(lines[i].split(";", 1)[0].strip()):

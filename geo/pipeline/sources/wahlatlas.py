@@ -240,8 +240,7 @@ def _feature_keys(features: list[dict[str, Any]], gid: str, level: str, path: Pa
 
 def _theme_notes(theme: dict[str, Any], tname: str, names_by_city: dict[str, dict[str, str]], path: Path,
                  notes: dict[tuple[str, str], set[str]]) -> list[Problem]:
-    """Add the flags of a theme's notes (metatext) to ``notes`` by (theme, key); a note naming no Ortsteil is a
-    warning."""
+    """Add a theme's note flags to ``notes`` by (theme, key); a note naming no Ortsteil is a warning."""
     problems: list[Problem] = []
     for prop in theme.get("properties") or []:
         if prop.get("name") != "metatext":
