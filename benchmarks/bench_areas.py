@@ -36,8 +36,8 @@ def baseline_answer(state: Any, body: Any, *, crs: str | None, max_vertices: int
     """The pre-issue-11 scoring: refit the whole classification with the area as an extra row."""
     from geo.analysis.interpolate import estimate_custom_area
     from geo.classify import classify
+    from service.api.answers import classification_parts
     from service.api.area import AREA_KEY, area_prep, complete_estimate
-    from service.api.eligibility import _classification_parts
 
     use_crs = crs if crs else (None if "crs" in body else "EPSG:4326")
     est = estimate_custom_area(body, area_prep(state).index, crs=use_crs, key=AREA_KEY, name="Drawn area",
@@ -51,7 +51,7 @@ def baseline_answer(state: Any, body: Any, *, crs: str | None, max_vertices: int
                        designation_check=result.designation_check.iloc[0:0], budget=result.budget,
                        robustness=result.robustness.iloc[0:0], policy=result.policy,
                        definition_id=result.definition_id, definition_hash=result.definition_hash)
-    return _classification_parts(sub, state.definition, extra=True)[AREA_KEY]
+    return classification_parts(sub, state.definition, extra=True)[AREA_KEY]
 
 
 def same(a: Any, b: Any) -> bool:

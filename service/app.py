@@ -22,17 +22,17 @@ from service.api.scenarios import ScenarioStore
 from service.api.state import ServiceState, StateHolder, load_state
 from service.settings import load_settings
 from service.web import problems
-from service.web.context import Services, services, state  # noqa: F401 (services, state: re-exported until every module imports service.web.context)
+from service.web.context import Services
 
 
 class HeaderMiddleware:
     """The one header policy: X-Snapshot-Version, security headers and CORS on every response (raw WSGI).
 
-    ``X-Snapshot-Version`` names the snapshot the request was answered from (the state fixed by :func:`state`),
-    else the current one. Each header of the policy is set exactly once: a value a view or blueprint already set
-    (e.g. the pages' ``Referrer-Policy``) is replaced, never answered twice. The CSP is the one exception: it is
-    added only when the response has none of its own (pages set theirs, with a nonce). ``Vary`` values are merged
-    into one header.
+    ``X-Snapshot-Version`` names the snapshot the request was answered from (the state fixed by
+    :func:`service.web.context.state`), else the current one. Each header of the policy is set exactly once: a value
+    a view or blueprint already set (e.g. the pages' ``Referrer-Policy``) is replaced, never answered twice. The CSP
+    is the one exception: it is added only when the response has none of its own (pages set theirs, with a nonce).
+    ``Vary`` values are merged into one header.
     """
 
     def __init__(self, app: Any, holder: StateHolder, *, csp: str, origins: list[str]) -> None:

@@ -7,9 +7,9 @@ snapshot's Ortsteile, which a drawn area never changes. Nothing is refitted per 
 the full classification gives the area as an *extra row*. Monte Carlo robustness is not run for a single drawn
 area (``stability`` is null); the answer says so.
 
-Everything a request needs is prepared once per snapshot by :func:`prepare_area` (the districts' own
-geometries and spatial index, the restored model); see :mod:`geo.analysis.interpolate` for why request threads must
-never prepare shared geometries themselves.
+Everything a request needs is prepared once per snapshot by :func:`service.api.area_setup.prepare_area` (the
+districts' own geometries and spatial index, the restored model); see :mod:`geo.analysis.interpolate` for why
+request threads must never prepare shared geometries themselves.
 """
 
 from __future__ import annotations
@@ -17,46 +17,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.analysis.interpolate import AreaIndex, estimate_custom_area, prepare_area_index
+from geo.analysis.interpolate import AreaIndex, estimate_custom_area
 from geo.classify import ClassificationResult, Definition
-from geo.classify.engine import Scorer, fit_scoring_model, make_scorer
 from geo.errors import GeometryError
-from service.api.eligibility import _classification_parts, clean, decision_id
-
-if TYPE_CHECKING:  # service.api.state may import this module (load_state calls prepare_area)
-    from service.api.state import ServiceState
+from service.api.answers import classification_parts
+from service.api.area_setup import AreaPrep, prepare_area
+from service.api.eligibility import clean, decision_id
+from service.api.state import ServiceState
 
 AREA_KEY = "custom-area"
 _PREPARE_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class AreaPrep:
-    """What drawn-area answers need from one snapshot, prepared before request threads use it."""
-
-    index: AreaIndex
-    scorer: Scorer
-    model_source: str  # "stored" (result.model of the published classification) or "fitted at load"
-
-
-def prepare_area(wide: Any, definition: Definition, result: ClassificationResult) -> AreaPrep:
-    """Prepare drawn-area answers for a snapshot (call it in ``load_state``, before any request thread).
-
-    Uses the index model stored with the official classification; a classification written before models were
-    stored gets its model fitted here, once, from ``wide`` (the same fit :func:`geo.classify.classify` does).
-    """
-    model = result.model
-    source = "stored"
-    if model is None or model.definition_hash != definition.hash:
-        model, source = fit_scoring_model(wide, definition), "fitted at load"
-    return AreaPrep(index=prepare_area_index(wide), scorer=make_scorer(model, definition), model_source=source)
 
 
 def area_prep(state: ServiceState) -> AreaPrep:
@@ -122,8 +98,8 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
 
 def area_parts(scored: ClassificationResult, definition: Definition) -> dict[str, Any]:
     """Classification, categories with reasons and strands of the one scored area (the district answers' own
-    builder, :func:`service.api.eligibility._classification_parts`)."""
-    parts = next(iter(_classification_parts(scored, definition, extra=None).values()))
+    builder, :func:`service.api.answers.classification_parts`)."""
+    parts = next(iter(classification_parts(scored, definition, extra=None).values()))
     return {k: parts[k] for k in ("classification", "categories", "strands")}
 
 

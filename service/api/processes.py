@@ -27,7 +27,7 @@ input; an unknown process id is :class:`NoSuchProcessError` (404 with the except
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
@@ -323,13 +323,6 @@ def _answer_text(state: ServiceState, loc: Location, *, max_vertices: int) -> st
     return el.dumps(area_eligibility(state, loc.area, crs=loc.crs, max_vertices=max_vertices))
 
 
-def _problem(exc: QuartiereError) -> str:
-    from service.web.problems import TYPE_BASE, status_of
-
-    status, title, slug = status_of(exc)
-    return el.dumps({"type": TYPE_BASE + slug, "title": title, "status": status, "detail": exc.message})
-
-
 # ----------------------------------------------------------------------------------------------- execute
 
 
@@ -393,8 +386,9 @@ def prefer_applied(prefer: str | None) -> dict[str, str]:
 
 
 def execute(state: ServiceState, process_id: str, raw: bytes, *, prefer: str | None, max_vertices: int,
-            max_rows: int) -> Execution:
-    """Run one synchronous execute request (the body as bytes) and give its response."""
+            max_rows: int, problem: Callable[[QuartiereError], dict[str, Any]]) -> Execution:
+    """Run one synchronous execute request (the body as bytes) and give its response. ``problem`` turns the error
+    of one location of a batch into its RFC 9457 object (the web layer's one mapping of errors to problems)."""
     process = get_process(process_id)
     if not raw.strip():
         raise InputError('the execute request body is empty; send {"inputs": {...}}')
@@ -420,7 +414,7 @@ def execute(state: ServiceState, process_id: str, raw: bytes, *, prefer: str | N
             try:
                 texts.append(answer_text(state, loc, max_vertices=max_vertices, name=f"{process.input_id}[{i}]"))
             except (OutOfAreaError, UnknownKeyError, NoStatisticsError) as exc:
-                texts.append(_problem(exc))
+                texts.append(el.dumps(problem(exc)))
         out = "[" + ",".join(texts) + "]"
     else:
         if isinstance(value, list):

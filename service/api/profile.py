@@ -3,7 +3,7 @@
 Social workers read the profile on a phone and on paper; every figure there names its year, a change names the
 two years it compares ("2020→2023", from the snapshot's ``base_year``), counts are whole numbers, and a district
 for which the statistics publish nothing gets one sentence and the figures that do exist instead of empty tables.
-Pure helpers: the route in :mod:`service.web.pages` passes the loaded snapshot and the district's row.
+Pure helpers: the route in :mod:`service.web.district_page` passes the loaded snapshot and the district's row.
 """
 
 from __future__ import annotations

@@ -34,8 +34,9 @@ from geo.classify import ClassificationResult, Definition, load_definition
 from geo.errors import ProductMissingError, QuartiereError, SnapshotError
 from geo.pipeline.products import read_classification
 from geo.pipeline.snapshot import CURRENT, Snapshot, current_version, list_versions, load_snapshot
-from service.api.area import AreaPrep, prepare_area
-from service.api.eligibility import answer_tails, district_answers, leaf_table
+from service.api.answers import district_answers
+from service.api.area_setup import AreaPrep, prepare_area
+from service.api.eligibility import answer_tails, leaf_table
 from service.api.lookup import PointLocator, build_locator
 from service.api.monitoring import Monitoring, load_monitoring
 from service.api.ogc import Collection, build_collections

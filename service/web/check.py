@@ -30,7 +30,9 @@ from flask import Blueprint, current_app, g, render_template, request
 from geo.errors import InputError
 from geo.places.geocode import looks_like_address
 from service.web.check_view import answer_view
-from service.web.pages import PageData, _district_context, _map, _with_nonce, lang_url, page_data
+from service.web.context import services, services_if_any, state
+from service.web.district_page import district_context
+from service.web.page_common import PageData, lang_url, page_data, page_map, with_nonce
 
 #: a fuzzy suggestion for an address-like text must score at least this (the place index's 0..100)
 STRONG_MATCH = 90.0
@@ -73,7 +75,6 @@ def locate(lon: float, lat: float) -> str | None:
     """
     from service.api.lookup import OUTSIDE, lookup_point
     from service.api.transform import point_to_utm
-    from service.app import state
 
     st = state()
     leaf = lookup_point(st.locator, *point_to_utm(lon, lat, "EPSG:4326"))
@@ -131,22 +132,21 @@ def check() -> str:
         key, error, point = _point(lon_raw, lat_raw)
     ctx: dict[str, Any] = {}
     if key is not None:
-        ctx = _district_context(data, key)
+        ctx = district_context(data, key)
         ctx["view"] = answer_view(_answer(key), g.lang)
         ctx["share_url"] = (lang_url("pages.check", lon=lon_raw, lat=lat_raw) if point
                             else lang_url("pages.check", district=key))
     click = lang_url("pages.check", lon="__LON__", lat="__LAT__")
-    parts = _map(data, "check", click_url=click, layers=["categories", "designations", "status"],
+    parts = page_map(data, "check", click_url=click, layers=["categories", "designations", "status"],
                  use_hash=False)
     shown = _shown_text(data, key, text) if text and key else text
     return render_template(
-        "pages/check.html", data=data, map=_with_nonce(parts), error=error, answer_key=key, suggestions=suggestions,
+        "pages/check.html", data=data, map=with_nonce(parts), error=error, answer_key=key, suggestions=suggestions,
         question=question, text=shown, lon=lon_raw, lat=lat_raw, names=data.names, group=group,
         marks=_marks(data, key, group, point), address_configured=address_search_configured(), **place_texts(), **ctx)
 
 
 def _answer(key: str) -> dict[str, Any]:
-    from service.app import state
 
     return dict(state().answers.get(key) or {})
 
@@ -177,7 +177,6 @@ def check_area() -> str:
     """The answer for a drawn or uploaded area, as the HTML fragment the page puts into ``#answer``."""
     from service.api.area import area_eligibility
     from service.api.eligibility import check_area_geojson, read_json
-    from service.app import services, state
 
     raw = request.get_data(cache=False)
     if len(raw) > MAX_AREA_BYTES:
@@ -194,10 +193,9 @@ def check_area() -> str:
 
 def place_group(text: str) -> tuple[Any, str | None]:
     """A postcode (``?postcode=`` or 5 digits typed), Stadtteil or Stadtbezirk: its Ortsteile (service.api.places)."""
-    if current_app.extensions.get("quartiere") is None:
+    if services_if_any() is None:
         return None, None
     from service.api.places import page_group
-    from service.app import state
 
     pc = (request.args.get("postcode") or "").strip() or (text if re.fullmatch(r"\d{5}", text) else "")
     return page_group(state(), postcode=pc or None, district=None if pc else text)
@@ -206,9 +204,8 @@ def place_group(text: str) -> tuple[Any, str | None]:
 def place_suggestions(text: str, *, strong: bool = False) -> list[tuple[str, str]]:
     """Ortsteile whose names resemble ``text`` (typos, umlauts), from the place search; ``strong``: only close
     matches (for an address-like text, where a weak match names an unrelated district)."""
-    if current_app.extensions.get("quartiere") is None:
+    if services_if_any() is None:
         return []
-    from service.app import state
 
     places = getattr(state(), "places", None)
     hits = places.index.search(text, limit=10) if places is not None else []

@@ -29,6 +29,11 @@ def services() -> Services:
     return current_app.extensions["quartiere"]
 
 
+def services_if_any() -> Services | None:
+    """The app's services, or None for an app built without them (the pages blueprint on its own, in tests)."""
+    return current_app.extensions.get("quartiere")
+
+
 def state() -> ServiceState:
     """The snapshot state of this request (fixed for the whole request; its version goes in the header)."""
     env = request.environ
@@ -38,4 +43,4 @@ def state() -> ServiceState:
     return st
 
 
-__all__ = ["Services", "services", "state"]
+__all__ = ["Services", "services", "services_if_any", "state"]

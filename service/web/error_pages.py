@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, current_app, g, render_template, request
 
 from maps.i18n import t
-from service.web.pages import page_headers, page_setup
+from service.web.page_common import page_headers, page_setup
 
 API_PREFIXES = ("/api/", "/ogcapi")
 JSON_TYPES = ("application/problem+json", "application/json", "application/geo+json")

@@ -15,8 +15,8 @@ from flask import Blueprint, Flask, Response, g, render_template, request
 from geo.analysis.monitoring.comparison import comparison_verdict
 from maps.evaluation import verdict_words
 from service.api import eligibility as el
-from service.api.monitoring import INEQUALITY_LEVELS, Monitoring, district_answer, inequality_answer, poverty_answer
-from service.web.pages import page_headers, page_setup
+from service.api.monitoring import Monitoring, district_answer, inequality_answer, poverty_answer
+from service.web.page_common import page_headers, page_setup
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ DEFAULT_DISTRICT = "04011373"  # Tenever
 
 
 def current_monitoring() -> Monitoring:
-    from service.app import state
+    from service.web.context import state
 
     return state().monitoring
 
@@ -55,95 +55,6 @@ def poverty() -> Response:
 @api_bp.get("/districts/<key>")
 def district(key: str) -> Response:
     return Response(el.dumps(district_answer(current_monitoring(), key)), content_type=JSON)
-
-
-def openapi_paths() -> dict[str, Any]:
-    """The OpenAPI 3.0 path items of the monitoring API (merged into :func:`service.api.openapi.document`)."""
-    problem = {"$ref": "#/components/responses/Problem"}
-    num = {"type": "number", "nullable": True}
-    ineq_row = {"type": "object", "required": ["year", "gini", "theil", "theil_between", "theil_within", "cv",
-                                               "p90_p10_ratio"],
-                "properties": {"year": {"type": "integer"}, "n_districts": {"type": "integer"},
-                               "weighted": {"type": "boolean"}, "mean": num, "gini": num, "theil": num,
-                               "theil_between": num, "theil_within": num, "theil_between_share": num, "cv": num,
-                               "p90_p10_ratio": num, "note": {"type": "string"}}}
-    seg_row = {"type": "object", "required": ["year", "dissimilarity", "isolation", "morans_i"],
-               "properties": {"year": {"type": "integer"}, "n_districts": {"type": "integer"},
-                              "group_share": num, "dissimilarity": num, "isolation": num, "morans_i": num,
-                              "morans_expected_i": num, "morans_p_sim": num, "note": {"type": "string"}}}
-    inequality_schema = {
-        "type": "object", "required": ["indicator", "level", "snapshot_version", "series", "segregation"],
-        "properties": {"indicator": {"type": "string"}, "unit": {"type": "string"},
-                       "level": {"type": "string", "enum": list(INEQUALITY_LEVELS)},
-                       "groups": {"type": "string"}, "snapshot_version": {"type": "string"},
-                       "methods": {"type": "object"},
-                       "series": {"type": "array", "items": ineq_row},
-                       "segregation": {"type": "array", "items": seg_row}}}
-    district_schema = {
-        "type": "object",
-        "required": ["key", "name", "level", "snapshot_version", "indicators", "early_warning", "early_warning_rule"],
-        "properties": {
-            "key": {"type": "string"}, "name": {"type": "string"}, "city": {"type": "string", "nullable": True},
-            "level": {"type": "string"}, "snapshot_version": {"type": "string"},
-            "trend_method": {"type": "string"},
-            "indicators": {"type": "object", "additionalProperties": {
-                "type": "object", "required": ["series"],
-                "properties": {"unit": {"type": "string"},
-                               "series": {"type": "array", "items": {"type": "array"}},
-                               "trend": {"type": "object"}}}},
-            "early_warning": {"type": "object", "required": ["warning", "indicators"],
-                              "properties": {"warning": {"type": "boolean"},
-                                             "indicators": {"type": "array", "items": {"type": "object"}},
-                                             "note": {"type": "string"}}},
-            "early_warning_rule": {"type": "object", "required": ["periods", "directions", "thresholds"]},
-            "hotspot_class": {"type": "string"},
-            "district_type": {"type": "object", "nullable": True},
-        }}
-    return {
-        "/api/v1/monitoring/inequality": {"get": {
-            "summary": "Inequality between districts over time, and segregation of SGB II recipients",
-            "description": "Per year: Gini, Theil (total, between and within Stadtbezirke), coefficient of "
-                           "variation and P90/P10 ratio of the indicator between districts, with the weights "
-                           "used; the index of dissimilarity, isolation index and global Moran's I of SGB II "
-                           "recipients (from counts); the same for foreign nationals only as descriptive "
-                           "demography (descriptive_segregation). Unknown indicator or level: 400.",
-            "operationId": "monitoringInequality",
-            "parameters": [
-                {"name": "indicator", "in": "query", "required": True, "schema": {"type": "string",
-                 "example": "share_foreign_pct"}, "description": "indicator id, e.g. share_foreign_pct"},
-                {"name": "level", "in": "query", "required": False,
-                 "schema": {"type": "string", "enum": list(INEQUALITY_LEVELS), "default": "ortsteil"},
-                 "description": "districts compared"},
-            ],
-            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": inequality_schema}}},
-                          "400": problem}}},
-        "/api/v1/monitoring/poverty": {"get": {
-            "summary": "Poverty: inequality, segregation of SGB II recipients, early warnings, evaluation",
-            "description": "The need series of the Bremer Ortsteilatlas (SGB II 2005-2018, unemployment "
-                           "1999-2017): Gini, Theil (between and within Stadtbezirke), P90/P10 and CV per year "
-                           "with the weights used; dissimilarity and isolation of SGB II recipients from counts; "
-                           "early warnings on need series; the comparison of WiN Ortsteile with similar "
-                           "undesignated ones (bootstrap interval, placebo year, placebo groups) and its verdict "
-                           "in German and English.",
-            "operationId": "monitoringPoverty",
-            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": {
-                "type": "object", "required": ["snapshot_version", "inequality", "segregation", "early_warning",
-                                               "evaluation"],
-                "properties": {"snapshot_version": {"type": "string"}, "inequality": {"type": "object"},
-                               "weights": {"type": "object"}, "segregation": {"type": "object"},
-                               "early_warning": {"type": "object"}, "evaluation": {"type": "object"}}}}}}}}},
-        "/api/v1/monitoring/districts/{key}": {"get": {
-            "summary": "Time series, trends and early-warning status of one district",
-            "description": "Every indicator's series up to the latest data year, its trend (OLS slope per "
-                           "year) and change of trend, and the early-warning status with the rule applied. "
-                           "Unknown key: 404.",
-            "operationId": "monitoringDistrict",
-            "parameters": [{"name": "key", "in": "path", "required": True,
-                            "schema": {"type": "string", "example": "04011373"},
-                            "description": "8-digit district key (Ortsteil, Stadtteil, Stadtbezirk or city)"}],
-            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": district_schema}}},
-                          "404": problem}}},
-    }
 
 
 # ------------------------------------------------------------------------------------------------- page
@@ -397,7 +308,7 @@ page_bp.after_request(page_headers)
 
 @page_bp.route("/monitoring")
 def page() -> str:
-    from service.web.pages import page_data
+    from service.web.page_common import page_data
 
     data = page_data()
     mon = current_monitoring()

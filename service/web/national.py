@@ -6,7 +6,7 @@ snapshot is loaded once per process at start (:func:`service.api.national.load_n
 replaced without a gap when its ``CURRENT`` names another version (:class:`service.api.state.StateHolder`).
 
 The page follows the pages' strict CSP contract (see :mod:`service.web.pages`): a per-response nonce on every inline
-``<script>``/``<style>``, the same policy text (:func:`service.web.pages.csp_header`), no outside requests.
+``<script>``/``<style>``, the same policy text (:func:`service.web.page_common.csp_header`), no outside requests.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from flask import Blueprint, Flask, current_app, g, render_template, request, ur
 from markupsafe import Markup
 
 from service.api.national import NationalCollection, NationalState, load_national
-from service.web.pages import page_headers, page_setup
+from service.web.page_common import page_headers, page_setup
 
 EXTENSION = "quartiere_national"
 bp = Blueprint("national", __name__)

@@ -74,6 +74,12 @@ def status_of(exc: QuartiereError) -> tuple[int, str, str]:
     return STATUS[QuartiereError]
 
 
+def problem_object(exc: QuartiereError) -> dict[str, Any]:
+    """The short RFC 9457 object of a domain error inside an answer (one location of a batch)."""
+    status, title, slug = status_of(exc)
+    return {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": exc.message}
+
+
 def problem_response(status: int, title: str, detail: str, *, slug: str = "about:blank",
                      problems: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None) -> Response:

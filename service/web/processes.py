@@ -10,7 +10,7 @@ from service.api import processes
 from service.api.eligibility import dumps
 from service.web.context import services, state
 from service.web.ogcapi import _base
-from service.web.problems import from_domain
+from service.web.problems import from_domain, problem_object
 
 # route variables are named as in the OGC API Processes OpenAPI fragments (processID)
 
@@ -51,5 +51,5 @@ def execute(processID: str) -> Response:
     result = processes.execute(state(), processID, request.get_data(cache=False),
                                prefer=request.headers.get("Prefer"),
                                max_vertices=int(settings["POLYGON_MAX_VERTICES"]),
-                               max_rows=int(settings["BATCH_MAX_ROWS"]))
+                               max_rows=int(settings["BATCH_MAX_ROWS"]), problem=problem_object)
     return Response(result.body, mimetype=result.media_type, headers=result.headers)

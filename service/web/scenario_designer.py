@@ -29,7 +29,7 @@ from service.api import scenario_designer as designer
 from service.api.eligibility import clean, dumps
 from service.api.workbook import MEDIA_TYPE, write_sheet
 from service.web.context import services, state
-from service.web.pages import page_data, page_headers, page_setup
+from service.web.page_common import page_data, page_headers, page_setup
 
 api_bp = Blueprint("scenario_designer_api", __name__, url_prefix="/api/v1/scenarios")
 page_bp = Blueprint("scenario_designer", __name__)

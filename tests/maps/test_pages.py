@@ -163,7 +163,7 @@ def test_table_csv_neutralises_formulas(client, monkeypatch) -> None:  # type: i
     import csv as csvmod
     import io
 
-    import service.web.pages as pages
+    import service.web.table_page as pages
 
     real = pages._table_frame
 

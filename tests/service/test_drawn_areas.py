@@ -93,8 +93,8 @@ def _areas(state) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def, typ
 
 def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped-def]
     from geo.analysis.interpolate import estimate_custom_area
+    from service.api.answers import classification_parts
     from service.api.area import AREA_KEY, area_eligibility, area_prep, complete_estimate
-    from service.api.eligibility import _classification_parts
 
     prep = area_prep(state)
     for label, body in _areas(state):
@@ -107,7 +107,7 @@ def test_answer_equals_the_refit_path(state) -> None:  # type: ignore[no-untyped
                                    near_misses=full.near_misses.iloc[0:0], designation_check=full.designation_check,
                                    budget=full.budget, robustness=full.robustness, policy=full.policy,
                                    definition_id=full.definition_id, definition_hash=full.definition_hash)
-        parts = _classification_parts(sub, state.definition, extra=True)[AREA_KEY]
+        parts = classification_parts(sub, state.definition, extra=True)[AREA_KEY]
         cls = {k: v for k, v in answer["classification"].items() if k != "stability_note"}
         assert same(cls, parts["classification"]), (label, cls, parts["classification"])
         assert same(answer["categories"], parts["categories"]), label

@@ -6,45 +6,8 @@ import html
 from functools import lru_cache
 from typing import Any
 
-from service.api.ogc_crs import CRS84, NATIONAL_CRS
-from service.api.ogc_query import MAX_LIMIT, PASSED_ON
-
-PROBLEM = {"$ref": "#/components/responses/Problem"}
-
-
-def _problem_responses(*codes: int) -> dict[str, Any]:
-    return {str(c): PROBLEM for c in codes}
-
-
-def _json_ok(schema: dict[str, Any], description: str = "OK", media: str = "application/json") -> dict[str, Any]:
-    return {"200": {"description": description, "content": {media: {"schema": schema}}}}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _q(name: str, schema: dict[str, Any], description: str, required: bool = False,
-       **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description,
-            **extra}
-
-
-#: the CRSs of the OGC API collections (by URI)
-CRS_SCHEMA = {"type": "string", "format": "uri", "enum": list(NATIONAL_CRS), "default": CRS84}
-
-
-def _features_ok(schema: dict[str, Any]) -> dict[str, Any]:
-    """200 with GeoJSON and the Content-Crs header (OGC API Features Part 2)."""
-    ok = _json_ok(schema, media="application/geo+json")
-    ok["200"]["headers"] = {"Content-Crs": {"description": "CRS of the coordinates, as <URI>", "required": True,
-                                            "schema": {"type": "string", "pattern": "^<http.+>$"}}}
-    return ok
-
-
-def _p(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": schema, "description": description}
-
+from service.api.openapi import monitoring, ogc, places
+from service.api.openapi.parts import json_ok, path_param, problem_responses, query, ref
 
 DOWNLOAD_LAYERS = ["ortsteile", "stadtteile", "stadtbezirke", "designations", "indicators", "classification"]
 
@@ -156,12 +119,19 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+
+
 def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every path item of the service, feature by feature."""
+    return {**_api_paths(), **ogc.features_paths(national), **_download_paths(), **monitoring.monitoring_paths(),
+            **places.places_paths(), **ogc.processes_paths(), **_workbook_paths(), **_scenario_designer_paths(),
+            **_programme_schema_paths()}
+
+
+def _eligibility_paths() -> dict[str, Any]:
+    """``/api/v1/eligibility`` (a point, district, postcode or drawn area) and ``/api/v1/eligibility/batch``."""
     key = {"type": "string", "pattern": "^[0-9]{8}$", "example": "04011373"}
-    # national: ids of the national collections (gemeinden, ...) when the service is configured with them
-    collection_id = {"type": "string",
-                     "enum": ["ortsteile", "stadtteile", "stadtbezirke", "designations", *national]}
-    paths: dict[str, Any] = {
+    return {
         "/api/v1/eligibility": {
             "get": {
                 "summary": "Does a point or district qualify, for which strand, and why?",
@@ -170,25 +140,27 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                                "key; a point in no Ortsteil but in a Stadtteil is answered with the Stadtteil.",
                 "operationId": "eligibilityGet",
                 "parameters": [
-                    _q("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude (WGS84)"),
-                    _q("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude (WGS84)"),
-                    _q("x", {"type": "number"}, "easting in crs"),
-                    _q("y", {"type": "number"}, "northing in crs"),
-                    _q("crs", {"type": "string", "example": "EPSG:25832"}, "CRS of x and y"),
-                    _q("district", key, "8-digit district key of any level"),
+                    query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "longitude (WGS84)"),
+                    query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "latitude (WGS84)"),
+                    query("x", {"type": "number"}, "easting in crs"),
+                    query("y", {"type": "number"}, "northing in crs"),
+                    query("crs", {"type": "string", "example": "EPSG:25832"}, "CRS of x and y"),
+                    query("district", key, "8-digit district key of any level"),
+                    places.POSTCODE_PARAMETER,
                 ],
-                "responses": {**_json_ok(_ref("Eligibility")), **_problem_responses(400, 404)},
+                "responses": {**json_ok({"anyOf": [ref("Eligibility"), places.POSTCODE_SCHEMA]}),
+                              **problem_responses(400, 404, 503)},
             },
             "post": {
                 "summary": "Does a drawn or uploaded area qualify?",
                 "description": "Counts are estimated by areal interpolation and scored against the official "
                                "definition's reference distribution.",
                 "operationId": "eligibilityArea",
-                "parameters": [_q("crs", {"type": "string"}, "CRS of the polygon (default WGS84)")],
+                "parameters": [query("crs", {"type": "string"}, "CRS of the polygon (default WGS84)")],
                 "requestBody": {"required": True, "content": {
-                    "application/geo+json": {"schema": _ref("GeoJSONPolygonInput")},
-                    "application/json": {"schema": _ref("GeoJSONPolygonInput")}}},
-                "responses": {**_json_ok(_ref("Eligibility")), **_problem_responses(400, 404, 413, 415, 422)},
+                    "application/geo+json": {"schema": ref("GeoJSONPolygonInput")},
+                    "application/json": {"schema": ref("GeoJSONPolygonInput")}}},
+                "responses": {**json_ok(ref("Eligibility")), **problem_responses(400, 404, 413, 415, 422)},
             },
         },
         "/api/v1/eligibility/batch": {
@@ -202,16 +174,23 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                                     "designation_programmes", "categories", "funding_strands", "status_class",
                                     "dynamics_class", "stability"]),
                 "operationId": "eligibilityBatch",
-                "parameters": [_q("crs", {"type": "string"}, "CRS of x,y columns"),
-                               _q("f", {"type": "string", "enum": ["json", "csv"]}, "answer format")],
+                "parameters": [query("crs", {"type": "string"}, "CRS of x,y columns"),
+                               query("f", {"type": "string", "enum": ["json", "csv"]}, "answer format")],
                 "requestBody": {"required": True, "content": {
                     "text/csv": {"schema": {"type": "string"}},
                     "application/geo+json": {"schema": {"type": "object"}}}},
                 "responses": {"200": {"description": "one row per point", "content": {
-                    "application/json": {"schema": _ref("Batch")}, "text/csv": {"schema": {"type": "string"}}}},
-                    **_problem_responses(400, 413, 415, 422)},
+                    "application/json": {"schema": ref("Batch")}, "text/csv": {"schema": {"type": "string"}}}},
+                    **problem_responses(400, 413, 415, 422)},
             },
         },
+    }
+
+
+def _api_paths() -> dict[str, Any]:
+    """The eligibility, batch, scenario, status and documentation routes of ``/api/v1``."""
+    return {
+        **_eligibility_paths(),
         "/api/v1/scenarios": {
             "post": {
                 "summary": "Run a draft programme definition and compare it with the official one",
@@ -221,22 +200,22 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                     "application/json": {"schema": {"type": "object"}},
                     "application/yaml": {"schema": {"type": "string"}}}},
                 "responses": {"201": {"description": "stored", "content": {
-                    "application/json": {"schema": _ref("Scenario")}}},
-                    **_json_ok(_ref("Scenario"), "already stored (same definition and snapshot)"),
-                    **_problem_responses(400, 401, 403, 413, 422, 503, 507)},
+                    "application/json": {"schema": ref("Scenario")}}},
+                    **json_ok(ref("Scenario"), "already stored (same definition and snapshot)"),
+                    **problem_responses(400, 401, 403, 413, 422, 503, 507)},
             },
         },
         "/api/v1/scenarios/{scenario_id}": {
             "get": {"summary": "A stored scenario", "operationId": "scenarioGet",
-                    "parameters": [_p("scenario_id", {"type": "string"}, "scenario id")],
-                    "responses": {**_json_ok(_ref("Scenario")), **_problem_responses(404, 503, 507)}},
+                    "parameters": [path_param("scenario_id", {"type": "string"}, "scenario id")],
+                    "responses": {**json_ok(ref("Scenario")), **problem_responses(404, 503, 507)}},
         },
         "/api/v1/status": {
             "get": {"summary": "Snapshot version and programme served", "operationId": "status",
-                    "responses": _json_ok({"type": "object", "required": ["snapshot_version"]})},
+                    "responses": json_ok({"type": "object", "required": ["snapshot_version"]})},
         },
         "/api/v1/openapi.json": {
-            "get": {"summary": "This document", "operationId": "openapi", "responses": _json_ok({"type": "object"})},
+            "get": {"summary": "This document", "operationId": "openapi", "responses": json_ok({"type": "object"})},
         },
         "/api/v1/docs": {
             "get": {"summary": "Documentation page (offline, no scripts)", "operationId": "docs",
@@ -248,77 +227,18 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
                     "responses": {"200": {"description": "GeoPackage", "content": {
                         "application/geopackage+sqlite3": {"schema": {"type": "string", "format": "binary"}}}}}},
         },
-        "/ogcapi": {"get": {"summary": "OGC API landing page", "operationId": "ogcLanding",
-                            "responses": {**_json_ok({"type": "object", "required": ["links"]}),
-                                          **_problem_responses(400)}}},
-        "/ogcapi/conformance": {"get": {"summary": "Conformance classes", "operationId": "ogcConformance",
-                                        "responses": {**_json_ok({"type": "object", "required": ["conformsTo"]}),
-                                                      **_problem_responses(400)}}},
-        "/ogcapi/api": {"get": {"summary": "This document (OGC service-desc)", "operationId": "ogcApi",
-                                "responses": {**_json_ok({"type": "object"},
-                                                         media="application/vnd.oai.openapi+json;version=3.0"),
-                                              **_problem_responses(400)}}},
-        "/ogcapi/collections": {"get": {"summary": "Collections", "operationId": "ogcCollections",
-                                        "responses": {**_json_ok({
-                                            "type": "object", "required": ["collections", "links"],
-                                            "properties": {"collections": {"type": "array",
-                                                                           "items": _ref("Collection")}}}),
-                                            **_problem_responses(400)}}},
-        "/ogcapi/collections/{collectionId}": {
-            "get": {"summary": "One collection", "operationId": "ogcCollection",
-                    "description": "crs, datetime, filter, filter-lang and filter-crs are accepted and ignored "
-                                   "here: GDAL 3.6 repeats the query of the collection URL it is given on "
-                                   "every request, this one included.",
-                    "parameters": [_p("collectionId", collection_id, "collection"),
-                                   *[_q(n, CRS_SCHEMA if n.endswith("crs") else {"type": "string"},
-                                        "ignored here (see the items)") for n in sorted(PASSED_ON)]],
-                    "responses": {**_json_ok(_ref("Collection")), **_problem_responses(400, 404)}}},
-        "/ogcapi/collections/{collectionId}/queryables": {
-            "get": {"summary": "Queryable properties of a collection (JSON Schema)", "operationId": "ogcQueryables",
-                    "parameters": [_p("collectionId", collection_id, "collection")],
-                    "responses": {**_json_ok({"type": "object", "required": ["properties"]},
-                                             media="application/schema+json"), **_problem_responses(400, 404)}}},
-        "/ogcapi/collections/{collectionId}/items": {
-            "get": {"summary": "Features (GeoJSON; CRS84 or the crs asked for)", "operationId": "ogcItems",
-                    "description": "Pages of features in key order: bbox filters by intersection, datetime by the "
-                                   "statistics' reference date, filter by a CQL2 expression; offset and limit page "
-                                   f"(a limit above {MAX_LIMIT} is clamped to it), the 'next' link gives the "
-                                   "following page, numberMatched counts all. Any other query parameter is a 400.",
-                    "parameters": [
-                        _p("collectionId", collection_id, "collection"),
-                        _q("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-                           f"page size (above {MAX_LIMIT}: clamped)"),
-                        _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "start of the page"),
-                        _q("bbox", {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 6},
-                           "minx,miny,maxx,maxy in bbox-crs (CRS84: minLon,minLat,maxLon,maxLat)", style="form",
-                           explode=False),
-                        _q("bbox-crs", CRS_SCHEMA, "CRS of bbox (default CRS84)"),
-                        _q("crs", CRS_SCHEMA, "CRS of the coordinates returned, in its axis order (default "
-                           "CRS84; EPSG:31467 for the national collections only)"),
-                        _q("datetime", {"type": "string", "example": "../2023-12-31"},
-                           "RFC 3339 date, date-time or interval (.. for an open end)"),
-                        _q("filter", {"type": "string", "example": "status_class = 'very_low' AND population > 2000"},
-                           "CQL2 expression (see /queryables)"),
-                        _q("filter-lang", {"type": "string", "enum": ["cql2-text", "cql2-json"],
-                                           "default": "cql2-text"}, "language of filter"),
-                        _q("filter-crs", CRS_SCHEMA, "CRS of the geometries in filter (default CRS84)"),
-                        _q("f", {"type": "string", "enum": ["json", "geojson"]}, "format (only GeoJSON)"),
-                    ],
-                    "responses": {**_features_ok(_ref("FeatureCollection")), **_problem_responses(400, 404)}}},
-        "/ogcapi/collections/{collectionId}/items/{featureId}": {
-            "get": {"summary": "One feature", "operationId": "ogcItem",
-                    "parameters": [_p("collectionId", collection_id, "collection"),
-                                   _p("featureId", {"type": "string"}, "feature id (district key)"),
-                                   _q("crs", CRS_SCHEMA, "CRS of the coordinates returned (default CRS84)"),
-                                   _q("f", {"type": "string", "enum": ["json", "geojson"]}, "format")],
-                    "responses": {**_features_ok(_ref("Feature")), **_problem_responses(400, 404)}}},
     }
+
+
+def _download_paths() -> dict[str, Any]:
+    """``/api/v1/downloads/{layer}.{geojson,csv,gpkg}``."""
+    paths: dict[str, Any] = {}
     for fmt, media, binary in (("geojson", "application/geo+json", False), ("csv", "text/csv", False),
                                ("gpkg", "application/geopackage+sqlite3", True)):
-        params = [_p("layer", {"type": "string", "enum": DOWNLOAD_LAYERS}, "layer or 'classification'"),
-                  _q("scenario", {"type": "string"}, "scenario id (classification only)")]
+        params = [path_param("layer", {"type": "string", "enum": DOWNLOAD_LAYERS}, "layer or 'classification'"),
+                  query("scenario", {"type": "string"}, "scenario id (classification only)")]
         if fmt == "csv":
-            params.append(_q("dialect", {"type": "string", "enum": ["utf-8", "excel-de"]},
+            params.append(query("dialect", {"type": "string", "enum": ["utf-8", "excel-de"]},
                              "excel-de: ';', decimal commas, UTF-8 BOM"))
         schema = {"type": "string", "format": "binary"} if binary else ({"type": "object"} if fmt == "geojson"
                                                                        else {"type": "string"})
@@ -326,17 +246,7 @@ def _paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
             "summary": f"A layer or classification as {fmt}", "operationId": f"download_{fmt}",
             "parameters": params,
             "responses": {"200": {"description": fmt, "content": {media: {"schema": schema}}},
-                          **_problem_responses(400, 404)}}}
-    from service.web.monitoring import openapi_paths
-
-    paths.update(openapi_paths())
-    from service.web.places import openapi_paths as places_paths
-
-    places_paths(paths)
-    paths.update(_processes_paths())
-    paths.update(_workbook_paths())
-    paths.update(_scenario_designer_paths())
-    paths.update(_programme_schema_paths())
+                          **problem_responses(400, 404)}}}
     return paths
 
 
@@ -390,49 +300,8 @@ def _programme_schema_paths() -> dict[str, Any]:
     return {"/api/v1/programme-schema": {"get": {
         "summary": "JSON Schema (draft 2020-12) of a programme definition (programmes/*.yml, scenario bodies)",
         "operationId": "programmeSchema",
-        "responses": _json_ok({"type": "object"}, media="application/schema+json")}}}
+        "responses": json_ok({"type": "object"}, media="application/schema+json")}}}
 
-
-def _processes_paths() -> dict[str, Any]:
-    """OGC API - Processes 1.0 Core: process list, process description, synchronous execution."""
-    from service.api.processes import PROCESSES
-
-    pid = _p("processID", {"type": "string", "enum": list(PROCESSES)}, "process id")
-    execute = {"type": "object", "required": ["inputs"], "properties": {
-        "inputs": {"type": "object", "description": "location (eligibility) or locations (eligibility-batch): "
-                                                   "GeoJSON Point/Polygon/MultiPolygon or 8-digit district key"},
-        "outputs": {"type": "object"}, "response": {"type": "string", "enum": ["raw", "document"],
-                                                    "default": "raw"}}}
-    return {
-        "/ogcapi/processes": {"get": {
-            "summary": "Processes (OGC API - Processes)", "operationId": "processList",
-            "parameters": [_q("limit", {"type": "integer", "minimum": 1, "maximum": 10000, "default": 10},
-                              "page size (larger values are clamped to 10000)"),
-                           _q("offset", {"type": "integer", "minimum": 0, "default": 0}, "start of the page")],
-            "responses": {**_json_ok({"type": "object", "required": ["processes", "links"]}),
-                          **_problem_responses(400)}}},
-        "/ogcapi/processes/{processID}": {"get": {
-            "summary": "Process description: inputs and outputs with their JSON Schemas",
-            "operationId": "processDescription", "parameters": [pid],
-            "responses": {**_json_ok({"type": "object", "required": ["id", "version", "inputs", "outputs"]}),
-                          **_problem_responses(404)}}},
-        "/ogcapi/processes/{processID}/execution": {"post": {
-            "summary": "Execute a process synchronously (the answer of /api/v1/eligibility)",
-            "description": "response=raw (default): the output value; response=document: {outputId: {value, "
-                           "mediaType}}. Prefer: respond-async is answered synchronously.",
-            "operationId": "execute", "parameters": [
-                pid, {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"},
-                      "description": "RFC 7240 preferences; the processes execute synchronously only"}],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": execute}}},
-            "responses": {**_json_ok({"oneOf": [{"type": "object"}, {"type": "array"}]},
-                                     description="the output value (raw) or a results document"),
-                          **_problem_responses(400, 404, 413, 422)}}},
-        **{path: {"get": {"summary": summary + " (synchronous execution keeps no jobs: always 404 no-such-job)",
-                          "operationId": op, "parameters": [_p("jobID", {"type": "string"}, "job id")],
-                          "responses": _problem_responses(404)}}
-           for path, summary, op in (("/ogcapi/jobs/{jobID}", "Job status", "jobStatus"),
-                                     ("/ogcapi/jobs/{jobID}/results", "Job results", "jobResults"))},
-    }
 
 
 @lru_cache(maxsize=4)
@@ -449,7 +318,7 @@ def document(national: tuple[str, ...] = ()) -> dict[str, Any]:
         "components": {
             "schemas": SCHEMAS,
             "responses": {"Problem": {"description": "a problem (RFC 9457)", "content": {
-                "application/problem+json": {"schema": _ref("Problem")}}}},
+                "application/problem+json": {"schema": ref("Problem")}}}},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
