@@ -14,7 +14,7 @@ import importlib
 from typing import Any
 
 _WHERE = {"clean_coverage": "maps.geometry", "web_geometry": "maps.geometry", "DEFAULT_CONFIG": "maps.overview",
-          "overview_map": "maps.overview", "safe_json": "maps.overview", "thematic_layers": "maps.overview",
+          "overview_map": "maps.overview", "safe_json": "maps._script", "thematic_layers": "maps.overview",
           "MapParts": "maps.render", "add_nonce": "maps.render", "map_parts": "maps.render"}
 
 __all__ = sorted(_WHERE)

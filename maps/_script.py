@@ -1,7 +1,16 @@
-"""The small JavaScript that styles one shared GeoJSON per thematic layer (kept as a string: maps/ reads no files).
+"""The small JavaScript that styles one shared GeoJSON per thematic layer (kept as a string: maps/ reads no files),
+and :class:`ThematicLayers`, the map element that carries it with the layers' data (:func:`safe_json`).
 
 It builds every text node with ``textContent`` (never ``innerHTML``), so names from data cannot inject markup.
 """
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from branca.element import MacroElement
+from jinja2 import Template
 
 THEMATIC_JS = r"""
 (function (map, D) {
@@ -197,3 +206,34 @@ CSS = """
 .q-tip-key{color:#555}
 .q-tip-layer{margin-top:2px;font-weight:600}
 """
+
+
+def safe_json(data: Any) -> str:
+    """JSON that can stand inside an HTML ``<script>`` element: ``<``, ``>``, ``&`` and line separators escaped."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                    ("\u2029", "\\u2029")):
+        text = text.replace(ch, rep)
+    return text
+
+
+class ThematicLayers(MacroElement):
+    """One GeoJSON with per-layer styles, a layer switch and a legend, added to a :class:`folium.Map`."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
+{% macro script(this, kwargs) %}{{ this.script }}{% endmacro %}
+""")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "ThematicLayers"
+        self.data = data
+        self.css = CSS
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's Element.render returns None too
+        assert self._parent is not None, "ThematicLayers must be added to a map before rendering"
+        map_name = self._parent.get_name()
+        self.data["id"] = map_name
+        self.script = THEMATIC_JS.replace("(MAP, DATA)", f"({map_name}, {safe_json(self.data)})")
+        super().render(**kwargs)

@@ -11,7 +11,6 @@ configured.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -20,12 +19,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, Figure, MacroElement
-from jinja2 import Template
+from branca.element import Element, Figure
 
 from geo.pipeline.indicators import REGISTRY
 from maps import palettes
-from maps._script import CSS, THEMATIC_JS
+from maps._script import ThematicLayers
 from maps.classes import categorical_classes, classify_values
 from maps.geometry import (
     DEFAULT_DECIMALS,
@@ -68,15 +66,6 @@ NEED_DIRECTIONS = ("higher_is_worse", "higher_is_better", "lower_is_worse")
 PROGRAMME_LAYERS = ("categories", "designations", "status", "dynamics", "hotspots", "district_type")
 CATEGORY_ORDER = palettes.CATEGORY_ORDER
 ASSETS = {"js": [("leaflet", "leaflet/leaflet.js")], "css": [("leaflet_css", "leaflet/leaflet.css")]}
-
-
-def safe_json(data: Any) -> str:
-    """JSON that can stand inside an HTML ``<script>`` element: ``<``, ``>``, ``&`` and line separators escaped."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for ch, rep in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
-                    ("\u2029", "\\u2029")):
-        text = text.replace(ch, rep)
-    return text
 
 
 def _check_input(districts: gpd.GeoDataFrame, classification: pd.DataFrame | None) -> None:
@@ -277,28 +266,6 @@ def _confidence_words(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
     return {"row": rows, "note": note}
 
 
-class ThematicLayers(MacroElement):
-    """One GeoJSON with per-layer styles, a layer switch and a legend, added to a :class:`folium.Map`."""
-
-    _template = Template("""
-{% macro header(this, kwargs) %}<style>{{ this.css }}</style>{% endmacro %}
-{% macro script(this, kwargs) %}{{ this.script }}{% endmacro %}
-""")
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "ThematicLayers"
-        self.data = data
-        self.css = CSS
-
-    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # branca's Element.render returns None too
-        assert self._parent is not None, "ThematicLayers must be added to a map before rendering"
-        map_name = self._parent.get_name()
-        self.data["id"] = map_name
-        self.script = THEMATIC_JS.replace("(MAP, DATA)", f"({map_name}, {safe_json(self.data)})")
-        super().render(**kwargs)
-
-
 def overview_map(
     districts: gpd.GeoDataFrame,
     *,
@@ -354,16 +321,9 @@ def overview_map(
     zoom_by_city
         One zoom button per value of the ``city`` column (when there is one).
     """
-    check_lang(lang)
-    _check_input(districts, classification)
-    cfg = {**DEFAULT_CONFIG, **(config or {})}
-    if cfg["tiles"] and not cfg["attribution"]:
-        raise ValueError("overview_map: config 'tiles' needs an 'attribution'")
+    cfg = _checked_config(districts, classification, lang, config)
     frame = _with_classification(districts, classification)
-    if web is None:
-        web = web_geometry(districts, tolerance_m=float(cfg["tolerance_m"]), decimals=int(cfg["decimals"]))
-    if len(web) != len(frame):
-        raise ValueError(f"overview_map: web geometry has {len(web)} rows, districts {len(frame)}")
+    web = _web(districts, web, cfg, n_rows=len(frame))
     thematic = _chosen_layers(thematic_layers(frame, lang=lang, config=cfg), layers)
     ids = [lay["id"] for lay in thematic]
     rows, tip_labels = _tooltips(frame, [c for c in cfg["tooltip_indicators"] if c in frame], lang)
@@ -382,10 +342,36 @@ def overview_map(
         "profileUrl": profile_url,
         "clickUrl": click_url,
         "useHash": bool(use_hash),
-        "t": {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
-              "both": all_label or t("map.both", lang), "profile": t("map.profile", lang)},
+        "t": _words(lang, all_label),
     }
     return _folium_map(web, data, cfg=cfg, height=height, asset_base=asset_base)
+
+
+def _checked_config(districts: gpd.GeoDataFrame, classification: pd.DataFrame | None, lang: str,
+                    config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check the arguments of :func:`overview_map`; the default configuration with ``config``'s overrides."""
+    check_lang(lang)
+    _check_input(districts, classification)
+    cfg = {**DEFAULT_CONFIG, **(config or {})}
+    if cfg["tiles"] and not cfg["attribution"]:
+        raise ValueError("overview_map: config 'tiles' needs an 'attribution'")
+    return cfg
+
+
+def _web(districts: gpd.GeoDataFrame, web: gpd.GeoDataFrame | None, cfg: Mapping[str, Any],
+         n_rows: int) -> gpd.GeoDataFrame:
+    """The districts' web geometry: the one given (same rows) or computed with the configured simplification."""
+    if web is None:
+        web = web_geometry(districts, tolerance_m=float(cfg["tolerance_m"]), decimals=int(cfg["decimals"]))
+    if len(web) != n_rows:
+        raise ValueError(f"overview_map: web geometry has {len(web)} rows, districts {n_rows}")
+    return web
+
+
+def _words(lang: str, all_label: str | None) -> dict[str, str]:
+    """The words the map's script shows (popup, layer switch, zoom buttons)."""
+    return {"key": t("map.key", lang), "layer": t("map.layer", lang), "noData": t("map.no_data", lang),
+            "both": all_label or t("map.both", lang), "profile": t("map.profile", lang)}
 
 
 def _with_classification(districts: gpd.GeoDataFrame, classification: pd.DataFrame | None) -> pd.DataFrame:
@@ -419,8 +405,7 @@ def _features(web: gpd.GeoDataFrame) -> list[dict[str, Any]]:
 
 
 def _tooltips(frame: pd.DataFrame, tip_cols: list[str], lang: str) -> tuple[list[list[str]], list[str]]:
-    """Per district the tooltip's texts (key, name, city, category, status, confidence, indicators), and the
-    labels of the texts after the city."""
+    """Per district the tooltip's texts (key, name, city, category, status, indicators...) and their labels."""
     tip_years = {c: _years(frame, c) for c in tip_cols}
     cats = frame["categories"] if "categories" in frame else [None] * len(frame)
     status = frame["status_class"] if "status_class" in frame else [None] * len(frame)
