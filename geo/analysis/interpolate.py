@@ -89,6 +89,7 @@ class CustomAreaEstimate:
 
     @property
     def uncertain(self) -> bool:
+        """Whether the estimate is flagged as uncertain (see ``uncertainty_reason`` in :attr:`frame`)."""
         return bool(self.frame["uncertainty"].iloc[0])
 
 

@@ -48,6 +48,7 @@ class ProxyEvidence:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the evidence as a JSON-ready dict, thresholds included and non-finite figures as None."""
         rows = []
         for rec in self.table.to_dict(orient="records"):
             rows.append({k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items()})

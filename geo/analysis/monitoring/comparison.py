@@ -104,10 +104,12 @@ def _gap(t_delta: np.ndarray, p_delta: np.ndarray, order: np.ndarray, ok: np.nda
 
 def _placebo_groups(fakes: np.ndarray, n_fake: int, p_level: np.ndarray, p_delta: np.ndarray, k: int,
                     caliper: float) -> list[float]:
-    """The placebo estimates of :func:`compare_changes`, all draws at once: per row of ``fakes`` (a permutation
-    of the pool) its first ``n_fake`` Ortsteile are matched to the rest as :func:`_match_1d` matches, and the
-    mean of :func:`_gap` is kept where it has a row. Each draw is sorted, averaged and filtered on its own, so
-    the figures are those of one draw at a time."""
+    """Compute the placebo estimates of :func:`compare_changes`, all draws at once.
+
+    Per row of ``fakes`` (a permutation of the pool) its first ``n_fake`` Ortsteile are matched to the rest
+    as :func:`_match_1d` matches, and the mean of :func:`_gap` is kept where it has a row. Each draw is sorted,
+    averaged and filtered on its own, so the figures are those of one draw at a time.
+    """
     f, rest = fakes[:, :n_fake], fakes[:, n_fake:]
     k = min(k, rest.shape[1])
     dist = np.abs(p_level[f][:, :, None] - p_level[rest][:, None, :])
@@ -353,7 +355,6 @@ def compare_changes(long: pd.DataFrame, designations: pd.DataFrame, *,
     -------
     ChangeComparison
     """
-
     _check(long, outcomes, level, n_neighbours, n_boot, n_placebo, alpha, caliper_sd)
     data = long[long["level"] == level]
     data = data.assign(key=data["key"].astype(str))
@@ -387,8 +388,9 @@ def _finite(value: Any) -> bool:
 
 
 def comparison_verdict(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The plain verdict of :func:`compare_changes` as codes and figures, from its rows (the ``outcomes`` frame's
-    records or the published ones).
+    """Give the plain verdict of :func:`compare_changes` as codes and figures.
+
+    It is read from the comparison's rows (the ``outcomes`` frame's records or the published ones).
 
     Returns
     -------

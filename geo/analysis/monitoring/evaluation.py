@@ -207,8 +207,12 @@ def _caveats(start_years: Mapping[str, int], outcomes: Sequence[str]) -> list[Me
 
 def _match_cohort(panel: Mapping[str, pd.DataFrame], matching: list[str], treated: list[str], pool: list[str],
                   pre: list[int], n_neighbours: int) -> tuple[list[str], list[str], dict[str, list[tuple[str, float]]]]:
-    """Treated and pool districts with every matching indicator at every pre year, and per treated district its
-    ``n_neighbours`` nearest pool districts (standardised values, Euclidean, with replacement) with distances."""
+    """Match each treated district to its nearest pool districts on the pre-year indicators.
+
+    Returns the treated and pool districts with every matching indicator at every pre year, and per treated
+    district its ``n_neighbours`` nearest pool districts (standardised values, Euclidean, with replacement)
+    with distances.
+    """
     # features: each matching indicator at each pre year
     feats = pd.concat({n: panel[n].reindex(columns=pre) for n in matching}, axis=1) if pre else pd.DataFrame()
     feats = feats.reindex(treated + pool)

@@ -109,6 +109,7 @@ class TheilDecomposition:
 
     @property
     def between_share(self) -> float:
+        """Share of the total Theil T that lies between the groups (NaN when the total is 0)."""
         return self.between / self.total if self.total > 0 else float("nan")
 
 
@@ -129,7 +130,8 @@ def _theil_parts(x: np.ndarray, g: np.ndarray, w: np.ndarray) -> tuple[float, fl
     """Total, between, within and the group rows of :func:`theil_decomposition` on validated arrays.
 
     Every sum is taken once over the same array as the public functions take it (``theil`` of a group reuses
-    the group's weight sum and weighted mean), so the figures are those of :func:`theil` and :func:`_mean`."""
+    the group's weight sum and weighted mean), so the figures are those of :func:`theil` and :func:`_mean`.
+    """
     mu = _mean(x, w, "the Theil decomposition")
     total_wx = float(np.sum(w * x))
     rows = []

@@ -1,5 +1,7 @@
-"""The programme's question answered on poverty: inequality, segregation, early warnings and evaluation on the
-official need series of the Bremer Ortsteilatlas (SGB II 2005-2018, unemployment 1999-2017).
+"""The programme's question answered on poverty: inequality, segregation, early warnings and evaluation.
+
+All of it rests on the official need series of the Bremer Ortsteilatlas (SGB II 2005-2018, unemployment
+1999-2017).
 
 Every choice is a named constant here, printed with the results (page, report, API):
 
@@ -95,8 +97,11 @@ EVALUATION_PLACEBO_GROUPS = 499
 
 
 def with_base_counts(long: pd.DataFrame) -> pd.DataFrame:
-    """``long`` with the derived count ``residents_under_65`` (``population - aged_65_plus``) added where both
-    exist (it is the atlas's own definition of the SGB II denominator)."""
+    """Return ``long`` with the derived count ``residents_under_65`` added.
+
+    The count is ``population - aged_65_plus`` where both exist (the atlas's own definition of the SGB II
+    denominator).
+    """
     check_long(long, what="the base counts")
     if (long["indicator"] == "residents_under_65").any():
         return long
@@ -115,8 +120,11 @@ def with_base_counts(long: pd.DataFrame) -> pd.DataFrame:
 
 def poverty_inequality(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Series,
                        level: str = "ortsteil") -> pd.DataFrame:
-    """:func:`geo.analysis.monitoring.inequality_series` of :data:`INEQUALITY_SERIES`, weighted as in
-    :data:`WEIGHT_BASES` (denominator where given, else the base of the nearest population year)."""
+    """Compute the inequality series of :data:`INEQUALITY_SERIES`.
+
+    Uses :func:`geo.analysis.monitoring.inequality_series`, weighted as in :data:`WEIGHT_BASES` (denominator
+    where given, else the base of the nearest population year).
+    """
     names = [n for n in INEQUALITY_SERIES if ((long["indicator"] == n) & (long["level"] == level)).any()]
     if not names:
         return pd.DataFrame()
@@ -127,8 +135,10 @@ def poverty_inequality(long: pd.DataFrame, *, groups: Mapping[str, str] | pd.Ser
 def sgb2_segregation(long: pd.DataFrame, *, districts: Any = None, level: str = "ortsteil",
                      permutations: int = 999, seed: int = 12345,
                      cache: dict[tuple[str, ...], Any] | None = None) -> pd.DataFrame:
-    """Dissimilarity, isolation and Moran's I of SGB II recipients among residents under 65, per year with counts
-    (``cache``: see :func:`geo.analysis.monitoring.segregation_series`)."""
+    """Compute dissimilarity, isolation and Moran's I of SGB II recipients among residents under 65.
+
+    One row per year with counts (``cache``: see :func:`geo.analysis.monitoring.segregation_series`).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return segregation_series(long, districts=districts, level=level, rate_indicator=SEGREGATION_RATE,
@@ -149,8 +159,11 @@ def need_directions(names: tuple[str, ...] = TREND_SERIES) -> dict[str, int]:
 
 
 def early_warning_years(long: pd.DataFrame, indicator: str, *, level: str = "ortsteil") -> list[int]:
-    """The observation years of one series' early warning: its last year and every ``EARLY_WARNING_STEP_YEARS``
-    before it, ``EARLY_WARNING_PERIODS + 1`` years in all (e.g. 2012, 2015, 2018)."""
+    """Return the observation years of one series' early warning.
+
+    These are its last year and every ``EARLY_WARNING_STEP_YEARS`` before it, ``EARLY_WARNING_PERIODS + 1``
+    years in all (e.g. 2012, 2015, 2018).
+    """
     years = set(long.loc[(long["level"] == level) & (long["indicator"] == indicator)
                          & long["value"].notna(), "year"].astype(int))
     if not years:
@@ -175,8 +188,11 @@ def warning_rule(long: pd.DataFrame, *, level: str = "ortsteil") -> dict[str, An
 
 
 def need_early_warning(long: pd.DataFrame, *, level: str = "ortsteil") -> pd.DataFrame:
-    """:func:`geo.analysis.monitoring.early_warning` of :data:`TREND_SERIES` with the rule of :func:`warning_rule`
-    (each series on its own years); adds ``years`` (e.g. "2012;2015;2018")."""
+    """Compute the early warnings of :data:`TREND_SERIES` with the rule of :func:`warning_rule`.
+
+    Uses :func:`geo.analysis.monitoring.early_warning`, each series on its own years; adds ``years``
+    (e.g. "2012;2015;2018").
+    """
     check_long(long, what="the early warning")
     # every step below reads the trend series of this level only: select them once
     long = long[(long["level"] == level) & long["indicator"].isin(TREND_SERIES)]
@@ -198,8 +214,11 @@ def need_early_warning(long: pd.DataFrame, *, level: str = "ortsteil") -> pd.Dat
 
 def need_evaluation(long: pd.DataFrame, designations: pd.DataFrame, *,
                     level: str = "ortsteil") -> tuple[ChangeComparison, list[EvaluationResult]]:
-    """The matched change comparison of the WiN Ortsteile and, per outcome, the cohort difference in differences
-    (which states why the start years leave nothing to estimate)."""
+    """Evaluate the WiN Ortsteile by matched change comparison and cohort difference in differences.
+
+    The cohort difference in differences is per outcome; it states why the start years leave nothing to
+    estimate.
+    """
     names = [n for n in EVALUATION_OUTCOMES if ((long["indicator"] == n) & (long["level"] == level)).any()]
     comp = compare_changes(with_base_counts(long), designations, outcomes=names, level=level,
                            n_boot=EVALUATION_BOOT, n_placebo=EVALUATION_PLACEBO_GROUPS, seed=EVALUATION_SEED)

@@ -131,8 +131,10 @@ def _segregation_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _segregation(snapshot: Any, long: pd.DataFrame, level: str,
                  cache: dict[tuple[str, ...], Any] | None = None) -> list[dict[str, Any]]:
-    """Segregation of SGB II recipients among residents under 65 (counts of ``sgb2_u65_pct``); ``cache`` keeps
-    the contiguity weights of each set of districts of ``level`` for the next series."""
+    """Compute the segregation of SGB II recipients among residents under 65 (counts of ``sgb2_u65_pct``).
+
+    ``cache`` keeps the contiguity weights of each set of districts of ``level`` for the next series.
+    """
     return _segregation_rows(poverty.sgb2_segregation(long, districts=snapshot.layer(level), level=level,
                                                       permutations=PERMUTATIONS, seed=SEED, cache=cache))
 
@@ -171,8 +173,11 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[str, list[dict[str, Any]]],
              segregation: list[dict[str, Any]], ew: pd.DataFrame) -> dict[str, Any]:
-    """The poverty section of the product (see the module docstring), from the Ortsteil inequality and SGB II
-    segregation already computed for the whole document (one computation, one set of figures)."""
+    """Build the poverty section of the product (see the module docstring).
+
+    It reuses the Ortsteil inequality and SGB II segregation already computed for the whole document (one
+    computation, one set of figures).
+    """
     from geo.pipeline.indicators import REGISTRY
 
     labels = {n: (REGISTRY[n].label_de, REGISTRY[n].label_en) if n in REGISTRY else (n, n)
@@ -202,8 +207,10 @@ def _poverty(snapshot: Any, long: pd.DataFrame, result: Any, inequality: dict[st
 
 
 def _district_bodies(long: pd.DataFrame, result: Any, level: str, ew: pd.DataFrame) -> dict[str, Any]:
-    """Series, trend (:func:`geo.analysis.monitoring.district_trends`, all indicators of the level at once) and early
-    warnings of every district of ``level``."""
+    """Collect series, trend and early warnings of every district of ``level``.
+
+    The trend comes from :func:`geo.analysis.monitoring.district_trends`, all indicators of the level at once.
+    """
     from geo.pipeline.indicators import REGISTRY
 
     classifiable: dict[str, bool] = {}

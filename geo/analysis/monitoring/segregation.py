@@ -105,11 +105,13 @@ def global_moran(frame: gpd.GeoDataFrame, column: str, *, permutations: int = 99
 
 
 def _moran(y: np.ndarray, w: Any, *, permutations: int, seed: int) -> dict[str, float]:
-    """Moran's I of ``y`` on the row-standardised weights ``w`` with its permutation pseudo p-value, as
-    ``esda.moran.Moran(y, w, transformation="r", permutations=permutations)`` computes them after
-    ``numpy.random.seed(seed)``: the same permutations (drawn one after another from a legacy generator seeded
+    """Compute Moran's I of ``y`` on the row-standardised weights ``w`` with its permutation pseudo p-value.
+
+    The figures are those ``esda.moran.Moran(y, w, transformation="r", permutations=permutations)`` computes
+    after ``numpy.random.seed(seed)``: the same permutations (drawn one after another from a legacy generator seeded
     with ``seed``; NumPy's global generator is left alone) and the same arithmetic per permutation (the spatial
-    lag as a sparse product, then ``n / s0 * sum(z * lag) / sum(z * z)``), all permutations in one product."""
+    lag as a sparse product, then ``n / s0 * sum(z * lag) / sum(z * z)``), all permutations in one product.
+    """
     n = len(y)
     z = y - y.mean()
     z2ss = (z * z).sum()
@@ -134,13 +136,16 @@ def _moran(y: np.ndarray, w: Any, *, permutations: int, seed: int) -> dict[str, 
 
 def _weights_from_districts(cache: dict[tuple[str, ...], Any], districts: gpd.GeoDataFrame,
                             keys: pd.Series) -> None:
-    """Put the Queen weights of the districts ``keys`` (a subsequence of ``districts``) into ``cache`` for
-    :func:`global_moran`, taken from the weights of all ``districts`` (built once, kept in ``cache`` too).
+    """Put the Queen weights of the districts ``keys`` into ``cache`` for :func:`global_moran`.
+
+    ``keys`` is a subsequence of ``districts``; the weights are taken from those of all ``districts`` (built
+    once, kept in ``cache`` too).
 
     Queen contiguity is a relation between two polygons (a shared vertex), so the weights of a subset are those
     of all districts restricted to it; libpysal keeps them as a sparse matrix with sorted indices and
     row-standardises each row to 1 / its number of neighbours, so the restricted weights give the same figures
-    as weights built on the subset alone (and the same neighbours, islands and ids 0..n-1)."""
+    as weights built on the subset alone (and the same neighbours, islands and ids 0..n-1).
+    """
     from libpysal.weights import W
 
     from geo.analysis.hotspots import queen_weights

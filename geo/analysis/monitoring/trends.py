@@ -102,9 +102,11 @@ def district_trends(long: pd.DataFrame, *, indicator: str | Iterable[str], level
 
 def trend_arrays(codes: np.ndarray, k: int, year: np.ndarray, value: np.ndarray, *, split_year: int,
                  min_points: int) -> dict[str, Any]:
-    """The trend columns of :func:`district_trends` for ``k`` series at once (``codes``: series 0..k-1 of every
-    row; rows of one series in year order). Each series is summed in its own row order, so a series gives the
-    same figures whether it is computed alone or with others."""
+    """Compute the trend columns of :func:`district_trends` for ``k`` series at once.
+
+    ``codes`` gives the series 0..k-1 of every row; rows of one series are in year order. Each series is summed
+    in its own row order, so a series gives the same figures whether it is computed alone or with others.
+    """
     n = np.bincount(codes, minlength=k)
     need = max(min_points, 2)
 
