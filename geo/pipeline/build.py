@@ -61,6 +61,7 @@ class Assembly:
 
     @property
     def years(self) -> list[int]:
+        """The years with population figures, sorted."""
         pop = self.indicators[(self.indicators["indicator"] == "population") & self.indicators["value"].notna()]
         return sorted(pop["year"].unique().tolist())
 

@@ -1,5 +1,7 @@
-"""The published layers: one row per district with its boundary attributes, the latest main indicators, the need
-series (each with the year its value is from) and its designations.
+"""The published layers, one row per district.
+
+Each row holds the district's boundary attributes, the latest main indicators, the need series (each with the
+year its value is from) and its designations.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from geo.pipeline.sources.boundaries import STORAGE_CRS
 
 def wide_layer(frame: gpd.GeoDataFrame, level: str, long: pd.DataFrame,
                 designations: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The published layer: boundary attributes, the latest year's main indicators, the need series (each with
-    ``<id>_year``, the year its value is from) and designations."""
+    """Build the published layer of ``level``.
+
+    It holds the boundary attributes, the latest year's main indicators, the need series (each with
+    ``<id>_year``, the year its value is from) and designations.
+    """
     sub = long[(long["level"] == level) & long["indicator"].isin(ind.MAIN_INDICATORS)]
     latest = int(sub.loc[sub["indicator"] == "population"].dropna(subset=["value"])["year"].max())
     wide = sub[sub["year"] == latest].pivot_table(index="key", columns="indicator", values="value", aggfunc="first",
@@ -66,8 +71,11 @@ def reach_ortsteile(designations: pd.DataFrame, ortsteile: gpd.GeoDataFrame) -> 
 
 
 def designation_summary(designations: pd.DataFrame) -> pd.DataFrame:
-    """One row per designated key: area names, programme tags, the best confidence flag, and whether a
-    designation names this district itself (``designation_specific``; not only a whole district around it)."""
+    """Summarise the designations, one row per designated key.
+
+    Columns: area names, programme tags, the best confidence flag, and whether a designation names this
+    district itself (``designation_specific``; not only a whole district around it).
+    """
     from geo.pipeline.sources.tables import CONFIDENCE_ORDER, DISTRICT_WIDE
 
     if designations.empty:

@@ -68,6 +68,7 @@ class Match:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the match as a JSON-ready dict: ``point`` as ``{lon, lat}``, the ``extra`` fields at top level."""
         d = asdict(self)
         d["point"] = {"lon": d.pop("lon"), "lat": d.pop("lat")}
         extra = d.pop("extra")
@@ -81,7 +82,8 @@ class Geocoder(Protocol):
 
     name: str
 
-    def geocode(self, query: str, *, limit: int = 10) -> list[Match]: ...
+    def geocode(self, query: str, *, limit: int = 10) -> list[Match]:
+        """Return up to ``limit`` matches for ``query``, best first."""
 
 
 # ------------------------------------------------------------------------------------ query analysis
@@ -145,6 +147,7 @@ class GazetteerGeocoder:
         self.index = index
 
     def geocode(self, query: str, *, limit: int = 10) -> list[Match]:
+        """Return up to ``limit`` districts and postcodes matching ``query``, best first."""
         return [Match(type=str(h["type"]), key=str(h["key"]), name=str(h["name"]), city=str(h["city"]),
                       lon=float(h["lon"]), lat=float(h["lat"]), score=float(h["score"]),  # type: ignore[arg-type]
                       source=self.name, postcode=str(h["key"]) if h["type"] == "postcode" else None)
@@ -204,6 +207,7 @@ class AddressFileGeocoder:
 
     @classmethod
     def from_file(cls, path: str, **kwargs: Any) -> AddressFileGeocoder:
+        """Build the geocoder from an address file (see :func:`geo.places.addresses.read_address_file`)."""
         from geo.places.addresses import read_address_file
 
         return cls(read_address_file(path), **kwargs)
@@ -221,6 +225,12 @@ class AddressFileGeocoder:
                      extra={"street": str(r["street"]), "housenumber": str(r["housenumber"])})
 
     def geocode(self, query: str, *, limit: int = 10) -> list[Match]:
+        """Return up to ``limit`` addresses or streets matching ``query``, best first.
+
+        Streets are matched fuzzily (prefixes count as near-exact); a house number picks that address, or else the
+        nearest number (same side of the street preferred; scored 10 lower, marked approximate); a postcode in
+        the query puts its streets first.
+        """
         aq = parse_address(query)
         if len(aq.street) < 3:
             return []

@@ -27,6 +27,7 @@ class PlaceIndex:
 
     @classmethod
     def from_gazetteer(cls, gazetteer: pd.DataFrame) -> PlaceIndex:
+        """Build the index from a gazetteer frame whose ``variants`` column lists spellings separated by ";"."""
         places = gazetteer.reset_index(drop=True)
         variants: list[str] = []
         owner: list[int] = []

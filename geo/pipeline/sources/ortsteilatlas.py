@@ -62,8 +62,11 @@ def column_letter(index: int) -> str:
 
 
 def parse_year(cell: object) -> tuple[int, str] | None:
-    """A year header: ``2018`` -> (2018, "2018"); ``"2012-2013"`` -> (2013, "2012-2013") (a period counts as its
-    last year); anything else -> None."""
+    """Parse a year header into (year, label), or None.
+
+    ``2018`` -> (2018, "2018"); ``"2012-2013"`` -> (2013, "2012-2013") (a period counts as its last year);
+    anything else -> None.
+    """
     if isinstance(cell, bool) or cell is None:
         return None
     if isinstance(cell, int | float) and not isinstance(cell, bool):

@@ -52,8 +52,11 @@ class WahlatlasTable:
 
 
 def feature_key(feature_id: str, level: str, prefixes: dict[str, str]) -> str | None:
-    """``X111`` (ortsteil) -> ``04011111``; ``Y121`` (stadtteil) -> ``04012120``; ``X3`` (stadtbezirk) ->
-    ``04011300``; None when the id does not fit the level."""
+    """Turn a Wahlatlas feature id into a district key, or None when the id does not fit the level.
+
+    ``X111`` (ortsteil) -> ``04011111``; ``Y121`` (stadtteil) -> ``04012120``; ``X3`` (stadtbezirk) ->
+    ``04011300``.
+    """
     m = _FEATURE.match(feature_id.strip())
     if not m or m.group("city") not in prefixes:
         return None
