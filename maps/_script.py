@@ -1,5 +1,7 @@
-"""The small JavaScript that styles one shared GeoJSON per thematic layer (kept as a string: maps/ reads no files),
-and :class:`ThematicLayers`, the map element that carries it with the layers' data (:func:`safe_json`).
+"""The small JavaScript that styles one shared GeoJSON per thematic layer, and the map element that carries it.
+
+The script is kept as a string (maps/ reads no files); :class:`ThematicLayers` carries it with the layers'
+data (:func:`safe_json`).
 
 It builds every text node with ``textContent`` (never ``innerHTML``), so names from data cannot inject markup.
 """

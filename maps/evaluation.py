@@ -1,5 +1,6 @@
-"""The evaluation in words: the engine's message codes (:mod:`geo.analysis.monitoring.messages`) as German or
-English text, for the programme report and the monitoring page.
+"""The evaluation in words, for the programme report and the monitoring page.
+
+The engine's message codes (:mod:`geo.analysis.monitoring.messages`) become German or English text.
 
 The engine returns codes with figures (``few_pre_years`` with ``n``, ``start``, ``years``, ``min``); the words are
 the catalogue's ``evaluation.reason.<code>``, ``evaluation.caveat.<code>`` and ``evaluation.verdict.*``, the
@@ -103,8 +104,11 @@ def _outcome_sentence(message: Any, lang: str) -> str:
 
 
 def verdict_words(verdict: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    """The plain verdict of the matched change comparison in ``lang``: a headline, one sentence per outcome with
-    its numbers and intervals, and the limits (from :func:`geo.analysis.monitoring.comparison_verdict`)."""
+    """Put the plain verdict of the matched change comparison into words in ``lang``.
+
+    The words are a headline, one sentence per outcome with its numbers and intervals, and the limits
+    (``verdict`` comes from :func:`geo.analysis.monitoring.comparison_verdict`).
+    """
     why = t("evaluation.verdict.no_pre_years" if verdict.get("no_pre_years") else "evaluation.verdict.few_pre_years",
             lang)
     headline = t("evaluation.verdict.headline", lang).format(

@@ -118,8 +118,10 @@ def view_box(geoms: gpd.GeoSeries) -> list[list[float]]:
 
 
 def main_part_box(geoms: gpd.GeoSeries) -> list[list[float]]:
-    """Bounds of the districts that form the largest connected part of ``geoms`` (an exclave, such as the city
-    of Bremen's port area inside Bremerhaven, does not widen the view of its city)."""
+    """Return the :func:`view_box` of the districts that form the largest connected part of ``geoms``.
+
+    An exclave, such as the city of Bremen's port area inside Bremerhaven, does not widen the view of its city.
+    """
     merged = shapely.union_all(shapely.buffer(geoms.values, 1e-4))  # ~10 m: neighbours that touch are one part
     parts = list(getattr(merged, "geoms", [merged]))
     main = max(parts, key=lambda part: part.area)

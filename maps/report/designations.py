@@ -1,5 +1,8 @@
-"""The report's basis and designation sections: what each city's status index rests on, and why a designated
-or indicated Ortsteil stands where it does."""
+"""The report's basis and designation sections.
+
+They say what each city's status index rests on, and why a designated or indicated Ortsteil stands where it
+does.
+"""
 
 from __future__ import annotations
 
@@ -113,8 +116,11 @@ def basis_context(data: ReportData, lang: str) -> dict[str, Any]:
 
 
 def designation_context(data: ReportData, lang: str) -> dict[str, Any]:
-    """The designations table: the published designated-versus-data rows with their explanations, or (older
-    products) the engine's designation check."""
+    """Build the designations table of the report.
+
+    It shows the published designated-versus-data rows with their explanations, or (older products) the
+    engine's designation check.
+    """
     res = data.result
     dc = res.designation_check
     def programme_words(text: Any) -> str:

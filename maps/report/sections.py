@@ -1,5 +1,8 @@
-"""The report's monitoring sections: inequality and segregation tables, the early-warning list, the cohort
-evaluation and the poverty section with the verdict of the matched change comparison."""
+"""The report's monitoring sections.
+
+They hold the inequality and segregation tables, the early-warning list, the cohort evaluation and the poverty
+section with the verdict of the matched change comparison.
+"""
 
 from __future__ import annotations
 
@@ -56,8 +59,10 @@ def _interval(low: Any, high: Any, lang: str) -> str:
 
 
 def evaluation_context(data: ReportData, lang: str) -> dict[str, Any]:
-    """The cohort difference in differences: one row per start year and outcome, its reasons and caveats in
-    words."""
+    """Build the cohort difference-in-differences table, one row per start year and outcome.
+
+    Its reasons and caveats are given in words.
+    """
     ev = data.evaluation
     rows = []
     if ev is not None:
