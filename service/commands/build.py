@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``build`` and ``validate`` subcommands to the CLI's subparsers."""
     for name, helptext in (("build", "build and publish a new snapshot from the official files"),
                            ("validate", "read and validate the official files; report only, publish nothing")):
         p = sub.add_parser(name, help=helptext, description=helptext)
@@ -98,6 +99,7 @@ def grouped_report(problems: list[Problem]) -> list[str]:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    """Run ``quartiere validate``: read and check the official files, print the problems; exit code 0 or 2."""
     from geo.errors import ValidationError
 
     t0 = time.perf_counter()
@@ -119,6 +121,7 @@ def _warn(msg: str) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    """Run ``quartiere build`` under the build lock: build and publish a new snapshot; exit code 0."""
     from geo.pipeline.locking import build_lock
 
     if args.wait < 0:

@@ -29,6 +29,7 @@ CSV_COLUMNS_FIRST = ["key", "name", "city", "status_class", "dynamics_class", "c
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``classify`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("classify", help="classify districts (or a plain table) with a programme definition")
     p.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="programme definition (YAML)")
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOTS), help="snapshots folder (snapshot mode)")
@@ -90,6 +91,7 @@ def classify_table_file(programme: str, table: str, id_column: str, **kwargs: An
 
 
 def csv_frame(result: Any) -> pd.DataFrame:
+    """Return the result's CSV frame with :data:`CSV_COLUMNS_FIRST` first and without the ``is_*`` columns."""
     frame = result.to_csv_frame()
     first = [c for c in CSV_COLUMNS_FIRST if c in frame.columns]
     rest = [c for c in frame.columns if c not in first and not c.startswith("is_")]
@@ -97,6 +99,7 @@ def csv_frame(result: Any) -> pd.DataFrame:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere classify`` on a snapshot or a plain table, write the CSV; exit code 0."""
     from geo.classify import classify, save_result
 
     opts: dict[str, Any] = {"draws": args.draws, "seed": args.seed}

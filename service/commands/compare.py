@@ -9,6 +9,7 @@ from geo.config import DEFAULT_SNAPSHOTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``compare`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("compare", help="compare a draft programme definition with a base definition")
     p.add_argument("base", help="base programme definition (YAML)")
     p.add_argument("draft", help="draft programme definition (YAML)")
@@ -23,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere compare``: print how the draft definition differs from the base; exit code 0."""
     from geo.classify import compare_definitions, load_definition
 
     base = load_definition(args.base)

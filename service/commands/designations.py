@@ -17,6 +17,7 @@ from geo.config import DEFAULT_PROGRAMME, DEFAULT_SNAPSHOTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``designations`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("designations", help="designated versus indicated Ortsteile, disagreements explained")
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOTS), help="snapshots folder")
     p.add_argument("--version", dest="snapshot_version", help="snapshot version other than CURRENT")
@@ -27,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere designations``: print designated versus indicated Ortsteile; exit code 0."""
     from geo.classify import classify, load_definition
     from geo.classify.designations import designation_versus_data
     from geo.pipeline.snapshot import load_snapshot

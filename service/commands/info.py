@@ -8,6 +8,7 @@ from geo.config import DEFAULT_SNAPSHOTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``info`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("info", help="summarise the current (or a given) snapshot")
     p.add_argument("snapshots", nargs="?", default=str(DEFAULT_SNAPSHOTS), help="snapshots folder")
     p.add_argument("--version", dest="snapshot_version", help="a version other than CURRENT")
@@ -15,6 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere info``: print a summary of the snapshot (layers, years, inputs, repairs, checks)."""
     from geo.pipeline.snapshot import list_versions, load_snapshot
 
     snap = load_snapshot(args.snapshots, args.snapshot_version)

@@ -1,10 +1,10 @@
-"""``quartiere national``: classification, GISD replication and batch lookup for all of Germany.
+r"""``quartiere national``: classification, GISD replication and batch lookup for all of Germany.
 
 ::
 
     quartiere national classify --data ../shared/data --level gemeinde --out de-gemeinden.csv [--engine dask]
     quartiere national gisd --data ../shared/data [--out gisd-comparison.csv]
-    quartiere national lookup --data ../shared/data --synthetic 10000000 --out points/ --engine dask \\
+    quartiere national lookup --data ../shared/data --synthetic 10000000 --out points/ --engine dask \
         --memory-limit 3GB [--scheduler tcp://host:8786]
     quartiere national lookup --snapshot snapshots-de --points my-points.parquet --out points/
 
@@ -46,6 +46,7 @@ def _source_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``national`` subcommand and its actions ``classify``, ``gisd`` and ``lookup`` to the CLI."""
     p = sub.add_parser("national", help="all of Germany: classification, GISD replication, batch lookup",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     nsub = p.add_subparsers(dest="national_command", required=True, metavar="ACTION")
@@ -106,6 +107,7 @@ def classify_level(snapshot: Any, level: str, programme: str, *, engine: str = "
 
 
 def run_classify(args: argparse.Namespace) -> int:
+    """Run ``quartiere national classify``: classify every district of ``--level``, write the CSV; exit code 0."""
     from geo.classify import save_result
 
     snap = load_national(args)
@@ -126,6 +128,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 def run_gisd(args: argparse.Namespace) -> int:
+    """Run ``quartiere national gisd``: rebuild the GISD from its inputs and compare it with the release."""
     from geo.national import gisd, sources
 
     root = resolve_data_dir(args.data)
@@ -144,6 +147,7 @@ def run_gisd(args: argparse.Namespace) -> int:
 
 
 def run_lookup(args: argparse.Namespace) -> int:
+    """Run ``quartiere national lookup``: assign given or synthetic points to their Gemeinde; exit code 0."""
     from geo.national.lookup import GemeindeIndex, PointSampler, lookup_memory, summarise
 
     snap = load_national(args)

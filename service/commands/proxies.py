@@ -15,6 +15,7 @@ from geo.config import DEFAULT_SNAPSHOTS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``proxies`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("proxies", help="rank correlations of Bremerhaven's series with SGB II across Bremen")
     p.add_argument("--snapshot", default=str(DEFAULT_SNAPSHOTS), help="snapshots folder")
     p.add_argument("--version", dest="snapshot_version", help="snapshot version other than CURRENT")
@@ -24,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere proxies``: print the rank correlations of the candidate series with the target; exit code 0."""
     from geo.analysis.proxies import proxy_correlations
     from geo.errors import InputError, Problem
     from geo.pipeline.snapshot import load_snapshot

@@ -11,6 +11,7 @@ DEFAULT_KEEP = 5
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``prune`` subcommand to the CLI's subparsers."""
     helptext = "remove old snapshot versions (never CURRENT, never the newest ones, never while a build runs)"
     p = sub.add_parser("prune", help=helptext, description=helptext)
     p.add_argument("--snapshots", metavar="DIR", default=str(DEFAULT_SNAPSHOTS),
@@ -26,6 +27,7 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere prune``: remove (or with ``--dry-run`` list) old snapshot versions; exit code 0."""
     from geo.pipeline.publish import prune_versions
 
     result = prune_versions(args.snapshots, keep=args.keep, dry_run=args.dry_run,

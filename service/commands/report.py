@@ -1,8 +1,8 @@
-"""``quartiere report``: one self-contained HTML report for a programme year.
+r"""``quartiere report``: one self-contained HTML report for a programme year.
 
 ::
 
-    quartiere report --snapshots snapshots --programme programmes/lebendige-quartiere.yml --year 2023 \\
+    quartiere report --snapshots snapshots --programme programmes/lebendige-quartiere.yml --year 2023 \
         --out report.html [--lang en] [--static-map]
 
 The file needs no network: styles, charts, the map and its library are inlined. A missing snapshot or programme
@@ -18,6 +18,7 @@ from service.settings import default_text, load_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``report`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("report", help="write one self-contained HTML report for a programme year")
     p.add_argument("--snapshots", help="snapshots folder with CURRENT (default: $QUARTIERE_SNAPSHOTS, else "
                                        f"{default_text('SNAPSHOTS')})")
@@ -33,6 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``quartiere report``: write the HTML report for a programme year; exit code 0."""
     from service.report import write_report
 
     given = {"SNAPSHOTS": args.snapshots, "PROGRAMME": args.programme}

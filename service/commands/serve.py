@@ -33,12 +33,14 @@ WORKER_BOOT_ERROR = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``serve`` subcommand to the CLI's subparsers."""
     p = sub.add_parser("serve", help="serve eligibility lookups, OGC API Features, downloads and scenarios")
     add_arguments(p)
     p.set_defaults(func=run)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the options of ``serve`` to ``p`` (shared by ``quartiere serve`` and :func:`main`)."""
     p.add_argument("--snapshots", help="snapshots folder with CURRENT (default: $QUARTIERE_SNAPSHOTS, else "
                                        f"{default_text('SNAPSHOTS')})")
     p.add_argument("--programme", help="official programme definition (default: $QUARTIERE_PROGRAMME, else "
@@ -85,8 +87,11 @@ def app_config(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def check_snapshots(root: str | os.PathLike[str], *, what: str = "snapshots") -> str:
-    """The current version of ``root``, checked cheaply: CURRENT names a folder with a readable manifest.json
-    and the GeoPackage. Raises :class:`SnapshotError` with the path and the problem; starts no thread."""
+    """Return the current version of ``root``, checked cheaply.
+
+    CURRENT must name a folder with a readable manifest.json and the GeoPackage. Raises
+    :class:`SnapshotError` with the path and the problem; starts no thread.
+    """
     folder = Path(root)
     if not folder.is_dir():
         raise SnapshotError(f"{what} folder {folder} does not exist; run 'quartiere build --out {folder}'")
@@ -115,9 +120,11 @@ def check_snapshots(root: str | os.PathLike[str], *, what: str = "snapshots") ->
 
 
 def ready_line(host: str, port: int, *, environ: Any = None) -> str:
-    """What ``serve`` prints once it accepts requests: in German, or in English when the locale is English
-    (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` starting with ``en``). The URL is one a browser can open (a wildcard
-    host is shown as 127.0.0.1)."""
+    """Return the line ``serve`` prints once it accepts requests.
+
+    It is German, or English when the locale is English (``LC_ALL``, ``LC_MESSAGES`` or ``LANG`` starting with
+    ``en``). The URL is one a browser can open (a wildcard host is shown as a loopback address).
+    """
     env = os.environ if environ is None else environ
     locale = env.get("LC_ALL") or env.get("LC_MESSAGES") or env.get("LANG") or ""
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "::" else (
@@ -160,6 +167,7 @@ def check_port_free(host: str, port: int) -> None:
 
 
 def gunicorn_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the gunicorn settings for ``args``: bind address, workers, no preloaded app, limits behind nginx."""
     options: dict[str, Any] = {
         "bind": f"{args.host}:{args.port}", "workers": args.workers, "threads": args.threads,
         # gthread, with gunicorn's own errors (400, 414, 431, ...) in problem+json
@@ -233,8 +241,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def serve_master(args: argparse.Namespace) -> int:
-    """The gunicorn master (one thread, no app; workers build theirs after the fork), or the supervisor of nginx
-    and that master."""
+    """Run the gunicorn master, or the supervisor of nginx and that master; return the exit code.
+
+    The master has one thread and no app; workers build theirs after the fork.
+    """
     check_config(args)
     if not args.backend and not args.no_front:
         return supervise(args)
@@ -270,7 +280,7 @@ def _stop(proc: subprocess.Popen[bytes], sig: int, timeout: float) -> int:
 
 
 def supervise(args: argparse.Namespace) -> int:
-    """nginx on the public port, gunicorn on a unix socket behind it; both stop when either stops.
+    """Nginx on the public port, gunicorn on a unix socket behind it; both stop when either stops.
 
     SIGTERM and SIGINT stop both gracefully, SIGHUP is passed on (gunicorn starts fresh workers, nginx rereads
     its configuration). Exit status 2 when either cannot start.
@@ -330,6 +340,7 @@ def supervise(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``serve`` from its own command line; return the exit code (2 on an error, 130 on Ctrl-C)."""
     parser = argparse.ArgumentParser(prog="quartiere serve", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
