@@ -74,9 +74,12 @@ _ANY_YEAR_META = ("basis_evidence",)
 
 
 def _classification(snapshot: Any, defn: Any, wide: Any, *, year: int, draws: int | None) -> Any:
-    """The classification the build published for ``defn`` when it is the one asked for (the snapshot's latest
-    year, the definition's draws); otherwise classified here, with the published evidence that still holds
-    (the proxy evidence always; designated versus indicated for the latest year only)."""
+    """Return the classification of ``defn`` for ``year`` and ``draws``, published where possible.
+
+    The build's published classification is used when it is the one asked for (the snapshot's latest year,
+    the definition's draws); otherwise it is classified here, with the published evidence that still holds
+    (the proxy evidence always; designated versus indicated for the latest year only).
+    """
     from geo.classify import classify
     from geo.errors import ProductMissingError, SnapshotError
     from geo.pipeline.products import read_classification
@@ -102,8 +105,10 @@ def _classification(snapshot: Any, defn: Any, wide: Any, *, year: int, draws: in
 
 def collect_report_data(snapshot: Any, definition: Any, *, year: int | None = None, draws: int | None = None,
                         permutations: int = 999) -> ReportData:
-    """Read (or, for another year or draws count, run) the classification and run the monitoring for ``year``
-    (default: the snapshot's latest year).
+    """Collect the report's data: a programme's classification and monitoring for ``year``.
+
+    ``year`` defaults to the snapshot's latest year. The classification is read from the snapshot, or run for
+    another year or draws count.
 
     Parameters
     ----------

@@ -36,6 +36,7 @@ class TTLCache:
         self.hits = self.misses = 0
 
     def get(self, key: Any) -> Any | None:
+        """Return the cached value of ``key``, or None when it is missing or expired."""
         with self._lock:
             item = self._data.get(key)
             if item is None or item[0] < self._clock():
@@ -47,6 +48,7 @@ class TTLCache:
             return item[1]
 
     def put(self, key: Any, value: Any) -> None:
+        """Store ``value`` under ``key`` for ``ttl`` seconds, dropping the least recently used beyond ``maxsize``."""
         with self._lock:
             self._data[key] = (self._clock() + self.ttl, value)
             self._data.move_to_end(key)
