@@ -24,6 +24,7 @@ from maps.i18n import (
     unit_label,
 )
 from maps.overview import category_text
+from service.web.context import state
 from service.web.page_common import PageData, page_data, page_decimals
 
 #: demographic context on the profile (descriptive; never a need indicator)
@@ -72,7 +73,6 @@ def _city_value(city_rows: pd.DataFrame, name: str, year: Any = None) -> float:
 def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """The area's index indicators (its basis') from the published answer: value, year, z, contribution."""
     from service.api.profile import change_period, period_text, with_period
-    from service.web.context import state
 
     answer = state().answers.get(key) or {}
     out = []
@@ -187,7 +187,6 @@ def district_context(data: PageData, key: str) -> dict[str, Any]:
     # need series: the status index's indicators (levels, not the change indicators of the dynamics index)
     need_charts = [c for c in (chart(n["name"]) for n in need if n["unit"] != "pp") if c is not None]
     charts = [c for c in (chart(n) for n in SERIES_INDICATORS) if c is not None]
-    from service.web.context import state
 
     basis = (state().answers.get(key) or {}).get("basis")
     cats = row.get("categories")

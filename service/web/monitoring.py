@@ -16,7 +16,8 @@ from geo.analysis.monitoring.comparison import comparison_verdict
 from maps.evaluation import verdict_words
 from service.api import eligibility as el
 from service.api.monitoring import Monitoring, district_answer, inequality_answer, poverty_answer
-from service.web.page_common import page_headers, page_setup
+from service.web.context import state
+from service.web.page_common import page_data, page_headers, page_setup
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ DEFAULT_DISTRICT = "04011373"  # Tenever
 
 
 def current_monitoring() -> Monitoring:
-    from service.web.context import state
 
     return state().monitoring
 
@@ -308,7 +308,6 @@ page_bp.after_request(page_headers)
 
 @page_bp.route("/monitoring")
 def page() -> str:
-    from service.web.page_common import page_data
 
     data = page_data()
     mon = current_monitoring()

@@ -29,6 +29,7 @@ from maps.i18n import (
     t,
 )
 from maps.render import add_nonce
+from service.web.context import state
 
 #: the pages' template folder and static files (service/templates, service/static)
 HERE = Path(__file__).resolve().parents[1]
@@ -159,7 +160,6 @@ _LOAD_LOCK = threading.Lock()
 def page_data() -> PageData:
     """The service state of this request (snapshot, published classification and monitoring) with the pages'
     caches (maps rendered once per language and snapshot version)."""
-    from service.web.context import state
 
     st = state()
     store = current_app.extensions.setdefault("quartiere_pages", {})
