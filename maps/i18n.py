@@ -9,7 +9,6 @@ Indicator labels come from :data:`geo.pipeline.indicators.REGISTRY`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -17,6 +16,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
+from geo.classify.rows import reason_message
 from geo.pipeline.indicators import REGISTRY
 
 LANGS = ("de", "en")
@@ -60,17 +60,25 @@ def indicator_label(name: str, lang: str = "de", *, unit: bool = True) -> str:
     return f"{label} ({unit_label(ind.unit, lang)})" if unit and ind.unit not in ("persons", "") else label
 
 
-def reason_text(reason: str | None, lang: str = "de") -> str:
-    """Why an area is not classifiable, in words, without the engine's ``not classifiable:`` prefix."""
-    text = str(reason or "").removeprefix("not classifiable: ").strip()
-    if lang != "de" or not text:
-        return text
-    m = re.search(r"fewer than (\d+)", text)
-    if m:
-        return f"weniger als {m.group(1)} Einwohner oder Einwohnerzahl unbekannt"
-    if "no district statistics" in text:
-        return "keine Ortsteilstatistik veröffentlicht"
-    return text
+def reason_text(reason: str | Mapping[str, Any] | None, lang: str = "de") -> str:
+    """Why an area is not classifiable, in words.
+
+    ``reason`` is the engine's message code with its figures (:func:`geo.classify.rows.reason_code`, as JSON
+    text or as the message): ``too_few_residents`` (``min``) or ``check_failed`` (``field``, the definition's own
+    ``reason``, used when the catalogue has no words ``reason.check.<field>``). An older product's plain sentence
+    is shown as it is.
+    """
+    message = reason if isinstance(reason, Mapping) else reason_message(reason)
+    if message is None:
+        return str(reason or "").strip().removeprefix("not classifiable: ")
+    code = str(message.get("code", ""))
+    if code == "too_few_residents":
+        return t("reason.too_few_residents", lang).format(min=fmt_number(message.get("min"), lang, decimals=0))
+    if code == "check_failed":
+        key = f"reason.check.{message.get('field')}"
+        words = t(key, lang)
+        return str(message.get("reason") or message.get("field")) if words == key else words
+    return code
 
 
 def class_label(field: str, value: str, lang: str = "de") -> str:

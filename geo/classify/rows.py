@@ -5,6 +5,7 @@ table (its columns: ``programmes/README.md``, "Output columns"), the stored scor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -185,9 +186,25 @@ def adjacency_matrix(geometry: Any, ids: np.ndarray, id_column: str, contiguity:
     return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
 
 
+def reason_code(code: str, **params: Any) -> str:
+    """Why a row is not classifiable, as a message code with its figures in JSON text.
+
+    ``{"code": "too_few_residents", "min": 300}`` or ``{"code": "check_failed", "field": "has_statistics",
+    "reason": "<the definition's own words>"}``; text so that every table format (CSV, GeoPackage, Parquet)
+    carries it. :func:`maps.i18n.reason_text` puts it into words.
+    """
+    return json.dumps({"code": code, **params}, ensure_ascii=False, sort_keys=True)
+
+
+def reason_message(text: Any) -> dict[str, Any] | None:
+    """The message of a :func:`reason_code` text; None for an empty one or an older product's sentence."""
+    text = str(text or "").strip()
+    return json.loads(text) if text.startswith("{") else None
+
+
 def classifiability(work: pd.DataFrame, defn: Definition,
                      notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``classifiable`` (bool), the reason when not (str) and the population (float) of every row."""
+    """``classifiable`` (bool), the reason code when not (:func:`reason_code`) and the population of every row."""
     n = len(work)
     classifiable = np.ones(n, dtype=bool)
     reason = np.full(n, "", dtype=object)
@@ -197,12 +214,12 @@ def classifiability(work: pd.DataFrame, defn: Definition,
             continue
         ok = compare(field_array(work[chk.field]), chk.op, chk.value)
         fail = ~ok & classifiable
-        reason[fail] = f"not classifiable: {chk.reason}"
+        reason[fail] = reason_code("check_failed", field=chk.field, reason=chk.reason)
         classifiable &= ok
     pop = pd.to_numeric(work[defn.population_column], errors="coerce").to_numpy(dtype=float)
     small = ~(pop >= defn.min_population)
     fail = small & classifiable
-    reason[fail] = f"not classifiable: fewer than {defn.min_population:g} residents or population unknown"
+    reason[fail] = reason_code("too_few_residents", min=defn.min_population)
     classifiable &= ~small
     return classifiable, reason, pop
 

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from geo.classify import ClassificationResult, Definition
+from geo.classify.rows import reason_message
 from geo.pipeline.indicators import REGISTRY
 from geo.pipeline.snapshot import Snapshot
+from maps.i18n import reason_text
 from service.api.eligibility import LEVELS, clean
 
 
@@ -99,7 +101,8 @@ def classification_parts(result: ClassificationResult, definition: Definition, *
                 for cat in definition.categories]
         classification = {
             "classifiable": bool(row["classifiable"]),
-            "not_classifiable_reason": row["classifiable_reason"] or None,
+            "not_classifiable_reason": reason_text(row["classifiable_reason"], "en") or None,
+            "not_classifiable_code": reason_message(row["classifiable_reason"]),
             **{c: row.get(c) if row.get(c) != "" else None for c in index_cols},
             "matrix_cell": row.get("matrix_cell") or None,
             "stability": row.get("stability"),

@@ -306,7 +306,7 @@ def find_kreis(state: NationalState, text: str) -> tuple[list[str], list[tuple[s
 def kreis_panel(state: NationalState, key: str, lang: str) -> dict[str, Any]:
     """What the page shows about one Kreis: name, Land, status and dynamics classes, categories, indicators."""
     from geo.pipeline.indicators import REGISTRY
-    from maps.i18n import fmt_number, indicator_label, t
+    from maps.i18n import fmt_number, indicator_label, reason_text, t
 
     frame = state.cache.get("kreise-frame")
     if frame is None:
@@ -334,7 +334,7 @@ def kreis_panel(state: NationalState, key: str, lang: str) -> dict[str, Any]:
         "key": key, "name": str(row["name"]), "bez": str(row.get("bez") or ""),
         "land": lands.get(str(row.get("land_key")), ""),
         "classifiable": bool(classifiable) if classifiable is not None and classifiable == classifiable else False,
-        "reason": str(row.get("classifiable_reason") or ""),
+        "reason": reason_text(str(row.get("classifiable_reason") or ""), lang),
         "status": t(f"status.{status}", lang) if isinstance(status, str) and status else "–",
         "status_id": status if isinstance(status, str) else "",
         "status_index": fmt_number(float(row["status_index"]), lang, decimals=2)

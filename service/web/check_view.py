@@ -137,7 +137,7 @@ def answer_view(answer: Mapping[str, Any], lang: str) -> dict[str, Any]:
     cls = answer.get("classification") or {}
     view: dict[str, Any] = {
         "classifiable": bool(cls.get("classifiable")),
-        "not_classifiable": reason_text(cls.get("not_classifiable_reason"), lang),
+        "not_classifiable": reason_text(cls.get("not_classifiable_code") or cls.get("not_classifiable_reason"), lang),
         "categories": categories_view(list(answer.get("categories") or []), lang),
         "eligible": bool(answer.get("eligible")),
         **status_view(cls, lang),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from geo.classify import classify
+from maps.i18n import reason_text
 
 from .fixtures import definition, grid_table
 
@@ -31,19 +34,23 @@ def test_categories_of_the_grid():
     assert cats(r, "00000005") == ["quartier_im_werden"]  # growth 40 % >= 20 %
     assert cats(r, "00000007") == []  # status ok but only 800 residents
     assert not t.loc["00000009", "classifiable"]
-    assert "fewer than 300 residents" in t.loc["00000009", "classifiable_reason"]
+    assert json.loads(t.loc["00000009", "classifiable_reason"]) == {"code": "too_few_residents", "min": 300}
+    assert reason_text(t.loc["00000009", "classifiable_reason"], "de") == (
+        "weniger als 300 Einwohner oder Einwohnerzahl unbekannt")
 
 
 def test_city_without_statistics_is_not_classifiable_but_designation_shows():
     r = classify(grid_table(), definition(), draws=0)
     t = r.table.set_index("key")
-    assert t.loc["00000101", "classifiable_reason"] == "not classifiable: no district statistics published"
+    assert json.loads(t.loc["00000101", "classifiable_reason"]) == {
+        "code": "check_failed", "field": "has_statistics", "reason": "no district statistics published"}
+    assert reason_text(t.loc["00000101", "classifiable_reason"], "en") == "no statistics published"
     assert t.loc["00000101", "categories"] == []
     assert t.loc["00000101", "status_class"] == ""
     dc = r.designation_check.set_index("key")
     assert dc.loc["00000101", "designated"]
     assert dc.loc["00000101", "verdict"] == {"code": "not_classifiable", "designated": True,
-                                             "reason": "not classifiable: no district statistics published"}
+                                             "reason": t.loc["00000101", "classifiable_reason"]}
     assert dc.loc["00000101", "driver"] == [{"code": "no_data"}]
     # its budget is not invented: not allocated, with a note
     b = r.budget.set_index("group")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from geo.classify.definition import load_definition
+from geo.classify.rows import reason_code
 from geo.pipeline.indicators import REGISTRY
 from maps.i18n import catalogue
 
@@ -17,14 +18,18 @@ REPO = Path(__file__).resolve().parents[2]
 PROGRAMMES = sorted((REPO / "programmes").glob("*.yml"))
 
 
-def test_reasons_in_words_without_the_engine_prefix():
+def test_reasons_in_words_from_the_engine_codes():
+    from geo.classify.rows import reason_code
     from maps.i18n import reason_text
 
-    engine = "not classifiable: fewer than 300 residents or population unknown"
-    assert reason_text(engine, "de") == "weniger als 300 Einwohner oder Einwohnerzahl unbekannt"
-    assert reason_text(engine, "en") == "fewer than 300 residents or population unknown"
-    assert reason_text("not classifiable: no district statistics published", "de") == \
-        "keine Ortsteilstatistik veröffentlicht"
+    small = reason_code("too_few_residents", min=1500.0)
+    assert reason_text(small, "de") == "weniger als 1.500 Einwohner oder Einwohnerzahl unbekannt"
+    assert reason_text(small, "en") == "fewer than 1,500 residents or population unknown"
+    known = reason_code("check_failed", field="has_statistics", reason="no district statistics published")
+    assert reason_text(known, "de") == "keine Statistik veröffentlicht"
+    own = reason_code("check_failed", field="is_estate", reason="a housing estate of its own")
+    assert reason_text(own, "de") == "a housing estate of its own"  # the definition's own words
+    assert reason_text("not classifiable: an older product's sentence", "de") == "an older product's sentence"
     assert reason_text("", "de") == ""
 
 
@@ -119,8 +124,8 @@ def test_designation_check_messages_in_words() -> None:
     assert messages_text({"code": "phase_out_candidate"}, "de") == "ausgewiesen, aber nicht angezeigt (Auslaufkandidat)"
     assert messages_text({"code": "new_candidate"}, "en") == "indicated, not designated (new candidate)"
     assert messages_text({"code": "not_classifiable", "designated": True,
-                          "reason": "not classifiable: no district statistics published"}, "de") == \
-        "ausgewiesen; keine Ortsteilstatistik veröffentlicht"
+                          "reason": reason_code("check_failed", field="has_statistics", reason="none")}, "de") == \
+        "ausgewiesen; keine Statistik veröffentlicht"
     assert messages_text([{"code": "no_data"}], "en") == "no data to check the designation against"
     assert messages_text("an older product's sentence", "de") == "an older product's sentence"
     assert messages_text(None, "de") == ""

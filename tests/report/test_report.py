@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from geo.classify.rows import reason_code
 from service.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -375,7 +376,7 @@ def test_explanation_sentences() -> None:
     assert designation_explanation({"explanation": "new_candidate", "indicated_categories": "win;sonderquartier"},
                                    "de") == "neuer Kandidat: indiziert als WiN-Gebiet (indiziert), Sonderquartier"
     assert designation_explanation({"explanation": "no_data"}, "de",
-                                   reason="not classifiable: fewer than 300 residents") == \
+                                   reason=reason_code("too_few_residents", min=300)) == \
         "keine Daten: weniger als 300 Einwohner oder Einwohnerzahl unbekannt"
     assert designation_explanation({"explanation": "", "indicated_alternative": True}, "en") == \
         "indicated by the demographic alternative only"
