@@ -15,11 +15,14 @@ from importlib import resources
 from typing import Any
 
 from babel.messages.pofile import read_po
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
 from geo.classify.rows import reason_message
 from geo.pipeline.indicators import REGISTRY
 
 LANGS = ("de", "en")
+#: the Babel locale of each language (numbers, dates)
+LOCALES = {"de": "de_DE", "en": "en_GB"}
 
 
 @cache
@@ -126,14 +129,23 @@ def scheme_label(scheme: str, lang: str = "de") -> str:
     return scheme if text == f"scheme.{scheme}" else text
 
 
+@cache
+def _number_symbols(lang: str) -> dict[int, str]:
+    """The locale's decimal, group and minus symbols from Babel (CLDR), as a table for ``str.translate``."""
+    locale = LOCALES["de" if lang == "de" else "en"]
+    return {ord("."): get_decimal_symbol(locale), ord(","): get_group_symbol(locale),
+            ord("-"): get_minus_sign_symbol(locale)}
+
+
 def fmt_number(value: float | None, lang: str = "de", *, decimals: int = 1) -> str:
-    """Format a number the German (1.234,5) or English (1,234.5) way; ``None``/NaN -> ``"–"``."""
+    """A number with the locale's symbols (Babel, CLDR): German 1.234,5, English 1,234.5; ``None``/NaN -> ``"–"``.
+
+    Python rounds (on the binary value); Babel gives the symbols, looked up once per language, so a table of
+    thousands of figures stays as fast as plain formatting.
+    """
     if value is None or value != value:
         return "–"
-    text = f"{value:,.{decimals}f}"
-    if lang == "de":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
+    return f"{value:,.{decimals}f}".translate(_number_symbols(lang))
 
 
 def _decimals(field: str) -> int:
