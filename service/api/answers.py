@@ -83,8 +83,10 @@ def _reason(r: Any, definition: Definition) -> dict[str, Any]:
 
 def classification_parts(result: ClassificationResult, definition: Definition, *,
                           extra: bool | None = False) -> dict[str, dict[str, Any]]:
-    """Per area key: classification, categories with reasons, strands, budget (``extra``: the extra rows;
-    None: every row)."""
+    """Per area key: classification, categories with reasons, strands and budget.
+
+    ``extra``: False for the regular rows, True for the extra rows, None for every row.
+    """
     table = result.table if extra is None else result.table[result.table["is_extra"] == extra]
     # reasons bucketed once per (key, category), in the result's order
     by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}

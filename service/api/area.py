@@ -97,8 +97,10 @@ def complete_estimate(frame: pd.DataFrame, sources: pd.DataFrame, wide: pd.DataF
 
 
 def area_parts(scored: ClassificationResult, definition: Definition) -> dict[str, Any]:
-    """Classification, categories with reasons and strands of the one scored area (the district answers' own
-    builder, :func:`service.api.answers.classification_parts`)."""
+    """Classification, categories with reasons and strands of the one scored area.
+
+    Built by the district answers' own builder, :func:`service.api.answers.classification_parts`.
+    """
     parts = next(iter(classification_parts(scored, definition, extra=None).values()))
     return {k: parts[k] for k in ("classification", "categories", "strands")}
 

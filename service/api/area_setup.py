@@ -1,5 +1,7 @@
-"""What drawn-area answers need from one snapshot, prepared once when the snapshot is loaded
-(:func:`service.api.state.load_state` calls :func:`prepare_area`; :mod:`service.api.area` answers with it)."""
+"""What drawn-area answers need from one snapshot, prepared once when the snapshot is loaded.
+
+:func:`service.api.state.load_state` calls :func:`prepare_area`; :mod:`service.api.area` answers with it.
+"""
 
 from __future__ import annotations
 
