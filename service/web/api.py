@@ -41,6 +41,7 @@ def require_token() -> str:
 
 @bp.get("/eligibility")
 def eligibility_get() -> Response:
+    """``GET /api/v1/eligibility``: the answer for a point, a district key or a postcode."""
     if "postcode" in request.args:  # every Ortsteil the postcode touches (service/web/places.py)
         from service.web.places import eligibility_by_postcode
 
@@ -60,6 +61,7 @@ def eligibility_get() -> Response:
 
 @bp.post("/eligibility")
 def eligibility_post() -> Response:
+    """``POST /api/v1/eligibility``: the answer for a GeoJSON polygon in the body."""
     from service.api.area import area_eligibility
 
     body = _body_json()
@@ -79,6 +81,7 @@ def _body_json() -> object:
 
 @bp.post("/eligibility/batch")
 def eligibility_batch() -> Response:
+    """``POST /api/v1/eligibility/batch``: the answers for many points (CSV or GeoJSON), as JSON or CSV."""
     st = state()
     max_rows = int(services().settings["BATCH_MAX_ROWS"])
     ctype = (request.mimetype or "").lower()
@@ -115,6 +118,7 @@ def eligibility_batch() -> Response:
 
 @bp.post("/scenarios")
 def scenario_post() -> Response:
+    """``POST /api/v1/scenarios``: run and store a draft definition (token needed); 201 with ``Location``."""
     from service.api.scenarios import parse_definition_body, run_scenario, store_scenario
 
     actor = require_token()
@@ -129,12 +133,14 @@ def scenario_post() -> Response:
 
 @bp.get("/scenarios/<scenario_id>")
 def scenario_get(scenario_id: str) -> Response:
+    """``GET /api/v1/scenarios/<scenario_id>``: the stored answer of a scenario."""
     rec = services().store.get(scenario_id)
     return _json(rec["answer_json"])
 
 
 @bp.get("/status")
 def status() -> Response:
+    """``GET /api/v1/status``: the snapshot, programme, layer sizes and products this process serves."""
     st = state()
     h = services().holder
     return _json(el.dumps({"snapshot_version": st.version, "snapshot_created": st.snapshot.manifest.get("created"),
@@ -154,6 +160,7 @@ def programme_schema() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
+    """``GET /api/v1/openapi.json``: the OpenAPI document of the service."""
     from service.api.openapi import document
     from service.web.national import collection_ids
 
@@ -162,6 +169,7 @@ def openapi() -> Response:
 
 @bp.get("/docs")
 def docs() -> Response:
+    """``GET /api/v1/docs``: an HTML page listing every operation of the OpenAPI document."""
     from service.api.openapi import docs_html
 
     return Response(docs_html(), mimetype="text/html")
