@@ -105,10 +105,12 @@ class IndexSpec:
 
     @property
     def field(self) -> str:
+        """The result column holding this index's value (``<name>_index``)."""
         return f"{self.name}_index"
 
     @property
     def class_field(self) -> str:
+        """The result column holding this index's class (``<name>_class``)."""
         return f"{self.name}_class"
 
 
@@ -125,9 +127,11 @@ class Condition:
 
     @property
     def is_category_ref(self) -> bool:
+        """Whether the condition refers to earlier categories rather than comparing a field."""
         return bool(self.categories)
 
     def describe(self) -> str:
+        """The condition in plain English, e.g. ``share_foreign_pct >= 30``."""
         if self.is_category_ref:
             what = " or ".join(self.categories)
             return f"category {what} {'applies' if self.is_ else 'does not apply'}"
@@ -159,12 +163,16 @@ class ClassifiableCheck:
 
 @dataclass(frozen=True)
 class EnclaveRule:
+    """An area all of whose (at least ``min_neighbours``) neighbours qualify for ``categories`` qualifies too."""
+
     categories: tuple[str, ...]
     min_neighbours: int = 2
 
 
 @dataclass(frozen=True)
 class PopulationCap:
+    """At most ``share`` of a group's residents in ``categories``, filled in decreasing ``order_by``."""
+
     categories: tuple[str, ...]
     share: float
     order_by: str = "status_index"
@@ -172,6 +180,8 @@ class PopulationCap:
 
 @dataclass(frozen=True)
 class SpatialSpec:
+    """The spatial rules: the neighbourhood (queen or rook contiguity), enclave rule and population cap."""
+
     contiguity: str = "queen"
     enclave: EnclaveRule | None = None
     population_cap: PopulationCap | None = None
@@ -179,6 +189,8 @@ class SpatialSpec:
 
 @dataclass(frozen=True)
 class RobustnessSpec:
+    """The Monte Carlo test of how stable each area's result is under jittered weights and thresholds."""
+
     draws: int = 1000
     seed: int = 0
     weight_concentration: float = 20.0
@@ -189,6 +201,8 @@ class RobustnessSpec:
 
 @dataclass(frozen=True)
 class BudgetSpec:
+    """How each group's budget (``totals``, EUR) is split across the areas in ``categories``."""
+
     categories: tuple[str, ...]
     totals: Mapping[str, float]
     need_field: str = "status_index"
@@ -233,12 +247,14 @@ class Definition:
         return self.bases.get(str(group), self)
 
     def indicator(self, ind_id: str) -> Indicator:
+        """The indicator with id ``ind_id``."""
         for ind in self.indicators:
             if ind.id == ind_id:
                 return ind
         raise KeyError(ind_id)  # pragma: no cover - validated on load
 
     def index(self, name: str) -> IndexSpec:
+        """The index named ``name``."""
         for idx in self.indices:
             if idx.name == name:
                 return idx
@@ -246,6 +262,7 @@ class Definition:
 
     @property
     def category_ids(self) -> tuple[str, ...]:
+        """The category ids in rule order."""
         return tuple(c.id for c in self.categories)
 
     def computed_fields(self) -> set[str]:
