@@ -30,6 +30,15 @@ LAYERS = ("ortsteile", "stadtteile", "stadtbezirke", "designations", "indicators
 
 
 def check_format(fmt: str, dialect: str | None) -> str:
+    """The CSV dialect to write (``utf-8`` unless given), after checking format and dialect.
+
+    Raises
+    ------
+    UnknownKeyError
+        For a format not in :data:`FORMATS`.
+    InputError
+        For an unknown dialect, or a dialect given for a format other than CSV.
+    """
     if fmt not in FORMATS:
         raise UnknownKeyError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     d = dialect or "utf-8"
@@ -76,8 +85,11 @@ def _indicator_columns(definition: dict[str, Any]) -> list[str]:
 
 def classification_frame(snapshot: Snapshot, result: ClassificationResult,
                          wide: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """The classification table (categories joined by ``;``) with the Ortsteil geometries and, for every
-    indicator the definition reads, the area's value and the year it is from (``<indicator>__year``)."""
+    """The classification table (categories joined by ``;``) with the Ortsteil geometries.
+
+    For every indicator the definition reads, the area's value and the year it is from (``<indicator>__year``)
+    are joined too.
+    """
     table = result.to_csv_frame()
     table = table[~table["is_extra"]].drop(columns=["is_extra"])
     wide = snapshot.wide("ortsteil") if wide is None else wide
@@ -150,8 +162,10 @@ def is_count(col: str) -> bool:
 
 
 def german_values(frame: pd.DataFrame) -> pd.DataFrame:
-    """The ``excel-de`` cells: booleans as ``ja``/``nein`` and whole counts without a decimal part (``3892``,
-    not ``3892,0``); a count column with a fraction (an estimate) keeps its decimals."""
+    """The ``excel-de`` cells: booleans as ``ja``/``nein`` and whole counts without a decimal part.
+
+    ``3892``, not ``3892,0``; a count column with a fraction (an estimate) keeps its decimals.
+    """
     from maps.i18n import t
 
     words = {True: t("value.true", "de"), False: t("value.false", "de")}
@@ -170,8 +184,11 @@ def german_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame, dialect: str = "utf-8") -> bytes:
-    """The one CSV writer of the service (downloads, batch answers): formulas neutralised, CRLF rows;
-    ``excel-de`` with German booleans and whole counts (:func:`german_values`)."""
+    """The one CSV writer of the service (downloads, batch answers): formulas neutralised, CRLF rows.
+
+    ``excel-de`` writes ``;``-separated UTF-8 with BOM, decimal commas, German booleans and whole counts
+    (:func:`german_values`).
+    """
     plain = neutralise_frame(pd.DataFrame(frame.drop(columns=["geometry"], errors="ignore")))
     if dialect == "excel-de":
         plain = german_values(plain)
@@ -181,14 +198,17 @@ def to_csv(frame: pd.DataFrame, dialect: str = "utf-8") -> bytes:
 
 
 def to_geojson(frame: pd.DataFrame) -> bytes:
+    """A layer as GeoJSON in CRS84 (UTF-8); a table without geometry raises :class:`InputError`."""
     if not isinstance(frame, gpd.GeoDataFrame):
         raise InputError("this table has no geometry; download it as CSV")
     return frame.to_crs("OGC:CRS84").to_json(na="null", drop_id=True, ensure_ascii=False).encode("utf-8")
 
 
 def to_gpkg(frame: pd.DataFrame, layer: str) -> bytes:
-    """One layer as a GeoPackage 1.2 with the web map's QGIS styles in ``layer_styles`` (:mod:`geo.pipeline.gpkg`,
-    :func:`maps.qgis.style_layer`)."""
+    """One layer as a GeoPackage 1.2 with the web map's QGIS styles in ``layer_styles``.
+
+    Written by :mod:`geo.pipeline.gpkg`, styled by :func:`maps.qgis.style_layer`.
+    """
     from maps.qgis import style_layer
 
     fd, name = tempfile.mkstemp(suffix=".gpkg")
@@ -206,6 +226,7 @@ def to_gpkg(frame: pd.DataFrame, layer: str) -> bytes:
 
 
 def render(frame: pd.DataFrame, fmt: str, *, layer: str, dialect: str = "utf-8") -> bytes:
+    """The download bytes of ``frame`` in ``fmt`` (``csv``, ``geojson``, otherwise GeoPackage)."""
     if fmt == "csv":
         return to_csv(frame, dialect)
     if fmt == "geojson":
