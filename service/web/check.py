@@ -115,6 +115,7 @@ def _by_text(data: PageData, text: str) -> tuple[str | None, str | None, list[tu
 
 
 def check() -> str:
+    """``/check``: the eligibility check page, answering a typed name, key, address or postcode, or a map point."""
     data = page_data()
     args = request.args
     error, key, question, point = None, None, None, None
@@ -152,8 +153,11 @@ def _answer(key: str) -> dict[str, Any]:
 
 
 def _shown_text(data: PageData, key: str, text: str) -> str:
-    """What the search field shows after a district was found: its name (with the key only when the name is
-    not unique, so that submitting the field again finds the same district)."""
+    """What the search field shows after a district was found.
+
+    Its name, with the key only when the name is not unique, so that submitting the field again finds the same
+    district.
+    """
     name = str(data.table.at[key, "name"])
     same = sum(1 for _, n in data.names if n.casefold() == name.casefold())
     return name if same == 1 else f"{name} ({key})"
@@ -202,8 +206,10 @@ def place_group(text: str) -> tuple[Any, str | None]:
 
 
 def place_suggestions(text: str, *, strong: bool = False) -> list[tuple[str, str]]:
-    """Ortsteile whose names resemble ``text`` (typos, umlauts), from the place search; ``strong``: only close
-    matches (for an address-like text, where a weak match names an unrelated district)."""
+    """Ortsteile whose names resemble ``text`` (typos, umlauts), from the place search, as ``(key, name)``.
+
+    ``strong``: only close matches (for an address-like text, where a weak match names an unrelated district).
+    """
     if services_if_any() is None:
         return []
 
@@ -214,6 +220,7 @@ def place_suggestions(text: str, *, strong: bool = False) -> list[tuple[str, str
 
 
 def place_texts() -> dict[str, Any]:
+    """The place words of the page's language for the templates, as ``{"ptext": ...}``."""
     from service.api.places import PAGE_TEXT
 
     return {"ptext": PAGE_TEXT.get(g.lang, PAGE_TEXT["de"])}
