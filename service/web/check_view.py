@@ -88,6 +88,7 @@ def margin_text(reason: Mapping[str, Any], lang: str) -> str:
 
 
 def condition_view(reason: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """One condition of an answer's reasons in words: indicator, operator, value, threshold, margin, near."""
     field = str(reason.get("indicator") or "")
     return {
         "field": field, "label": _label(field, lang), "operator": operator_label(str(reason.get("operator")), lang),
