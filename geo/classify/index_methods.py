@@ -112,6 +112,7 @@ class ZScore(IndexMethod):
 
     def aggregate(self, fit: IndexFit, comps: np.ndarray, weights: np.ndarray, *,
                   stats_from_ref: bool) -> np.ndarray:
+        """The weighted z-score sum, standardised by its mean and SD over the reference areas."""
         ref = fit.ref_components
         s = comps @ weights.T
         optional = fit.optional
@@ -144,6 +145,7 @@ class Percentile(IndexMethod):
 
     def aggregate(self, fit: IndexFit, comps: np.ndarray, weights: np.ndarray, *,
                   stats_from_ref: bool) -> np.ndarray:
+        """The percentile rank of the weighted sum among the reference areas' sums."""
         s = comps @ weights.T
         s_ref = fit.ref_components @ weights.T
         out = np.empty_like(s)
@@ -161,6 +163,7 @@ class Exponential(IndexMethod):
 
     def aggregate(self, fit: IndexFit, comps: np.ndarray, weights: np.ndarray, *,
                   stats_from_ref: bool) -> np.ndarray:
+        """Per domain the weighted sum, ranked among the reference areas and transformed; the domains weighted."""
         total = np.zeros((comps.shape[0], weights.shape[0]))
         for d, members in enumerate(fit.domain_members):
             w = fit.within_weights[members]
