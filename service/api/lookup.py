@@ -59,6 +59,7 @@ class PointLocator:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Rows and columns of the cell grid."""
         return (int(self.grid.shape[0]), int(self.grid.shape[1]))
 
     def mixed_share(self) -> float:

@@ -1,5 +1,6 @@
-"""Monitoring answers of the service (framework-free): inequality over time, district trends, early warnings,
-hot spots and district types.
+"""Monitoring answers of the service (framework-free).
+
+Inequality over time, district trends, early warnings, hot spots and district types.
 
 Everything here is read from the monitoring product that ``quartiere build`` published in the snapshot version
 (:mod:`geo.analysis.monitoring.products`, :mod:`geo.pipeline.products`): :func:`load_monitoring` reads it once
@@ -49,10 +50,12 @@ class Monitoring:
 
     @property
     def version(self) -> str:
+        """The snapshot version the monitoring was published in."""
         return str(self.snapshot.version)
 
     @property
     def definition_hash(self) -> str:
+        """Hash of the programme definition the monitoring was built for."""
         return str(self.data["definition_hash"])
 
     def inequality(self, level: str) -> dict[str, list[dict[str, Any]]]:
@@ -68,8 +71,11 @@ class Monitoring:
         return self.data.get("descriptive_segregation", {}).get(level, [])
 
     def poverty(self) -> dict[str, Any]:
-        """The poverty section: inequality of the need series, SGB II segregation, early warnings on need and the
-        evaluation with its verdict (see :mod:`geo.analysis.monitoring.products`)."""
+        """The poverty section of the published monitoring (see :mod:`geo.analysis.monitoring.products`).
+
+        Inequality of the need series, SGB II segregation, early warnings on need and the evaluation with its
+        verdict.
+        """
         return self.data["poverty"]
 
     def level_of(self, key: str) -> str:
@@ -85,11 +91,15 @@ class Monitoring:
         return self.data["districts"].get(level, {})
 
     def warning_rule(self) -> dict[str, Any]:
+        """The early-warning rule as published (:func:`geo.analysis.monitoring.poverty.warning_rule`)."""
         return self.data["rule"]
 
     def analysis(self) -> pd.DataFrame:
-        """Per Ortsteil: ``hotspot`` (HH/LL/HL/LH/ns or None), ``hotspot_class``, ``type_id``,
-        ``type_label_de``, ``type_label_en`` (indexed by key)."""
+        """Hot spots and district types per Ortsteil, indexed by key.
+
+        Columns ``hotspot`` (HH/LL/HL/LH/ns or None), ``hotspot_class``, ``type_id``, ``type_label_de`` and
+        ``type_label_en``.
+        """
         return self.analysis_table
 
 
@@ -160,9 +170,11 @@ def inequality_answer(mon: Monitoring, indicator: str | None, *, level: str | No
 
 
 def poverty_answer(mon: Monitoring) -> dict[str, Any]:
-    """The body of ``GET /api/v1/monitoring/poverty``: the published poverty section, with the evaluation's
-    verdict (its codes and figures, and in German and English words) and each weight's description in both
-    languages, the words from the catalogue."""
+    """The body of ``GET /api/v1/monitoring/poverty``: the published poverty section in words.
+
+    The evaluation's verdict comes with its codes and figures and in German and English words, and each weight
+    with its description in both languages, the words from the catalogue.
+    """
     pv = dict(mon.poverty())
     ev = pv.get("evaluation") or {}
     if ev.get("available"):
