@@ -62,6 +62,7 @@ class ScoringModel:
     bases: dict[str, ScoringModel] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """The model as plain JSON-ready data, tagged with :data:`MODEL_FORMAT` (non-finite numbers as None)."""
         return {
             "format": MODEL_FORMAT,
             "definition_hash": self.definition_hash,
@@ -78,6 +79,7 @@ class ScoringModel:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ScoringModel:
+        """The model stored by :meth:`to_dict`; :class:`InputError` when ``data`` is not one."""
         if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
             got = data.get("format") if isinstance(data, dict) else type(data).__name__
             raise InputError(
@@ -158,9 +160,11 @@ class ClassificationResult:
         return out
 
     def to_json(self) -> str:
+        """The result as JSON text (:meth:`to_dict`), readable again with :meth:`from_dict`."""
         return json.dumps(self.to_dict(), ensure_ascii=False, sort_keys=False, allow_nan=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-ready data, tagged with :data:`FORMAT`: each table as columns, dtypes and data."""
         out: dict[str, Any] = {
             "format": FORMAT,
             "definition_id": self.definition_id,
@@ -177,6 +181,7 @@ class ClassificationResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClassificationResult:
+        """The result stored by :meth:`to_dict`; :class:`InputError` when ``data`` is not one."""
         if data.get("format") != FORMAT:
             raise InputError(
                 f"not a classification result (format {data.get('format')!r}, expected {FORMAT!r})",
