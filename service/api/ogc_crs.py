@@ -62,6 +62,7 @@ class Reprojector:
 
     @classmethod
     def build(cls, storage: str, offered: tuple[str, ...]) -> Reprojector:
+        """The transformers between ``storage`` and each CRS ``offered`` (``storage`` must be one of them)."""
         if storage not in offered:
             raise ValueError(f"storage CRS {storage} must be one of the CRSs offered")
         r = cls(storage=storage, offered=offered)
@@ -125,9 +126,11 @@ class Reprojector:
         return out
 
     def to_storage(self, geom: shapely.Geometry, uri: str, what: str = "filter") -> shapely.Geometry:
+        """A geometry given in ``uri`` in the storage CRS (a :class:`CRSError` naming ``what`` outside its area)."""
         return self._input(geom, uri, self.from_crs, self.storage, what)
 
     def to_lonlat(self, geom: shapely.Geometry, uri: str, what: str = "bbox") -> shapely.Geometry:
+        """A geometry given in ``uri`` in CRS84 (a :class:`CRSError` naming ``what`` outside its area)."""
         return self._input(geom, uri, self.to_crs84, CRS84, what)
 
 

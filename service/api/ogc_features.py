@@ -249,6 +249,7 @@ def collection_doc(c: FeatureTable, base: str) -> dict[str, Any]:
 
 
 def queryables_doc(c: FeatureTable, base: str) -> dict[str, Any]:
+    """The queryables document (JSON Schema) of a collection, with its one geometry type or ``any``."""
     kinds = {t for t in shapely.get_type_id(c.geoms[~shapely.is_missing(c.geoms)]).tolist()}
     names = {3: "polygon", 6: "multipolygon", 0: "point", 1: "linestring"}
     kind = names.get(next(iter(kinds)), "any") if len(kinds) == 1 else "any"

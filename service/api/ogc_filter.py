@@ -97,8 +97,7 @@ def table(records: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 
 
 def _label(name: str) -> dict[str, str]:
-    """German title and English description of a property, where the indicator registry or the page texts
-    know it; the class values in words (``very_low``: "sehr niedrig")."""
+    """German title and English description of a property, where the indicator registry or the page texts know it."""
     from maps.i18n import indicator_label, rule_label
 
     de = indicator_label(name, "de")

@@ -140,10 +140,12 @@ class Temporal:
     days: np.ndarray
 
     def matches(self, query: Range) -> np.ndarray:
+        """Per feature, whether its date overlaps the nanosecond range ``query`` (NaT never does)."""
         start, end = day_ranges(self.days)
         return (start <= query[1]) & (end >= query[0])
 
     def interval(self) -> list[str | None] | None:
+        """The extent as ``[first, last]`` RFC 3339 times (whole days), or None when no feature has a date."""
         ok = self.days[~np.isnat(self.days)]
         if not len(ok):
             return None
