@@ -1,5 +1,7 @@
-"""The district profile ``/districts/<key>``: need indicators against the city, the programme's reasons,
-context, charts, the designation and the analysis published for the district.
+"""The district profile ``/districts/<key>``.
+
+It shows the need indicators against the city, the programme's reasons, context, charts, the designation and the
+analysis published for the district.
 """
 
 from __future__ import annotations
@@ -95,8 +97,10 @@ def _need_rows(data: PageData, key: str, city_rows: pd.DataFrame, lang: str) -> 
 
 
 def _fmt_rule_value(value: Any, text: Any, lang: str, decimals: int | None = None) -> str:
-    """A rule's value or threshold: numbers in the language's format (``decimals`` of the field, counts whole),
-    other values as their text."""
+    """A rule's value or threshold in words.
+
+    Numbers in the language's format (``decimals`` of the field, counts whole), other values as their text.
+    """
     if isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool):
         x = float(value)
         if math.isfinite(x):
@@ -139,6 +143,7 @@ def _reasons(data: PageData, key: str, lang: str) -> list[dict[str, Any]]:
 
 
 def district_context(data: PageData, key: str) -> dict[str, Any]:
+    """The template context of a district's profile (the check page shows it too); raises UnknownKeyError if unknown."""
     from service.api.profile import designation_text
 
     lang = g.lang
@@ -218,8 +223,11 @@ def district_context(data: PageData, key: str) -> dict[str, Any]:
 
 
 def _designation_explanation(data: PageData, key: str, row: Any, lang: str) -> str:
-    """Why this designated or indicated Ortsteil stands where it does: the published designated-versus-data row
-    in words (the report's sentence, :func:`maps.report.designation_explanation`); empty when not listed."""
+    """Why this designated or indicated Ortsteil stands where it does; empty when not listed.
+
+    The published designated-versus-data row in words (the report's sentence,
+    :func:`maps.report.designation_explanation`).
+    """
     from maps.report import designation_explanation
 
     published = data.result.meta.get("designations_versus_data") or {}
@@ -230,6 +238,7 @@ def _designation_explanation(data: PageData, key: str, row: Any, lang: str) -> s
 
 
 def district(key: str) -> str:
+    """``/districts/<key>``: the district profile page, with the monitoring analysis when it is published."""
     data = page_data()
     ctx = district_context(data, key)
     from service.api.monitoring import profile_analysis
