@@ -1,6 +1,7 @@
-"""The per-row code of a classification, shared by :func:`~geo.classify.engine.classify` and
-:func:`~geo.classify.scoring.score_rows`: the working table, classifiability, scores and classes, the result
-table (its columns: ``programmes/README.md``, "Output columns"), the stored scoring model and the policy text.
+"""The per-row code shared by :func:`~geo.classify.engine.classify` and :func:`~geo.classify.scoring.score_rows`.
+
+The working table, classifiability, scores and classes, the result table (its columns: ``programmes/README.md``,
+"Output columns"), the stored scoring model and the policy text.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def policy_text(definition: Definition, *, notes: list[str] | None = None) -> st
 
 
 def check_columns(table: pd.DataFrame, definition: Definition, what: str) -> None:
+    """Raise :class:`DefinitionError` naming every column ``definition`` reads that ``table`` (``what``) lacks."""
     problems = []
     computed = definition.computed_fields()
     optional = {c.field for c in definition.classifiable_when if c.optional}
@@ -112,6 +114,7 @@ def check_columns(table: pd.DataFrame, definition: Definition, what: str) -> Non
 
 
 def field_array(s: pd.Series) -> np.ndarray:
+    """A column as the array rules compare: float for numbers, bool for booleans (also in object columns)."""
     if s.dtype.kind in "fiu":
         return s.to_numpy(dtype=float)
     if s.dtype.kind == "b":
@@ -125,6 +128,12 @@ def field_array(s: pd.Series) -> np.ndarray:
 
 
 def prepare(table: pd.DataFrame, definition: Definition, extra_rows: pd.DataFrame | None) -> tuple[pd.DataFrame, Any]:
+    """The working table and the geometry (the input table, or None when it has none).
+
+    The working table is ``table`` and ``extra_rows`` (marked in ``_extra``) without geometry, ids as text,
+    sorted by id. Raises :class:`DefinitionError` for missing columns and :class:`ValidationError` for
+    duplicate or empty ids.
+    """
     idc = definition.id_column
     check_columns(table, definition, "table")
     geometry = None
@@ -281,6 +290,7 @@ def score_fields(work: pd.DataFrame, defn: Definition, model: IndexModel, classi
 
 
 def units_of(defn: Definition) -> dict[str, str]:
+    """The unit of every indicator (by id and by column) and of every index field."""
     units = {ind.id: ind.unit for ind in defn.indicators} | {ind.column: ind.unit for ind in defn.indicators}
     for spec in defn.indices:
         units[spec.field] = spec.index_method.unit
@@ -381,8 +391,10 @@ def basis_masks(groups: pd.Series, defn: Definition) -> list[tuple[str | None, n
 
 
 def with_basis_residents(rows: pd.DataFrame | None, defn: Definition, sub: Definition) -> pd.DataFrame | None:
-    """``rows`` with the programme's population column read from the basis' one (the rules and budgets of a
-    basis with its own residents read them under the programme's name)."""
+    """``rows`` with the programme's population column read from the basis' one.
+
+    The rules and budgets of a basis with its own residents read them under the programme's name.
+    """
     if rows is None or sub.population_column == defn.population_column or sub.population_column not in rows:
         return rows
     return rows.assign(**{defn.population_column: rows[sub.population_column]})
