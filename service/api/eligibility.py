@@ -192,11 +192,14 @@ def _kind(value: Any) -> str:
 
 @dataclass(frozen=True)
 class PointQuestion:
+    """A point question: coordinates in ``crs`` (a canonical name, :func:`normalise_crs`)."""
+
     x: float
     y: float
     crs: str
 
     def normalised(self) -> dict[str, Any]:
+        """The question as the answer repeats it, coordinates rounded to the CRS's precision."""
         digits = 7 if self.crs in ("EPSG:4326", "EPSG:4258") else 2
         return {"kind": "point", "crs": self.crs, "x": round(self.x, digits), "y": round(self.y, digits)}
 
@@ -257,26 +260,38 @@ def parse_point_question(args: Mapping[str, str]) -> PointQuestion | str:
         detail = ("give exactly one of: lon and lat (WGS84), x and y with crs (default EPSG:25832), or district "
                   f"(8-digit key); got {', '.join(sorted(given)) or 'none of them'}")
         raise InputError(detail, problems=[Problem(check="parameters", message=detail)])
-    mode = modes[0]
-    if mode == "district":
-        key = str(args["district"]).strip()
-        if not (len(key) == 8 and key.isdigit()):
-            raise InputError(f"district must be an 8-digit key such as 04011373, got {key!r}",
-                             problems=[Problem(check="key_format", message=f"district={key!r}")])
-        return key
-    if mode == "lonlat":
-        if args.get("crs") not in (None, "") and normalise_crs(args.get("crs")) != "EPSG:4326":
-            raise InputError("lon/lat are always WGS84 (EPSG:4326); use x and y for other CRS")
-        lon, lat = _float(args, "lon"), _float(args, "lat")
-        problems = []
-        if not LON_RANGE[0] <= lon <= LON_RANGE[1]:
-            problems.append(Problem(check="range", message=f"lon={lon} is outside -180..180"))
-        if not LAT_RANGE[0] <= lat <= LAT_RANGE[1]:
-            problems.append(Problem(check="range", message=f"lat={lat} is outside -90..90"))
-        if problems:
-            raise InputError("; ".join(p.message for p in problems) + " (lon/lat in WGS84 degrees)",
-                             problems=problems)
-        return PointQuestion(lon, lat, "EPSG:4326")
+    if modes[0] == "district":
+        return _district_question(args)
+    return _lonlat_question(args) if modes[0] == "lonlat" else _xy_question(args)
+
+
+def _district_question(args: Mapping[str, str]) -> str:
+    """The 8-digit district key of ``?district=``."""
+    key = str(args["district"]).strip()
+    if not (len(key) == 8 and key.isdigit()):
+        raise InputError(f"district must be an 8-digit key such as 04011373, got {key!r}",
+                         problems=[Problem(check="key_format", message=f"district={key!r}")])
+    return key
+
+
+def _lonlat_question(args: Mapping[str, str]) -> PointQuestion:
+    """The WGS84 point of ``?lon=&lat=``, both ranges checked at once."""
+    if args.get("crs") not in (None, "") and normalise_crs(args.get("crs")) != "EPSG:4326":
+        raise InputError("lon/lat are always WGS84 (EPSG:4326); use x and y for other CRS")
+    lon, lat = _float(args, "lon"), _float(args, "lat")
+    problems = []
+    if not LON_RANGE[0] <= lon <= LON_RANGE[1]:
+        problems.append(Problem(check="range", message=f"lon={lon} is outside -180..180"))
+    if not LAT_RANGE[0] <= lat <= LAT_RANGE[1]:
+        problems.append(Problem(check="range", message=f"lat={lat} is outside -90..90"))
+    if problems:
+        raise InputError("; ".join(p.message for p in problems) + " (lon/lat in WGS84 degrees)",
+                         problems=problems)
+    return PointQuestion(lon, lat, "EPSG:4326")
+
+
+def _xy_question(args: Mapping[str, str]) -> PointQuestion:
+    """The point of ``?x=&y=&crs=`` (default EPSG:25832), within the valid range of its CRS."""
     crs = normalise_crs(args.get("crs"))
     x, y = _float(args, "x"), _float(args, "y")
     if crs in ("EPSG:4326", "EPSG:4258"):
@@ -300,12 +315,14 @@ def render_answer(tail: str, question: Mapping[str, Any] | str, snapshot_version
 
 
 def district_answer_tail(tails: Mapping[str, str], key: str, snapshot_version: str) -> str:
+    """The precomputed answer tail of district ``key``; :class:`UnknownKeyError` for a key not in the snapshot."""
     if key not in tails:
         raise UnknownKeyError(f"no district with key {key!r} in snapshot {snapshot_version}")
     return tails[key]
 
 
 def outside_error(question: PointQuestion) -> OutOfAreaError:
+    """The error for a point that lies in neither city."""
     return OutOfAreaError(
         f"the point ({question.x}, {question.y}) in {question.crs} lies outside both cities (Bremen and "
         "Bremerhaven); no district contains it",
@@ -317,6 +334,8 @@ def outside_error(question: PointQuestion) -> OutOfAreaError:
 
 @dataclass(frozen=True)
 class BatchPoints:
+    """The points of a batch question: ids, coordinates in ``crs`` and which rows could not be read."""
+
     ids: np.ndarray
     xs: np.ndarray
     ys: np.ndarray
@@ -450,5 +469,6 @@ def batch_frame(ids: np.ndarray, leaves: np.ndarray, invalid: np.ndarray, table:
 
 
 def check_batch_question(points: BatchPoints) -> None:
+    """Refuse a batch none of whose rows has valid coordinates."""
     if len(points.ids) and points.invalid.all():
         raise ValidationError(f"none of the {len(points.ids)} rows has valid coordinates in {points.crs}")
