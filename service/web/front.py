@@ -117,7 +117,7 @@ def _worker_user() -> str:
 
 
 def nginx_conf(runtime: Path, host: str, port: int, upstream: str, max_body: int) -> str:
-    """nginx's configuration: public ``host:port``, requests buffered and passed to the unix socket ``upstream``."""
+    """The nginx configuration: public ``host:port``, requests buffered and passed to the unix socket ``upstream``."""
     error_pages = "\n".join(
         f"        error_page {494 if status == 431 else status} {'=431 ' if status == 431 else ''}"
         f"{ERRORS_LOCATION}{status}.json;" for status in problems(max_body))
@@ -191,8 +191,10 @@ def _searchable_by_all(path: Path) -> bool:
 
 
 def remove_stale(base: Path) -> None:
-    """Remove runtime folders of earlier fronts of this user that were killed before they could clean up
-    (SIGKILL): their nginx is gone and nothing listens on their gunicorn socket any more."""
+    """Remove runtime folders of earlier fronts of this user that were killed (SIGKILL) before cleaning up.
+
+    Such a folder's nginx is gone and nothing listens on its gunicorn socket any more.
+    """
     for folder in base.glob("quartiere-front-*"):
         try:
             if folder.stat().st_uid != os.geteuid():
@@ -225,10 +227,12 @@ class Front:
 
     @property
     def upstream(self) -> Path:
+        """The unix socket gunicorn binds and nginx passes requests to."""
         return self.runtime / "gunicorn.sock"
 
     @property
     def conf(self) -> Path:
+        """The generated nginx configuration file."""
         return self.runtime / "nginx.conf"
 
     @classmethod
@@ -263,6 +267,7 @@ class Front:
         return front
 
     def start(self, preexec_fn: Callable[[], object] | None = None) -> None:
+        """Start nginx in the foreground on the prepared configuration (``preexec_fn`` runs in the child first)."""
         self.process = subprocess.Popen(
             [self.binary, "-p", str(self.runtime), "-e", "stderr", "-c", str(self.conf)],
             stdin=subprocess.DEVNULL, preexec_fn=preexec_fn)
@@ -282,4 +287,5 @@ class Front:
         return False
 
     def cleanup(self) -> None:
+        """Remove the runtime folder (configuration, error documents, socket)."""
         shutil.rmtree(self.runtime, ignore_errors=True)
