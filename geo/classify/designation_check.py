@@ -27,8 +27,11 @@ Message = dict[str, Any]
 
 def _driver_messages(defn: Definition, model: IndexModel, comps: Mapping[str, np.ndarray],
                      rows: np.ndarray) -> list[list[Message]]:
-    """Top three contributions to the first z-score index for ``rows``: ``{"code": "driven_by", "index":
-    "status", "contributions": [{"indicator": "share_foreign_pct", "value": 0.62}, ...]}``."""
+    """Top three contributions to the first z-score index for ``rows``, one message list per row.
+
+    ``{"code": "driven_by", "index": "status", "contributions": [{"indicator": "share_foreign_pct",
+    "value": 0.62}, ...]}``.
+    """
     for spec in defn.indices:
         contrib = model.contributions(spec.name, comps[spec.name])
         if contrib is None:
@@ -56,8 +59,10 @@ def _per_key_messages(
     top: int,
     hit_pairs: pd.MultiIndex | None = None,
 ) -> dict[str, list[Message]]:
-    """Per area of ``keys``: the numeric conditions of ``cats`` that failed (closest first, ``condition_failed``
-    with the shortfall in SD) or passed (``condition``)."""
+    """Per area of ``keys``: up to ``top`` numeric conditions of ``cats`` that failed (or, with ``passed``, passed).
+
+    Failed ones come closest first (``condition_failed`` with the shortfall in SD), passed ones as ``condition``.
+    """
     if reasons_df.empty or len(keys) == 0:
         return {}
     mask = (
@@ -119,8 +124,10 @@ def _checked_rows(work: pd.DataFrame, table_out: pd.DataFrame, defn: Definition)
 
 def _driver(c: _Checked, reasons_df: pd.DataFrame, defn: Definition, *, model: IndexModel,
             comps: Mapping[str, np.ndarray]) -> np.ndarray:
-    """What drives each verdict, as a list of messages per area: the closest failed conditions or the ones passed,
-    and the index's drivers."""
+    """What drives each verdict, as a list of messages per area.
+
+    The closest failed conditions or the ones passed, and the index's drivers.
+    """
     ind_cats = list(defn.indicating_categories)
     cat_arr = np.array(ind_cats, dtype=object)
     drivers = _driver_messages(defn, model, comps, c.rows)
