@@ -58,6 +58,7 @@ class Places:
 
     @property
     def postcodes(self) -> list[str]:
+        """The postcodes the service answers for, sorted."""
         return sorted(self.postcode_tails)
 
 
@@ -266,6 +267,7 @@ def search(places: Places, q: str, *, limit: int, geocoders: Sequence[Geocoder],
 
 
 def search_json(*args: Any, **kwargs: Any) -> str:
+    """The :func:`search` answer as JSON text."""
     return dumps(clean(search(*args, **kwargs)))
 
 

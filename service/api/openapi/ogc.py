@@ -17,8 +17,10 @@ from service.api.openapi.parts import (
 
 
 def features_paths(national: tuple[str, ...] = ()) -> dict[str, Any]:
-    """OGC API - Features: landing page, conformance, collections and their items (``national``: ids of the
-    national collections when the service is configured with them)."""
+    """The paths of OGC API - Features: landing page, conformance, collections and their items.
+
+    ``national``: ids of the national collections when the service is configured with them.
+    """
     collection_id = {"type": "string",
                      "enum": ["ortsteile", "stadtteile", "stadtbezirke", "designations", *national]}
     return {
