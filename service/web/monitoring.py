@@ -34,7 +34,7 @@ DEFAULT_DISTRICT = "04011373"  # Tenever
 
 
 def current_monitoring() -> Monitoring:
-
+    """The monitoring this request's snapshot version published (ProductMissingError when it has none)."""
     return state().monitoring
 
 
@@ -43,17 +43,20 @@ def current_monitoring() -> Monitoring:
 
 @api_bp.get("/inequality")
 def inequality() -> Response:
+    """``GET /api/v1/monitoring/inequality``: inequality series of an indicator at a level (``?indicator=&level=``)."""
     body = inequality_answer(current_monitoring(), request.args.get("indicator"), level=request.args.get("level"))
     return Response(el.dumps(body), content_type=JSON)
 
 
 @api_bp.get("/poverty")
 def poverty() -> Response:
+    """``GET /api/v1/monitoring/poverty``: the published poverty section in words."""
     return Response(el.dumps(poverty_answer(current_monitoring())), content_type=JSON)
 
 
 @api_bp.get("/districts/<key>")
 def district(key: str) -> Response:
+    """``GET /api/v1/monitoring/districts/<key>``: a district's published indicator series, trends and analysis."""
     return Response(el.dumps(district_answer(current_monitoring(), key)), content_type=JSON)
 
 
@@ -308,7 +311,7 @@ page_bp.after_request(page_headers)
 
 @page_bp.route("/monitoring")
 def page() -> str:
-
+    """``/monitoring``: the monitoring page for an indicator (``?indicator=``) and a district (``?district=``)."""
     data = page_data()
     mon = current_monitoring()
     table = mon.inequality("ortsteil")
