@@ -92,8 +92,11 @@ EXCEPTION_TYPES: dict[type[UnknownKeyError], str] = {NoSuchProcessError: NO_SUCH
 
 
 def get_job(job_id: str) -> NoReturn:
-    """``/jobs/{jobID}`` and its results: synchronous execution creates no job (the standard's permission
-    /per/core/process-execute-sync-job is not used), so every job id is unknown."""
+    """``/jobs/{jobID}`` and its results: always :class:`NoSuchJobError`, since no job is ever created.
+
+    Execution is synchronous and creates no job (the standard's permission /per/core/process-execute-sync-job
+    is not used), so every job id is unknown.
+    """
     raise NoSuchJobError(f"no job {job_id[:80]!r}: the processes of this server execute synchronously and "
                          "keep no jobs; the answer is in the response to the execute request")
 
@@ -144,6 +147,8 @@ _CRS_PARAMETER = {"title": "Coordinate reference systems of qualified location v
 
 @dataclass(frozen=True)
 class Process:
+    """One OGC API process of the service: its id, words, and the ids of its one input and output."""
+
     id: str
     title: str
     description: str
@@ -152,6 +157,7 @@ class Process:
     many: bool  # the input takes a list of locations
 
     def summary(self, base: str) -> dict[str, Any]:
+        """The process summary of the ``/processes`` list, with links under ``base``."""
         return {"id": self.id, "version": VERSION, "title": self.title, "description": self.description,
                 "keywords": ["eligibility", "Lebendige Quartiere", "Bremen", "Bremerhaven"],
                 "jobControlOptions": ["sync-execute"], "outputTransmission": ["value"],
@@ -162,6 +168,7 @@ class Process:
                            "title": "execute (POST)"}]}
 
     def description_doc(self, base: str) -> dict[str, Any]:
+        """The process description of ``/processes/{processID}``: the summary with its input and output."""
         if self.many:
             inp = {"title": "Locations", "description": f"A list of locations (at most {MAX_BATCH_AREAS} of them "
                    f"polygons), each as for the process 'eligibility': {LOCATION_TEXT}", "minOccurs": 1,
@@ -192,6 +199,7 @@ PROCESSES: dict[str, Process] = {p.id: p for p in (
 
 
 def get_process(process_id: str) -> Process:
+    """The process with ``process_id`` (else :class:`NoSuchProcessError`)."""
     if process_id not in PROCESSES:
         raise NoSuchProcessError(f"no process {process_id!r}; processes: {', '.join(PROCESSES)}")
     return PROCESSES[process_id]
@@ -379,16 +387,22 @@ def _check_outputs(process: Process, body: Mapping[str, Any]) -> str:
 
 
 def prefer_applied(prefer: str | None) -> dict[str, str]:
-    """``Preference-Applied`` for a ``Prefer`` header: a wish for synchronous answers is honoured; ``respond-async``
-    is not (the processes run synchronously only: /req/core/process-execute-auto-execution-mode, part B)."""
+    """The ``Preference-Applied`` header for a ``Prefer`` header: only a wish for synchronous answers is honoured.
+
+    ``respond-async`` is not: the processes run synchronously only (/req/core/process-execute-auto-execution-mode,
+    part B).
+    """
     tokens = [t.strip().split("=")[0].lower() for t in (prefer or "").split(",") if t.strip()]
     return {"Preference-Applied": "respond-sync"} if "respond-sync" in tokens else {}
 
 
 def execute(state: ServiceState, process_id: str, raw: bytes, *, prefer: str | None, max_vertices: int,
             max_rows: int, problem: Callable[[QuartiereError], dict[str, Any]]) -> Execution:
-    """Run one synchronous execute request (the body as bytes) and give its response. ``problem`` turns the error
-    of one location of a batch into its RFC 9457 object (the web layer's one mapping of errors to problems)."""
+    """Run one synchronous execute request (the body as bytes) and give its response.
+
+    ``problem`` turns the error of one location of a batch into its RFC 9457 object (the web layer's one mapping
+    of errors to problems).
+    """
     process = get_process(process_id)
     if not raw.strip():
         raise InputError('the execute request body is empty; send {"inputs": {...}}')
