@@ -1,5 +1,6 @@
-"""The national layers in the service: holder, OGC API lookups (used by :mod:`service.web.ogcapi`) and the
-Kreis-level overview page ``/national``.
+"""The national layers in the service: holder, OGC API lookups and the Kreis-level overview page ``/national``.
+
+The OGC API lookups are used by :mod:`service.web.ogcapi`.
 
 Active only when ``NATIONAL_SNAPSHOTS`` is configured (:func:`init_app`, called by the app factory). The national
 snapshot is loaded once per process at start (:func:`service.api.national.load_national`) and, like the Bremen one,
@@ -88,6 +89,7 @@ def national_state() -> NationalState | None:
 
 
 def national_collections() -> dict[str, NationalCollection]:
+    """The national OGC API collections by id; empty when no national snapshot is configured."""
     st = national_state()
     return st.collections if st is not None else {}
 
@@ -131,6 +133,7 @@ def _map_parts(st: NationalState, lang: str) -> Any:
 
 @bp.get("/national")
 def page() -> str | tuple[str, int]:
+    """``/national``: the Kreis map with the panels of the searched Kreis (``?kreis=``) or of the focus Kreise."""
     from maps.render import add_nonce
     from service.api.national import find_kreis, kreis_panel
 
