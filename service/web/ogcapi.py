@@ -62,6 +62,7 @@ def _find(collection_id: str) -> ogc_features.FeatureTable:
 @bp.get("")
 @bp.get("/")
 def landing() -> Response:
+    """``GET /ogcapi``: the landing page with links to the API, conformance, collections and processes."""
     from service.api.processes import REL_CONFORMANCE, REL_PROCESSES
 
     page = ogc.landing_page(_base(), "Lebendige Quartiere: districts of Bremen and Bremerhaven")
@@ -74,6 +75,7 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
+    """``GET /ogcapi/conformance``: the conformance classes of the features and processes parts."""
     from service.api.processes import CONFORMANCE as PROCESSES
 
     return _json({"conformsTo": [*ogc.CONFORMANCE, *PROCESSES]})
@@ -81,6 +83,7 @@ def conformance() -> Response:
 
 @bp.get("/api")
 def api() -> Response:
+    """``GET /ogcapi/api``: the OpenAPI 3.0 document of the service."""
     from service.api.openapi import document
 
     return Response(dumps(document(collection_ids())), mimetype="application/vnd.oai.openapi+json;version=3.0")
@@ -88,6 +91,7 @@ def api() -> Response:
 
 @bp.get("/collections")
 def collections() -> Response:
+    """``GET /ogcapi/collections``: the Bremen collections and, when configured, the national ones."""
     doc = ogc.collections_doc(state().collections, _base())
     doc["collections"] += [national.collection_doc(c, _base()) for c in national_collections().values()]
     return _json(doc)
@@ -99,20 +103,24 @@ def collections() -> Response:
 
 @bp.get("/collections/<collectionId>")
 def collection(collectionId: str) -> Response:
+    """``GET /ogcapi/collections/<collectionId>``: one collection's description."""
     return _json(ogc_features.collection_doc(_find(collectionId), _base()))
 
 
 @bp.get("/collections/<collectionId>/queryables")
 def queryables(collectionId: str) -> Response:
+    """``GET /ogcapi/collections/<collectionId>/queryables``: the properties a filter may use, as JSON Schema."""
     return Response(dumps(ogc_features.queryables_doc(_find(collectionId), _base())),
                     mimetype=ogc_features.SCHEMA_JSON)
 
 
 @bp.get("/collections/<collectionId>/items")
 def items(collectionId: str) -> Response:
+    """``GET /ogcapi/collections/<collectionId>/items``: the collection's features (GeoJSON), filtered and paged."""
     return _features(ogc_features.items(_find(collectionId), request.args, _base()))
 
 
 @bp.get("/collections/<collectionId>/items/<featureId>")
 def item(collectionId: str, featureId: str) -> Response:
+    """``GET /ogcapi/collections/<collectionId>/items/<featureId>``: one feature as GeoJSON."""
     return _features(ogc_features.item(_find(collectionId), featureId, _base(), request.args))
