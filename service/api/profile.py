@@ -22,13 +22,17 @@ _WINDOW = re.compile(r"\s*(?:\((\d+) (?:Jahre|years)\)|\b(?:in|over) (\d+) (?:Ja
 
 
 def is_change(name: str) -> bool:
+    """True when ``name`` is an indicator of kind ``change`` (a difference between two years)."""
     ind = REGISTRY.get(name)
     return ind is not None and ind.kind == "change"
 
 
 def decimals_of(name: str, default: int = 2) -> int:
-    """Decimals to show for a value of ``name``: none for counts (residents, dwellings) and densities, one for
-    shares, rates and means, ``default`` for names that are no indicator (indices, margins in SD)."""
+    """Decimals to show for a value of ``name``.
+
+    Zero for counts (residents, dwellings) and densities, one for shares, rates and means, ``default`` for names
+    that are no indicator (indices, margins in SD).
+    """
     ind = REGISTRY.get(name)
     if ind is None:
         return default
@@ -36,8 +40,11 @@ def decimals_of(name: str, default: int = 2) -> int:
 
 
 def change_period(indicators: pd.DataFrame, key: str, name: str, year: Any = None) -> tuple[int, int] | None:
-    """``(base year, year)`` of the change ``name`` of district ``key`` in ``year`` (default: its latest
-    published value), from the snapshot's long table; None when it is not a change or has no base year."""
+    """``(base year, year)`` of the change ``name`` of district ``key``, from the snapshot's long table.
+
+    ``year`` picks the value (default: the latest published one). None when ``name`` is not a change or has no
+    base year.
+    """
     if not is_change(name):
         return None
     sub = indicators[(indicators["key"] == key) & (indicators["indicator"] == name)].dropna(subset=["value"])
@@ -51,12 +58,15 @@ def change_period(indicators: pd.DataFrame, key: str, name: str, year: Any = Non
 
 
 def period_text(period: tuple[int, int] | None) -> str:
+    """The two years of a change as ``"2020→2023"``, or the empty string."""
     return f"{period[0]}→{period[1]}" if period else ""
 
 
 def with_period(label: str, period: tuple[int, int] | None) -> str:
-    """A change's label with the years it really compares instead of its nominal window:
-    "Bevölkerungsentwicklung (5 Jahre) (%)" -> "Bevölkerungsentwicklung 2020→2023 (%)"."""
+    """A change's label with the years it really compares instead of its nominal window.
+
+    "Bevölkerungsentwicklung (5 Jahre) (%)" -> "Bevölkerungsentwicklung 2020→2023 (%)".
+    """
     if not period:
         return label
     text = period_text(period)
@@ -74,8 +84,10 @@ def count_text(value: Any, lang: str) -> str:
 
 
 def designation_text(row: Any, lang: str) -> str:
-    """The designation of an Ortsteil in words, including designations of a whole Stadtbezirk that reach it
-    (Bremerhaven's two WiN districts Nord and Süd: ``designation_confidence`` ``district-wide``)."""
+    """The designation of an Ortsteil in words, including designations of a whole Stadtbezirk that reach it.
+
+    Those are Bremerhaven's two WiN districts Nord and Süd (``designation_confidence`` ``district-wide``).
+    """
     areas = [a for a in str(row.get("designation_areas") or "").split(";") if a and a not in ("nan", "None")]
     programmes = [p for p in str(row.get("designation_programmes") or "").split(";") if p and p not in ("nan",
                                                                                                         "None")]
@@ -93,8 +105,10 @@ def _word(key: str, fallback: str, lang: str) -> str:
 
 
 def no_statistics_text(row: Any, lang: str) -> str:
-    """One sentence for a district without population statistics of its own (Bremerhaven's Ortsteile, port
-    areas); empty when the district has them."""
+    """One sentence for a district without population statistics of its own, or empty when it has them.
+
+    Such districts are Bremerhaven's Ortsteile and the port areas.
+    """
     has = row.get("has_statistics")
     if has is None or pd.isna(has) or bool(has):
         return ""
@@ -103,8 +117,10 @@ def no_statistics_text(row: Any, lang: str) -> str:
 
 def context_rows(indicators: pd.DataFrame, key: str, city_key: str, names: list[str], lang: str,
                  latest_year: int) -> list[dict[str, Any]]:
-    """Context figures published for ``key`` itself at any level of detail (census, elections), one row per
-    indicator with its latest value and year, beside the city's value of that year."""
+    """Context figures published for ``key`` itself at any level of detail (census, elections).
+
+    One row per indicator with its latest value and year, beside the city's value of that year.
+    """
     own = indicators[(indicators["key"] == key) & (indicators["year"] <= latest_year)].dropna(subset=["value"])
     city = indicators[indicators["key"] == city_key].dropna(subset=["value"])
     out = []
