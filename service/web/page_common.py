@@ -1,5 +1,7 @@
-"""What every page shares: the request setup (CSP nonce, language, headers), language-keeping URLs, and the
-snapshot's page data with its rendered maps (:class:`PageData`, one per snapshot version and app).
+"""What every page shares: request setup, language-keeping URLs and the snapshot's page data with its maps.
+
+The request setup sets the CSP nonce, the language and the headers; :class:`PageData` holds the page data and the
+rendered maps, one per snapshot version and app.
 
 Content-Security-Policy and the nonce: see :mod:`service.web.pages`.
 """
@@ -77,6 +79,7 @@ def lang_url(endpoint: str, **values: Any) -> str:
 
 
 def switch_lang_url(target: str) -> str:
+    """The current page's URL in the ``target`` language (``?lang=en`` or none), other arguments kept."""
     args = {k: v for k, v in request.args.items() if k != "lang"}
     if target == "en":
         args["lang"] = "en"
@@ -103,6 +106,7 @@ class PageData:
 
     @cached_property
     def web(self) -> gpd.GeoDataFrame:
+        """The districts' geometry for the map: cleaned, simplified and rounded, in EPSG:4326."""
         cfg = self.map_config
         kwargs = {k: cfg[k] for k in ("tolerance_m", "decimals") if k in cfg}
         return web_geometry(self.wide, **kwargs)
@@ -118,9 +122,11 @@ class PageData:
         return base.merge(cls[keep], on="key", how="left").set_index("key", drop=False)
 
     def data_dates(self, lang: str) -> dict[str, Any]:
-        """The footer's "Datenstand": ``summary`` (residents' year, the span of the need indicators' years, the
-        day the snapshot was built, as Babel's long date in ``lang``) and ``items`` (each need indicator of the
-        programme with its latest year)."""
+        """The footer's "Datenstand" in ``lang``, as ``summary`` and ``items``.
+
+        ``summary``: the residents' year, the span of the need indicators' years and the day the snapshot was
+        built (Babel's long date); ``items``: each need indicator of the programme with its latest year.
+        """
         def latest(name: str) -> int | None:
             col = f"{name}__year"
             years = pd.to_numeric(self.wide[col], errors="coerce").dropna() if col in self.wide else pd.Series([])
@@ -142,6 +148,7 @@ class PageData:
 
     @cached_property
     def names(self) -> list[tuple[str, str]]:
+        """``(key, name)`` of every Ortsteil, sorted by name (the search field's list)."""
         frame = self.wide.sort_values("name")
         return [(str(k), str(n)) for k, n in zip(frame["key"], frame["name"], strict=True)]
 
@@ -158,9 +165,11 @@ _LOAD_LOCK = threading.Lock()
 
 
 def page_data() -> PageData:
-    """The service state of this request (snapshot, published classification and monitoring) with the pages'
-    caches (maps rendered once per language and snapshot version)."""
+    """The page data of this request's snapshot version, made once per version and app.
 
+    It holds the service state (snapshot, published classification and monitoring) with the pages' caches (maps
+    rendered once per language and snapshot version).
+    """
     st = state()
     store = current_app.extensions.setdefault("quartiere_pages", {})
     with _LOAD_LOCK:
@@ -175,6 +184,7 @@ def page_data() -> PageData:
 
 
 def page_map(data: PageData, variant: str, **kwargs: Any) -> Markup:
+    """The rendered overview map ``variant`` in this request's language, cached per variant and language."""
     lang = g.lang
     asset_base = url_for("pages.static", filename="vendor").rstrip("/")
     profile = lang_url("pages.district", key="__KEY__")
@@ -191,6 +201,7 @@ def page_map(data: PageData, variant: str, **kwargs: Any) -> Markup:
 
 
 def with_nonce(parts: Any) -> dict[str, Any]:
+    """Rendered map parts with this response's CSP nonce on their inline scripts and styles."""
     n = g.csp_nonce
     return {"head": Markup(add_nonce(str(parts.head), n)), "body": parts.body,
             "script": Markup(add_nonce(str(parts.script), n)), "name": parts.name}
