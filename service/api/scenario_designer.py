@@ -1,5 +1,6 @@
-"""Drafting a funding strand in the browser: the parameters a programme designer changes, a draft from them, and
-why a change did or did not happen (framework-free; the routes are in :mod:`service.web.scenario_designer`).
+"""Drafting a funding strand in the browser (framework-free; the routes are in :mod:`service.web.scenario_designer`).
+
+The parameters a programme designer changes, a draft from them, and why a change did or did not happen.
 
 The form starts from the official definition (the mapping a :class:`~geo.classify.ClassificationResult` keeps):
 the status index weights of each basis, every numeric threshold of a category rule, the population cap and the
@@ -34,8 +35,11 @@ POPULATION_FIELDS = ("population",)
 
 @dataclass(frozen=True)
 class Parameter:
-    """One form field: ``path`` into the definition mapping (dotted, list positions as numbers), its current
-    value, what kind of number it is and the bounds the form enforces."""
+    """One form field of the designer, with its current value and the bounds the form enforces.
+
+    ``path`` points into the definition mapping (dotted, list positions as numbers); ``kind`` says what kind of
+    number it is.
+    """
 
     path: str
     section: str  # "weights", "thresholds", "cap", "budget"
@@ -52,6 +56,7 @@ class Parameter:
     city: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The field as a JSON-ready mapping, without the attributes that are None."""
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
@@ -106,8 +111,11 @@ def _set(target: Any, path: str, value: float) -> None:
 
 def apply_values(definition: Mapping[str, Any], values: Mapping[str, Any], *, title: str | None = None,
                  draft_id: str | None = None) -> dict[str, Any]:
-    """A copy of ``definition`` with ``values`` (path -> number) written in; every unknown path, non-number and
-    value outside its field's bounds is reported at once (:class:`InputError`, one problem per field)."""
+    """A copy of ``definition`` with ``values`` (path -> number) written in.
+
+    Every unknown path, non-number and value outside its field's bounds is reported at once
+    (:class:`InputError`, one problem per field).
+    """
     if not isinstance(values, Mapping):
         raise InputError("'values' must be an object of field path -> number")
     fields = {p.path: p for p in parameters(definition)}
@@ -157,8 +165,11 @@ def _names(table: pd.DataFrame, keys: Sequence[str]) -> list[dict[str, Any]]:
 
 
 def _short_of_residents(reasons: pd.DataFrame) -> list[str]:
-    """Keys whose rule fails only on a minimum of residents (``population >= N``): every other condition of the
-    ``all`` part holds and, where the rule has an ``any`` part, one of its conditions holds."""
+    """Keys whose rule fails only on a minimum of residents (``population >= N``).
+
+    Every other condition of the ``all`` part holds and, where the rule has an ``any`` part, one of its
+    conditions holds.
+    """
     out = []
     for key, rows in reasons[reasons["part"] != "spatial"].groupby("key"):
         conds = rows[rows["part"] == "all"]
@@ -171,9 +182,12 @@ def _short_of_residents(reasons: pd.DataFrame) -> list[str]:
 
 
 def explain(draft: ClassificationResult) -> list[dict[str, Any]]:
-    """Which rules decided the draft beyond the thresholds: per category, ``capped`` (meet the rules but lost the
-    category to the population cap), ``too_few_residents`` (meet every rule except a minimum of residents) and
-    ``enclave`` (gained because every neighbour qualifies)."""
+    """Which rules decided the draft beyond the thresholds, per category.
+
+    ``capped``: areas that meet the rules but lost the category to the population cap; ``too_few_residents``:
+    areas that meet every rule except a minimum of residents; ``enclave``: areas gained because every neighbour
+    qualifies.
+    """
     reasons = draft.reasons
     if reasons is None or reasons.empty:
         return []
