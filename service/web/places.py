@@ -38,6 +38,7 @@ def _json(text: str) -> Response:
 
 @bp.get("/places")
 def places_search() -> Response:
+    """``GET /api/v1/places?q=``: ranked districts, postcodes and addresses matching ``q``, with their district."""
     q, limit = pl.parse_search_args(request.args)
     st = state()
     return _json(pl.search_json(_places(st), q, limit=limit, geocoders=current_app.extensions.get(EXTENSION, []),
@@ -46,6 +47,7 @@ def places_search() -> Response:
 
 @bp.get("/places/postcode/<plz>")
 def postcode(plz: str) -> Response:
+    """``GET /api/v1/places/postcode/<plz>``: every Ortsteil the postcode touches, its share and eligibility."""
     st = state()
     return _json(pl.postcode_answer(_places(st), plz, snapshot_version=st.version,
                                     definition_hash=st.definition.hash))

@@ -30,11 +30,13 @@ def no_such(exc: processes.NoSuchProcessError | processes.NoSuchJobError) -> Res
 
 @bp.get("/processes")
 def process_list() -> Response:
+    """``GET /ogcapi/processes``: the list of processes."""
     return Response(dumps(processes.process_list(_base(), request.args)), mimetype=processes.JSON)
 
 
 @bp.get("/processes/<processID>")
 def process_description(processID: str) -> Response:
+    """``GET /ogcapi/processes/<processID>``: one process's description (inputs and outputs)."""
     process = processes.get_process(processID)
     return Response(dumps(process.description_doc(_base())), mimetype=processes.JSON)
 
@@ -42,11 +44,13 @@ def process_description(processID: str) -> Response:
 @bp.get("/jobs/<jobID>")
 @bp.get("/jobs/<jobID>/results")
 def job(jobID: str) -> Response:
+    """``GET /ogcapi/jobs/<jobID>[/results]``: always 404 no-such-job, since execution is synchronous."""
     processes.get_job(jobID)
 
 
 @bp.post("/processes/<processID>/execution")
 def execute(processID: str) -> Response:
+    """``POST /ogcapi/processes/<processID>/execution``: run the process synchronously and answer its result."""
     settings = services().settings
     result = processes.execute(state(), processID, request.get_data(cache=False),
                                prefer=request.headers.get("Prefer"),
