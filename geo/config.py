@@ -17,6 +17,8 @@ DEFAULT_DATA_RELATIVE = Path("..") / "shared" / "data"
 DEFAULT_SNAPSHOTS = Path("snapshots")
 PROGRAMMES_DIR = REPO_ROOT / "programmes"
 DEFAULT_PROGRAMME = PROGRAMMES_DIR / "lebendige-quartiere.yml"
+#: the screening definition of the national dataset (``quartiere national``, the national map and OGC layers)
+NATIONAL_PROGRAMME = PROGRAMMES_DIR / "germany-screening.yml"
 #: the former default (a demographic proxy), compared with in the designation table
 ALTERNATIVE_PROGRAMME = PROGRAMMES_DIR / "lebendige-quartiere-demographic.yml"
 

@@ -197,7 +197,7 @@ class NeedIndicator:
     #: ("atlas_aged_65_plus", -1))
     denominator: tuple[tuple[str, int], ...] = ()
     #: zensus2011: the grid variable (``continuous_<variable>.parquet``) and how cells are aggregated
-    #: (sum | resident_weighted | per_household, see :mod:`geo.pipeline.sources.zensus`)
+    #: (sum | resident_weighted | per_household, see :mod:`geo.pipeline.census`)
     variable: str = ""
     aggregate: str = ""
     #: zensus2022: the ``datei_z22data`` names (``*`` as wildcard) summed as numerator and denominator

@@ -34,6 +34,7 @@ import pyogrio
 
 import geo.national.indicators  # noqa: F401  (registers the national indicators' labels and units)
 from geo.classify import ClassificationResult, Definition, classify, load_definition, load_result, save_result
+from geo.config import NATIONAL_PROGRAMME
 from geo.errors import QuartiereError, SnapshotError
 from geo.pipeline.snapshot import GPKG, MANIFEST, Snapshot, current_version
 from service.api import ogc_features
@@ -42,7 +43,6 @@ from service.api.ogc_features import FeatureTable, build_table, collection_doc, 
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROGRAMME = Path(__file__).resolve().parents[2] / "programmes" / "germany-screening.yml"
 #: collection id -> (level, title, description)
 LAYERS: dict[str, tuple[str, str, str]] = {
     "gemeinden": ("gemeinde", "Gemeinden (Germany)",
@@ -204,7 +204,7 @@ def load_national(root: str | os.PathLike[str], *, programme: str | os.PathLike[
     secs = {"read": time.perf_counter() - t0}
     snapshot = Snapshot(path=path, manifest=manifest, layers=layers, indicators=pd.DataFrame(),
                         designations=pd.DataFrame())
-    definition = load_definition(programme or DEFAULT_PROGRAMME)
+    definition = load_definition(programme or NATIONAL_PROGRAMME)
     inst = Path(instance) if instance else None
     long: list[pd.DataFrame] = []
 

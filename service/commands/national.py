@@ -22,10 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from geo.config import resolve_data_dir
+from geo.config import NATIONAL_PROGRAMME, resolve_data_dir
 from geo.errors import InputError
-
-DEFAULT_PROGRAMME = Path(__file__).resolve().parents[2] / "programmes" / "germany-screening.yml"
 
 
 def _engine_options(p: argparse.ArgumentParser) -> None:
@@ -54,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _source_options(c)
     _engine_options(c)
     c.add_argument("--level", choices=["gemeinde", "gemeindeverband", "kreis"], default="gemeinde")
-    c.add_argument("--programme", default=str(DEFAULT_PROGRAMME), help="programme definition (YAML)")
+    c.add_argument("--programme", default=str(NATIONAL_PROGRAMME), help="programme definition (YAML)")
     c.add_argument("--draws", type=int, help="Monte Carlo draws (default: the definition's)")
     c.add_argument("--out", required=True, help="CSV of the result table; the full result (reasons) as .json")
     c.set_defaults(func=run_classify)
@@ -70,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--synthetic", type=int, metavar="N", help="N synthetic points inside the real polygons")
     lk.add_argument("--seed", type=int, default=0)
     lk.add_argument("--partition-points", type=int, default=2_000_000, help="points per partition")
-    lk.add_argument("--programme", default=str(DEFAULT_PROGRAMME))
+    lk.add_argument("--programme", default=str(NATIONAL_PROGRAMME))
     lk.add_argument("--out", help="folder for per-point results (Parquet); counts per Gemeinde as counts.csv")
     lk.set_defaults(func=run_lookup)
 
