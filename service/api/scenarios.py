@@ -115,6 +115,7 @@ class ScenarioStore:
         return created
 
     def get(self, scenario_id: str) -> dict[str, Any]:
+        """The stored scenario's record without its definition (else :class:`UnknownKeyError`)."""
         with self._connect() as con:
             row = con.execute("SELECT id, created, snapshot_version, definition_id, definition_hash, "
                               "answer_json, result_json, answer_sha256 FROM scenarios WHERE id = ?",
@@ -126,6 +127,7 @@ class ScenarioStore:
         return dict(zip(keys, row, strict=True))
 
     def result(self, scenario_id: str) -> ClassificationResult:
+        """The stored scenario's classification result."""
         return ClassificationResult.from_dict(json.loads(self.get(scenario_id)["result_json"]))
 
     def definition(self, scenario_id: str) -> dict[str, Any]:
@@ -146,11 +148,13 @@ class ScenarioStore:
 
     def audit(self, actor: str, action: str, object_id: str | None, sha256: str | None,
               snapshot_version: str | None) -> None:
+        """Append one entry (who did what to which object, when) to the audit trail."""
         with self._connect() as con:
             con.execute("INSERT INTO audit (at, actor, action, object_id, sha256, snapshot_version) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (now_iso(), actor, action, object_id, sha256, snapshot_version))
 
     def audit_trail(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries of the audit trail, newest first."""
         with self._connect() as con:
             rows = con.execute("SELECT seq, at, actor, action, object_id, sha256, snapshot_version FROM audit "
                                "ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
@@ -179,6 +183,7 @@ def parse_definition_body(body: bytes, content_type: str | None) -> Mapping[str,
 
 
 def scenario_id(snapshot_version: str, definition_hash: str) -> str:
+    """The scenario id: 16 hex digits of a hash of the snapshot version and the definition hash."""
     return hashlib.sha256(f"{snapshot_version}\n{definition_hash}".encode()).hexdigest()[:16]
 
 

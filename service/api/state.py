@@ -68,6 +68,7 @@ class ServiceState:
 
     @property
     def version(self) -> str:
+        """The loaded snapshot's version."""
         return self.snapshot.version
 
     @property
@@ -221,6 +222,7 @@ class StateHolder:
         log.info("switched to snapshot %s", version)
 
     def wait_for_reload(self, timeout: float = 60.0) -> None:
+        """Wait up to ``timeout`` seconds for a snapshot load running in the background, if there is one."""
         t = self._loading
         if t is not None:
             t.join(timeout)

@@ -25,6 +25,7 @@ def to_utm(xs: np.ndarray, ys: np.ndarray, crs: str) -> tuple[np.ndarray, np.nda
 
 
 def point_to_utm(x: float, y: float, crs: str) -> tuple[float, float]:
+    """Transform one point from ``crs`` (x = easting/longitude) to EPSG:25832."""
     if crs == "EPSG:25832":
         return x, y
     cache = getattr(_local, "cache", None)
