@@ -1,5 +1,7 @@
-"""Drafting a funding strand in the browser (issue 15, part 4): the form page, its live preview, saving with the
-token, and the downloads of a stored scenario (YAML definition, comparison as Excel).
+"""Drafting a funding strand in the browser (issue 15, part 4): form, preview, saving and downloads.
+
+The form page, its live preview, saving with the token, and the downloads of a stored scenario (YAML definition,
+comparison as Excel).
 
 ``GET  /scenarios/new``                        the form, starting from the official definition
 ``POST /api/v1/scenarios/preview``             ``{"values": {path: number}, "title": ...}`` -> the comparison with
