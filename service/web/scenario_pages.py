@@ -1,5 +1,6 @@
-"""The scenario pages: the list of drafts (``/scenarios``) and one draft compared with the official result
-(``/scenarios/<scenario_id>``), both maps side by side.
+"""The scenario pages: the list of drafts (``/scenarios``) and one draft against the official result.
+
+The draft page (``/scenarios/<scenario_id>``) shows both maps side by side.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def _scenarios_dir() -> Path:
 
 
 def scenario_ids() -> list[str]:
+    """The ids of the draft definition files in ``SCENARIOS_DIR`` (the official programme left out), sorted."""
     folder = _scenarios_dir()
     if not folder.is_dir():
         return []
@@ -83,6 +85,7 @@ def _scenario_result(data: PageData, scenario_id: str) -> tuple[Any, Any]:
 
 
 def scenarios() -> str:
+    """``/scenarios``: the draft files that fit this snapshot and the scenarios stored through the API."""
     data = page_data()
     services = services_if_any()
     stored = services.store.recent() if services is not None else []
@@ -91,8 +94,10 @@ def scenarios() -> str:
 
 
 def _classifies_this_table(data: PageData, scenario_id: str) -> bool:
-    """A draft file is listed only if its indicators are columns of this snapshot's table (a definition for the
-    national dataset, such as germany-screening, would answer 422)."""
+    """Whether the draft file's indicators are all columns of this snapshot's table (only then is it listed).
+
+    A definition for the national dataset, such as germany-screening, would answer 422.
+    """
     from geo.classify import load_definition
     from geo.errors import QuartiereError
 
@@ -104,6 +109,7 @@ def _classifies_this_table(data: PageData, scenario_id: str) -> bool:
 
 
 def scenario(scenario_id: str) -> str:
+    """``/scenarios/<scenario_id>``: a draft's classification compared with the official one, maps side by side."""
     from geo.classify import compare_results
 
     data = page_data()
