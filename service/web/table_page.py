@@ -1,5 +1,6 @@
-"""The table of every Ortsteil (``/table``) and its CSV (``/table.csv``): need indicators with their years,
-classes, basis and confidence, then the demographic context.
+"""The table of every Ortsteil (``/table``) and its CSV (``/table.csv``).
+
+Need indicators with their years, classes, basis and confidence, then the demographic context.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ TABLE_CONTEXT = ["population", "share_under_18_pct", "share_aged_65_plus_pct", "
 
 
 def _table_frame(data: PageData, lang: str) -> pd.DataFrame:
-    """The table page and its CSV: need indicators with their years, classes, basis and confidence, then the
-    demographic context. ``attrs["decimals"]``: the decimals of each numeric column (by its unit)."""
+    """The frame of the table page and its CSV, with column headings in ``lang``.
+
+    Need indicators with their years, classes, basis and confidence, then the demographic context.
+    ``attrs["decimals"]``: the decimals of each numeric column (by its unit).
+    """
     from service.api.answers import basis_answer
 
     tab = data.table
@@ -113,6 +117,7 @@ def _programmes_text(text: str, lang: str) -> str:
 
 
 def table() -> str:
+    """``/table``: the table of every Ortsteil, filterable by city."""
     data = page_data()
     frame = _table_frame(data, g.lang)
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
@@ -122,6 +127,7 @@ def table() -> str:
 
 
 def table_csv() -> Response:
+    """``/table.csv``: the same table as a CSV download (UTF-8 with BOM for Excel)."""
     data = page_data()
     frame = _table_frame(data, g.lang)
     from service.api.exports import to_csv
