@@ -66,6 +66,7 @@ class Comparison:
         return "\n".join(lines)
 
     def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`areas`, the areas whose categories or budget differ."""
         return self.areas.copy()
 
 

@@ -104,6 +104,7 @@ def margin(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
 
 
 def condition_path(cat: Category, part: str, k: int) -> str:
+    """The id of condition ``k`` of ``cat``'s ``part`` (``all`` or ``any``), e.g. ``win.all.0``."""
     return f"{cat.id}.{part}.{k}"
 
 

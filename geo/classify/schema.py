@@ -243,6 +243,8 @@ class Basis(Model):
 
 
 class BasisIndex(Model):
+    """A programme index's components in a group's own basis (``group_bases.<group>.indices.<name>``)."""
+
     components: Annotated[list[Component], sized("components")]
 
     _scope = model_validator(mode="wrap")(_index_scope)  # type: ignore[arg-type]

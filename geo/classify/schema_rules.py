@@ -188,27 +188,37 @@ CategoryIds = id_list("category", "categories")
 
 
 class Enclave(Model):
+    """An area all of whose (at least ``min_neighbours``) neighbours qualify for ``categories`` qualifies too."""
+
     categories: CategoryIds  # type: ignore[valid-type]
     min_neighbours: whole(ge=1, le=LIMITS["min_neighbours"]) = 2  # type: ignore[valid-type]
 
 
 class PopulationCap(Model):
+    """At most ``share`` of a group's residents in ``categories``, filled in decreasing ``order_by``."""
+
     categories: CategoryIds  # type: ignore[valid-type]
     share: number(gt=0, le=1)  # type: ignore[valid-type]
     order_by: Name = "status_index"
 
 
 class Spatial(Model):
+    """The spatial rules: the neighbourhood (queen or rook contiguity), enclave rule and population cap."""
+
     contiguity: choice(("queen", "rook")) = "queen"  # type: ignore[valid-type]
     enclave: Enclave | None = None
     population_cap: PopulationCap | None = None
 
 
 class NearMiss(Model):
+    """Areas within ``margin_sd`` SDs of qualifying for a category are listed as near misses."""
+
     margin_sd: number(ge=0) = 0.25  # type: ignore[valid-type]
 
 
 class DesignationCheck(Model):
+    """Which categories count as "indicated" when compared with official designations."""
+
     indicating_categories: CategoryIds | None = None  # type: ignore[valid-type]
 
 
@@ -229,6 +239,8 @@ def _cents(value: float) -> float:
 
 
 class Budget(Model):
+    """How each group's budget (``totals``, EUR to the cent) is split across the areas in ``categories``."""
+
     categories: CategoryIds  # type: ignore[valid-type]
     totals: Annotated[dict[str, Annotated[number(ge=0), AfterValidator(_cents)]],  # type: ignore[valid-type]
                       sized("groups")]

@@ -90,8 +90,10 @@ def restore_index_model(stored: ScoringModel, definition: Definition) -> IndexMo
 
 def fit_scoring_model(table: pd.DataFrame, definition: Definition | Mapping[str, Any] | str | os.PathLike[str]
                       ) -> ScoringModel:
-    """Fit the :class:`ScoringModel` of ``definition`` on ``table`` (what :func:`classify` stores as
-    ``result.model``), without rules, reasons, budgets or robustness."""
+    """Fit the :class:`ScoringModel` of ``definition`` on ``table``: what :func:`classify` stores as ``result.model``.
+
+    Only the indices are fitted: no rules, reasons, budgets or robustness.
+    """
     defn = definition if isinstance(definition, Definition) else load_definition(definition)
     if defn.bases and defn.group_column in table.columns:
         fitted = {}
@@ -131,6 +133,7 @@ class Scorer:
     bases: Mapping[str, Scorer] | None = None
 
     def score(self, rows: pd.DataFrame) -> ClassificationResult:
+        """Score ``rows``, each group with its own basis' scorer (see :func:`score_rows`)."""
         gcol = self.definition.group_column
         if not self.bases or gcol not in rows.columns or not len(rows):
             return _score(self, rows)
