@@ -54,8 +54,11 @@ def unit_label(unit: str | None, lang: str = "de") -> str:
 
 
 def indicator_label(name: str, lang: str = "de", *, unit: bool = True) -> str:
-    """German or English label of an indicator column, with its unit in words (``unit=False``: the label alone,
-    e.g. for a chart title whose axis names the unit; qualifiers such as "(unter 65)" stay)."""
+    """German or English label of an indicator column, with its unit in words; an unknown column as it is.
+
+    ``unit=False`` gives the label alone, e.g. for a chart title whose axis names the unit; qualifiers such as
+    "(unter 65)" stay.
+    """
     ind = REGISTRY.get(name)
     if ind is None:
         return name
@@ -92,8 +95,10 @@ def class_label(field: str, value: str, lang: str = "de") -> str:
 
 
 def rule_value(field: str, text: str, lang: str = "de") -> str:
-    """A rule condition's non-numeric value or threshold in words: classes (``high;medium`` -> "hoch, mittel"),
-    booleans (``true`` -> "ja"), category ids."""
+    """A rule condition's non-numeric value or threshold in words.
+
+    Classes (``high;medium`` -> "hoch, mittel"), booleans (``true`` -> "ja"), category ids.
+    """
     parts = [p for p in str(text).split(";") if p]
     out = []
     for p in parts:
@@ -109,8 +114,11 @@ def rule_value(field: str, text: str, lang: str = "de") -> str:
 
 
 def rule_label(field: str, lang: str = "de") -> str | None:
-    """Words for a rule field that is not an indicator: ``category:win|kleinstquartier`` -> "Kategorie
-    WiN-Gebiet (indiziert) / Kleinstquartier trifft zu"; index and class fields; None when unknown."""
+    """Words for a rule field that is not an indicator; None when unknown.
+
+    Category references (``category:win|kleinstquartier`` -> "Kategorie WiN-Gebiet (indiziert) / Kleinstquartier
+    trifft zu"), index and class fields.
+    """
     if field.startswith("category:"):
         names = " / ".join(t(f"cat.{c}", lang) for c in field.split(":", 1)[1].split("|") if c)
         return t("rule.category", lang).format(names=names)
@@ -125,6 +133,7 @@ def operator_label(op: str, lang: str = "de") -> str:
 
 
 def scheme_label(scheme: str, lang: str = "de") -> str:
+    """A mapclassify scheme name (``Quantiles``) in words for the legend; an unknown one as it is."""
     text = t(f"scheme.{scheme}", lang)
     return scheme if text == f"scheme.{scheme}" else text
 
@@ -168,8 +177,11 @@ def _signed(value: Any, lang: str) -> str:
 
 
 def message_text(message: Mapping[str, Any], lang: str = "de") -> str:
-    """One message of a designation check (:mod:`geo.classify.designation_check`: a ``code`` with its figures)
-    in words: a verdict, a condition passed or missed, what drives the index; an unknown code as the code."""
+    """One message of a designation check (a ``code`` with its figures) in words; an unknown code as the code.
+
+    The messages (:mod:`geo.classify.designation_check`) are a verdict, a condition passed or missed, or what
+    drives the index.
+    """
     code = str(message.get("code", ""))
     if code == "qualifies_as":
         what = ", ".join(t(f"cat.{c}", lang) for c in message.get("categories") or ())
