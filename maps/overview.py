@@ -245,8 +245,7 @@ def _years(frame: pd.DataFrame, name: str) -> list[str]:
 
 
 def _confidence_words(frame: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """The classification's ``basis_confidence`` in words: per row (only where lower than the highest one
-    present) and a note naming each city's confidence when they differ."""
+    """``basis_confidence`` in words: per row where below the best present; a note naming each city's if they differ."""
     if "basis_confidence" not in frame:
         return {"row": [""] * len(frame), "note": ""}
     rank = {"high": 3, "medium": 2, "low": 1}
@@ -470,8 +469,10 @@ def _folium_map(web: gpd.GeoDataFrame, data: dict[str, Any], *, cfg: Mapping[str
 
 
 def use_assets(m: folium.Map, asset_base: str) -> folium.Map:
-    """Point the map's scripts and stylesheets at ``asset_base`` (the app's vendor route), dropping folium's
-    CDN defaults (jQuery, Bootstrap, awesome-markers) that these maps do not use."""
+    """Point the map's scripts and stylesheets at ``asset_base`` (the app's vendor route).
+
+    Folium's CDN defaults (jQuery, Bootstrap, awesome-markers), which these maps do not use, are dropped.
+    """
     base = asset_base.rstrip("/")
     m.default_js = [(name, f"{base}/{path}") for name, path in ASSETS["js"]]
     m.default_css = [(name, f"{base}/{path}") for name, path in ASSETS["css"]]
