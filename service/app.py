@@ -60,6 +60,7 @@ class HeaderMiddleware:
         return out, False
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        """Answer with the wrapped app, its response headers passed through :meth:`policy`."""
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             policy, vary_origin = self.policy(environ)
             replaced = {k.lower() for k, _ in policy} | {"vary"}

@@ -1,5 +1,6 @@
-"""The app's services for the code that answers requests: the snapshot state of this request and the services
-(holder, scenario store, settings) the factory put on the app.
+"""The app's services for the code that answers requests.
+
+The snapshot state of this request and the services (holder, scenario store, settings) the factory put on the app.
 
 Routes, pages and adapters import these from here, never from :mod:`service.app` (which imports every
 blueprint): that keeps the import graph free of circles.
@@ -26,6 +27,7 @@ class Services:
 
 
 def services() -> Services:
+    """The services the factory put on the current app."""
     return current_app.extensions["quartiere"]
 
 

@@ -13,6 +13,7 @@ bp = Blueprint("downloads", __name__, url_prefix="/api/v1/downloads")
 
 @bp.get("/snapshot.gpkg")
 def snapshot_gpkg() -> Response:
+    """``GET /api/v1/downloads/snapshot.gpkg``: the snapshot's GeoPackage (``districts.gpkg``, every layer)."""
     st = state()
     resp = send_file(st.snapshot.path / GPKG, mimetype=exports.FORMATS["gpkg"], as_attachment=True,
                      download_name=f"quartiere-{st.version}.gpkg")
@@ -21,6 +22,7 @@ def snapshot_gpkg() -> Response:
 
 @bp.get("/districts.xlsx")
 def districts_xlsx() -> Response:
+    """``GET /api/v1/downloads/districts.xlsx``: the districts and their classification as an Excel workbook."""
     from service.api.workbook import MEDIA_TYPE, districts_workbook
 
     st = state()
@@ -32,6 +34,10 @@ def districts_xlsx() -> Response:
 
 @bp.get("/<layer>.<fmt>")
 def layer_download(layer: str, fmt: str) -> Response:
+    """``GET /api/v1/downloads/<layer>.<fmt>``: a layer or the classification (``?scenario=``: a scenario's) as a file.
+
+    ``fmt`` is ``gpkg``, ``geojson`` or ``csv`` (``?dialect=excel-de`` for German Excel).
+    """
     st = state()
     dialect = exports.check_format(fmt, request.args.get("dialect"))
     scenario = request.args.get("scenario")
