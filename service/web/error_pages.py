@@ -1,5 +1,6 @@
-"""Error pages for people: a browser asking for a page gets HTML in the page's language; API clients keep
-``application/problem+json`` (:mod:`service.web.problems` decides, this module renders).
+"""Error pages for people: a browser asking for a page gets HTML in the page's language.
+
+API clients keep ``application/problem+json`` (:mod:`service.web.problems` decides, this module renders).
 
 A request wants HTML when it is a GET or HEAD outside ``/api/`` and ``/ogcapi``, and its ``Accept`` header
 prefers ``text/html`` to JSON (browsers send ``text/html,...,*/*;q=0.8``; scripts and ``curl`` send ``*/*`` or a

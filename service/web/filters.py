@@ -1,5 +1,7 @@
-"""The pages' Jinja template globals (``tr``, ``lang_url``, ...) and filters (``verdict``, ``driver``, ``num``,
-...): the engine's words and numbers in the page's language.
+"""The pages' Jinja template globals and filters: the engine's words and numbers in the page's language.
+
+The globals (``tr``, ``lang_url``, ...) and filters (``verdict``, ``driver``, ``num``, ...) are registered for
+every template of the app.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from service.web.page_common import lang_url, switch_lang_url
 
 
 def tr(key: str) -> str:
+    """The catalogue text of ``key`` in the page's language."""
     return t(key, getattr(g, "lang", "de"))
 
 
@@ -81,6 +84,7 @@ def driver_filter(messages: Any) -> str:
 
 
 def num_filter(value: Any, decimals: int = 1) -> str:
+    """A number in the page's language with ``decimals`` decimals; "–" for what is not a number."""
     try:
         x = float(value)
     except (TypeError, ValueError):

@@ -68,6 +68,7 @@ STATUS: dict[type[QuartiereError], tuple[int, str, str]] = {
 
 
 def status_of(exc: QuartiereError) -> tuple[int, str, str]:
+    """HTTP status, title and problem type slug of a domain error: its most specific class in :data:`STATUS`."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -83,6 +84,11 @@ def problem_object(exc: QuartiereError) -> dict[str, Any]:
 def problem_response(status: int, title: str, detail: str, *, slug: str = "about:blank",
                      problems: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None) -> Response:
+    """An ``application/problem+json`` answer, or the HTML error page when the request wants one.
+
+    ``slug`` names the problem type under :data:`TYPE_BASE`; ``problems`` lists the single problems (each a
+    :meth:`geo.errors.Problem.to_dict`); ``headers`` are added to the response.
+    """
     if request and wants_html():
         resp = error_page(status, title, detail, problems or [])
         for k, v in (headers or {}).items():
@@ -103,11 +109,13 @@ def problem_response(status: int, title: str, detail: str, *, slug: str = "about
 
 
 def from_domain(exc: QuartiereError) -> Response:
+    """The problem answer of a domain error, with its status from :data:`STATUS` and its problems."""
     status, title, slug = status_of(exc)
     return problem_response(status, title, exc.message, slug=slug, problems=[p.to_dict() for p in exc.problems])
 
 
 def from_http(exc: HTTPException) -> Response:
+    """The problem answer of a Werkzeug HTTP exception, with a detail naming the route, method or size limit."""
     status = exc.code or 500
     detail = exc.description or exc.name
     if isinstance(exc, RequestEntityTooLarge):
@@ -127,6 +135,7 @@ def from_http(exc: HTTPException) -> Response:
 
 
 def from_auth(exc: AuthError) -> Response:
+    """401 (with ``WWW-Authenticate: Bearer``) or 403 for a missing or wrong API token."""
     headers = {"WWW-Authenticate": 'Bearer realm="quartiere"'} if exc.status == 401 else {}
     title = "Unauthorized" if exc.status == 401 else "Forbidden"
     return problem_response(exc.status, title, exc.message, slug="auth", headers=headers)
@@ -140,6 +149,7 @@ def from_recursion(exc: RecursionError) -> Response:
 
 
 def from_unexpected(exc: Exception) -> Response:
+    """500 for any other exception: logged with its traceback, which the client never sees."""
     log.exception("unexpected error on %s %s", request.method, request.path)
     return problem_response(500, "Internal Server Error",
                             "the server failed to answer this request; the error has been logged",
