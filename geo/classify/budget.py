@@ -112,7 +112,8 @@ def split_budget(
     amounts : ndarray of float
         EUR per area (whole cents; NaN for areas not eligible).
     summary : DataFrame
-        One row per group: ``group, total_eur, allocated_eur, unallocated_eur, n_areas, note``.
+        One row per group: ``group, total_eur, allocated_eur, unallocated_eur, n_areas, note``; ``note`` is
+        a code, empty or ``no_qualifying_area``, ``floors_exceed_total``, ``all_at_cap``.
     """
     ids = np.asarray(ids).astype(str)
     groups = np.asarray(groups).astype(str)
@@ -126,18 +127,18 @@ def split_budget(
         sel = np.where(eligible & (groups == group))[0]
         note = ""
         if sel.size == 0:
-            note = "no qualifying area: budget not allocated by the data"
+            note = "no_qualifying_area"  # the budget is not allocated by the data
             rows.append((group, total, 0.0, total, 0, note))
             continue
         cont = solve_amounts(weight[sel], total, floor=floor_eur, cap=cap_eur)
         target = min(total_cents, round(float(cont.sum()) * 100))
         if sel.size * floor_eur > total:
-            note = "floors exceed the total: equal shares"
+            note = "floors_exceed_total"  # equal shares
         cents = largest_remainder(cont * 100.0, target, ids=ids[sel])
         amounts[sel] = cents / 100.0
         allocated = int(cents.sum())
         if allocated < total_cents:
-            note = note or "every area at its cap: remainder not allocated"
+            note = note or "all_at_cap"  # the remainder is not allocated
         rows.append((group, total, allocated / 100.0, (total_cents - allocated) / 100.0, int(sel.size), note))
     summary = pd.DataFrame(rows, columns=["group", "total_eur", "allocated_eur", "unallocated_eur", "n_areas", "note"])
     summary["group"] = summary["group"].astype(str)

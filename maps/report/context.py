@@ -51,8 +51,7 @@ def _summary(data: ReportData, table: pd.DataFrame, lang: str) -> dict[str, Any]
                          "budget": num(sel["budget_eur"].sum(), lang) if sel["budget_eur"].notna().any() else "–"})
     budget_rows = [{"group": b.group, "total": num(b.total_eur, lang), "allocated": num(b.allocated_eur, lang),
                     "unallocated": num(b.unallocated_eur, lang),
-                    "note": tr("sum.no_area_note", lang) if b.note.startswith("no qualifying") and lang == "de"
-                    else b.note} for b in data.result.budget.itertuples()]
+                    "note": tr(f"sum.note.{b.note}", lang) if b.note else ""} for b in data.result.budget.itertuples()]
     return {"n_areas": len(table), "n_classifiable": int(table["classifiable"].sum()),
             "n_not_classifiable": int((~table["classifiable"]).sum()), "cat_rows": cat_rows,
             "budget_rows": budget_rows}

@@ -44,7 +44,7 @@ def test_split_proportional_floor_and_cap():
     # caps everywhere: 3 x 2 EUR < 10 EUR, the rest stays unallocated and is reported
     a, s = split([100, 200, 700], 10.0, cap_eur=2.0)
     assert a.tolist() == [2.0, 2.0, 2.0]
-    assert s["unallocated_eur"].iloc[0] == 4.0 and "cap" in s["note"].iloc[0]
+    assert s["unallocated_eur"].iloc[0] == 4.0 and s["note"].iloc[0] == "all_at_cap"
 
 
 def test_grid_budget_adds_up_and_follows_residents_times_need():

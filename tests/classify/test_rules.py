@@ -55,7 +55,7 @@ def test_city_without_statistics_is_not_classifiable_but_designation_shows():
     # its budget is not invented: not allocated, with a note
     b = r.budget.set_index("group")
     assert b.loc["Bremerhaven", "allocated_eur"] == 0 and b.loc["Bremerhaven", "unallocated_eur"] == 400
-    assert "not allocated" in b.loc["Bremerhaven", "note"]
+    assert b.loc["Bremerhaven", "note"] == "no_qualifying_area"
 
 
 def test_reasons_every_area_rule_condition_with_margins():
