@@ -9,6 +9,7 @@ Indicator labels come from :data:`geo.pipeline.indicators.REGISTRY`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -17,7 +18,6 @@ from typing import Any
 from babel.messages.pofile import read_po
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 
-from geo.classify.rows import reason_message
 from geo.pipeline.indicators import REGISTRY
 
 LANGS = ("de", "en")
@@ -64,6 +64,15 @@ def indicator_label(name: str, lang: str = "de", *, unit: bool = True) -> str:
         return name
     label = ind.label_en if lang == "en" else ind.label_de
     return f"{label} ({unit_label(ind.unit, lang)})" if unit and ind.unit not in ("persons", "") else label
+
+
+def reason_message(text: Any) -> dict[str, Any] | None:
+    """The message of a :func:`geo.classify.rows.reason_code` text; None for an empty one or an older sentence.
+
+    Read here rather than in geo.classify so that the words need not import the classification engine.
+    """
+    text = str(text or "").strip()
+    return json.loads(text) if text.startswith("{") else None
 
 
 def reason_text(reason: str | Mapping[str, Any] | None, lang: str = "de") -> str:

@@ -200,15 +200,9 @@ def reason_code(code: str, **params: Any) -> str:
 
     ``{"code": "too_few_residents", "min": 300}`` or ``{"code": "check_failed", "field": "has_statistics",
     "reason": "<the definition's own words>"}``; text so that every table format (CSV, GeoPackage, Parquet)
-    carries it. :func:`maps.i18n.reason_text` puts it into words.
+    carries it. :func:`maps.i18n.reason_message` reads it back, :func:`maps.i18n.reason_text` words it.
     """
     return json.dumps({"code": code, **params}, ensure_ascii=False, sort_keys=True)
-
-
-def reason_message(text: Any) -> dict[str, Any] | None:
-    """The message of a :func:`reason_code` text; None for an empty one or an older product's sentence."""
-    text = str(text or "").strip()
-    return json.loads(text) if text.startswith("{") else None
 
 
 def classifiability(work: pd.DataFrame, defn: Definition,

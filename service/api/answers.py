@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 
 from geo.classify import ClassificationResult, Definition
-from geo.classify.rows import reason_message
 from geo.pipeline.indicators import REGISTRY
 from geo.pipeline.snapshot import Snapshot
-from maps.i18n import reason_text
+from maps.i18n import reason_message, reason_text
 from service.api.eligibility import LEVELS, clean
 
 
